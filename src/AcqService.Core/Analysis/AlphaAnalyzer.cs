@@ -1,0 +1,383 @@
+using AcqService.Core.Model;
+using AcqService.Core.Pipeline;
+using AcqService.Dsp;
+
+namespace AcqService.Core.Analysis;
+
+/// <summary>
+/// Live alpha band power per channel and region of interest, from Welch PSDs of the last
+/// <see cref="AlphaOptions.WindowSeconds"/> of signal, updated every <see cref="AlphaOptions.UpdateIntervalSeconds"/>
+/// of signal (counted in samples, so the result does not depend on chunking). Segment periodograms are cached by
+/// their absolute start sample: when the update interval is a multiple of the Welch step each segment is
+/// transformed once, and the average equals <c>scipy.signal.welch</c> on the window exactly.
+/// Also accumulates the pre- vs post-event alpha summary per condition.
+/// <para>
+/// <see cref="AlphaUpdate"/> objects are recycled round-robin from a pool larger than the capacity of any
+/// output edge plus one in-flight item, so a consumer that reads synchronously never sees a reused object.
+/// </para>
+/// </summary>
+public sealed class AlphaAnalyzer
+{
+    private readonly AlphaOptions _options;
+    private readonly AlphaStream?[] _analysers;
+    private readonly string[] _regionNames;
+
+    /// <summary>Creates the analyzer.</summary>
+    /// <param name="streams">Session streams.</param>
+    /// <param name="options">Settings.</param>
+    /// <param name="regions">Regions of interest (name → labels) used when the options name none.</param>
+    /// <param name="maxOutstandingUpdates">Largest number of updates any consumer may hold queued (edge capacity).</param>
+    public AlphaAnalyzer(StreamRegistry streams, AlphaOptions options, IReadOnlyDictionary<string, List<string>> regions, int maxOutstandingUpdates = 1024)
+    {
+        _options = options;
+        IReadOnlyDictionary<string, List<string>> effective = options.Regions.Count > 0 ? options.Regions : regions;
+        _regionNames = [.. effective.Keys];
+        _analysers = new AlphaStream?[streams.Count];
+        foreach (StreamDescriptor stream in ErpAnalyzer.SelectStreams(streams, options.Streams, "Alpha:Streams"))
+        {
+            _analysers[stream.Index] = new AlphaStream(stream, options, effective, maxOutstandingUpdates + 2);
+        }
+    }
+
+    /// <summary>Region names, in the order of <see cref="AlphaUpdate.RegionAbsolute"/>.</summary>
+    public IReadOnlyList<string> RegionNames => _regionNames;
+
+    /// <summary>Keys of the analysed streams.</summary>
+    public IEnumerable<string> StreamKeys => _analysers.Where(a => a is not null).Select(a => a!.Stream.Key);
+
+    /// <summary>Channel labels of an analysed stream.</summary>
+    public IReadOnlyList<string> ChannelLabels(string streamKey) =>
+        _analysers.First(a => a is not null && a.Stream.Key == streamKey)!.Stream.Channels.Select(c => c.Label).ToList();
+
+    /// <summary>Updates produced so far (any thread).</summary>
+    public long UpdateCount => _analysers.Sum(a => a?.Updates ?? 0);
+
+    /// <summary>Consumes one aligned item; releases the chunk reference it receives; appends new updates to <paramref name="updates"/>.</summary>
+    public void Process(in AlignedItem item, List<AlphaUpdate> updates)
+    {
+        AlphaStream? analyser = (uint)item.Stream < (uint)_analysers.Length ? _analysers[item.Stream] : null;
+        switch (item.Kind)
+        {
+            case AlignedItemKind.Samples:
+                analyser?.Append(item.Chunk!, item.FirstSampleIndex, item.ClockOffset, updates);
+                item.Chunk!.Release();
+                break;
+            case AlignedItemKind.Event:
+                if (item.Event.DropReason is null && item.Event.Condition is not null)
+                {
+                    analyser?.OnEvent(item.Event);
+                }
+                break;
+            case AlignedItemKind.StreamEnded:
+                analyser?.ResolvePending(final: true);
+                break;
+        }
+    }
+
+    /// <summary>The pre/post summary per condition and region, in first-seen condition order.</summary>
+    public IReadOnlyList<AlphaConditionSummary> Summaries()
+    {
+        var result = new List<AlphaConditionSummary>();
+        foreach (AlphaStream? analyser in _analysers)
+        {
+            if (analyser is null)
+            {
+                continue;
+            }
+            foreach ((string condition, Accumulator[] perRegion) in analyser.Summary)
+            {
+                for (int r = 0; r < _regionNames.Length; r++)
+                {
+                    Accumulator a = perRegion[r];
+                    double mean = a.N > 0 ? a.SumChange / a.N : double.NaN;
+                    double se = a.N > 1 ? Math.Sqrt(Math.Max(0, (a.SumChangeSquared - (a.N * mean * mean)) / (a.N - 1)) / a.N) : double.NaN;
+                    result.Add(new AlphaConditionSummary(condition, analyser.Stream.Key, _regionNames[r], a.N,
+                        a.N > 0 ? a.SumPre / a.N : double.NaN, a.N > 0 ? a.SumPost / a.N : double.NaN, mean, se));
+                }
+            }
+        }
+        return result;
+    }
+
+    private sealed class Accumulator
+    {
+        public int N;
+        public double SumPre;
+        public double SumPost;
+        public double SumChange;
+        public double SumChangeSquared;
+    }
+
+    private sealed class AlphaStream
+    {
+        private readonly AlphaOptions _options;
+        private readonly int _channels;
+        private readonly double[] _scale;
+        private readonly double[] _ring;
+        private readonly long _mask;
+        private long _total;
+        private readonly int _window;
+        private readonly int _segment;
+        private readonly int _step;
+        private readonly int _update;
+        private readonly int _segmentsPerWindow;
+        private readonly WelchEstimator _welch;
+        private readonly double[] _segmentBuffer;
+        private readonly int _bins;
+        // Periodogram cache: [channel][slot] → start sample and PSD.
+        private readonly long[,] _cacheStart;
+        private readonly double[][] _cache;
+        private readonly int _cacheSlots;
+        private readonly double[] _average;
+        private readonly int[][] _regionChannels;
+        private readonly AlphaUpdate[] _pool;
+        private int _poolNext;
+        // Summary state: ring of recent region values by update.
+        private readonly long[] _historyIndex;
+        private readonly double[] _historyValues;
+        private int _historyCount;
+        private int _historyNext;
+        private readonly List<(string Condition, long Index)> _pending = new(64);
+        private readonly int _regions;
+
+        public AlphaStream(StreamDescriptor stream, AlphaOptions options, IReadOnlyDictionary<string, List<string>> regions, int poolSize)
+        {
+            Stream = stream;
+            _options = options;
+            _channels = stream.ChannelCount;
+            double fs = stream.NominalRateHz;
+            _scale = [.. stream.Channels.Select(c => Units.ToMicrovolts(c.Unit))];
+            _window = (int)Math.Round(options.WindowSeconds * fs);
+            _segment = (int)Math.Round(options.SegmentSeconds * fs);
+            int overlap = (int)Math.Round(options.Overlap * _segment);
+            _step = _segment - overlap;
+            _update = Math.Max(1, (int)Math.Round(options.UpdateIntervalSeconds * fs));
+            _segmentsPerWindow = ((_window - _segment) / _step) + 1;
+            _welch = new WelchEstimator(fs, _segment, 0, options.Window, options.Detrend);
+            _bins = _welch.FrequencyCount;
+            _segmentBuffer = new double[_segment];
+            _cacheSlots = _segmentsPerWindow + Math.Max(1, _update / _step) + 1;
+            _cacheStart = new long[_channels, _cacheSlots];
+            for (int c = 0; c < _channels; c++)
+            {
+                for (int s = 0; s < _cacheSlots; s++)
+                {
+                    _cacheStart[c, s] = -1;
+                }
+            }
+            _cache = new double[_channels * _cacheSlots][];
+            for (int i = 0; i < _cache.Length; i++)
+            {
+                _cache[i] = new double[_bins];
+            }
+            _average = new double[_bins];
+            int ringFrames = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)(_window + 1));
+            _ring = new double[ringFrames * _channels];
+            _mask = ringFrames - 1;
+            _regions = regions.Count;
+            _regionChannels = [.. regions.Values.Select(labels => labels.Select(stream.IndexOfChannel).Where(i => i >= 0).ToArray())];
+            _pool = new AlphaUpdate[poolSize];
+            for (int i = 0; i < _pool.Length; i++)
+            {
+                _pool[i] = new AlphaUpdate(_channels, _regions) { StreamKey = stream.Key };
+            }
+            int historyLength = (int)Math.Ceiling((options.PostEndSeconds - options.PreStartSeconds + 60) / options.UpdateIntervalSeconds) + 4;
+            _historyIndex = new long[historyLength];
+            _historyValues = new double[historyLength * Math.Max(1, _regions)];
+        }
+
+        public StreamDescriptor Stream { get; }
+
+        public long Updates;
+
+        public List<(string Condition, Accumulator[] PerRegion)> Summary { get; } = [];
+
+        public void Append(SampleChunk chunk, long firstIndex, double offset, List<AlphaUpdate> updates)
+        {
+            _total = firstIndex;
+            ReadOnlySpan<double> values = chunk.Values;
+            for (int f = 0; f < chunk.Count; f++)
+            {
+                int source = f * _channels;
+                int target = (int)((_total & _mask) * _channels);
+                for (int c = 0; c < _channels; c++)
+                {
+                    _ring[target + c] = values[source + c] * _scale[c];
+                }
+                _total++;
+                if (_total >= _window && _total % _update == 0)
+                {
+                    updates.Add(Compute(chunk.Timestamps[f] + offset));
+                }
+            }
+        }
+
+        private AlphaUpdate Compute(double time)
+        {
+            AlphaUpdate update = _pool[_poolNext];
+            _poolNext = (_poolNext + 1) % _pool.Length;
+            long windowStart = _total - _window;
+            double df = _welch.FrequencyResolution;
+            for (int c = 0; c < _channels; c++)
+            {
+                _average.AsSpan().Clear();
+                for (int j = 0; j < _segmentsPerWindow; j++)
+                {
+                    long start = windowStart + ((long)j * _step);
+                    double[] psd = Periodogram(c, start);
+                    for (int b = 0; b < _bins; b++)
+                    {
+                        _average[b] += psd[b];
+                    }
+                }
+                for (int b = 0; b < _bins; b++)
+                {
+                    _average[b] /= _segmentsPerWindow;
+                }
+                double alpha = BandPower.Integrate(_average, df, _options.BandLowHz, _options.BandHighHz);
+                double broad = BandPower.Integrate(_average, df, _options.BroadLowHz, _options.BroadHighHz);
+                update.Absolute[c] = alpha;
+                update.Relative[c] = broad > 0 ? alpha / broad : double.NaN;
+            }
+            for (int r = 0; r < _regions; r++)
+            {
+                int[] members = _regionChannels[r];
+                double sumAbs = 0, sumRel = 0;
+                foreach (int c in members)
+                {
+                    sumAbs += update.Absolute[c];
+                    sumRel += update.Relative[c];
+                }
+                update.RegionAbsolute[r] = members.Length > 0 ? sumAbs / members.Length : double.NaN;
+                update.RegionRelative[r] = members.Length > 0 ? sumRel / members.Length : double.NaN;
+            }
+            update.SampleIndex = _total - 1;
+            update.Time = time;
+            Interlocked.Increment(ref Updates);
+            Record(update);
+            return update;
+        }
+
+        private double[] Periodogram(int channel, long start)
+        {
+            int slot = (int)((start / _step) % _cacheSlots);
+            double[] psd = _cache[(channel * _cacheSlots) + slot];
+            if (_cacheStart[channel, slot] == start)
+            {
+                return psd;
+            }
+            for (int k = 0; k < _segment; k++)
+            {
+                _segmentBuffer[k] = _ring[(int)(((start + k) & _mask) * _channels) + channel];
+            }
+            _welch.Estimate(_segmentBuffer, psd);
+            _cacheStart[channel, slot] = start;
+            return psd;
+        }
+
+        private void Record(AlphaUpdate update)
+        {
+            if (_regions == 0)
+            {
+                return;
+            }
+            _historyIndex[_historyNext] = update.SampleIndex;
+            update.RegionAbsolute.AsSpan().CopyTo(_historyValues.AsSpan(_historyNext * _regions, _regions));
+            _historyNext = (_historyNext + 1) % _historyIndex.Length;
+            _historyCount = Math.Min(_historyCount + 1, _historyIndex.Length);
+            if (_pending.Count > 0)
+            {
+                ResolvePending(final: false);
+            }
+        }
+
+        public void OnEvent(in AlignedEvent ev)
+        {
+            if (_regions > 0)
+            {
+                _pending.Add((ev.Condition!, ev.SampleIndex));
+                ResolvePending(final: false);
+            }
+        }
+
+        public void ResolvePending(bool final)
+        {
+            double fs = Stream.NominalRateHz;
+            long latest = _historyCount > 0 ? _historyIndex[(_historyNext - 1 + _historyIndex.Length) % _historyIndex.Length] : -1;
+            for (int p = _pending.Count - 1; p >= 0; p--)
+            {
+                (string condition, long index) = _pending[p];
+                long postEnd = index + (long)Math.Round(_options.PostEndSeconds * fs);
+                if (latest < postEnd && !final)
+                {
+                    continue;
+                }
+                _pending.RemoveAt(p);
+                if (latest < postEnd)
+                {
+                    continue; // recording ended before the post interval: not summarised
+                }
+                Summarise(condition, index, fs);
+            }
+        }
+
+        private void Summarise(string condition, long eventIndex, double fs)
+        {
+            Span<double> pre = stackalloc double[_regions];
+            Span<double> post = stackalloc double[_regions];
+            int nPre = 0, nPost = 0;
+            for (int h = 0; h < _historyCount; h++)
+            {
+                double t = (_historyIndex[h] - eventIndex) / fs;
+                bool inPre = t >= _options.PreStartSeconds && t <= _options.PreEndSeconds;
+                bool inPost = t >= _options.PostStartSeconds && t <= _options.PostEndSeconds;
+                if (!inPre && !inPost)
+                {
+                    continue;
+                }
+                ReadOnlySpan<double> values = _historyValues.AsSpan(h * _regions, _regions);
+                for (int r = 0; r < _regions; r++)
+                {
+                    if (inPre)
+                    {
+                        pre[r] += values[r];
+                    }
+                    else
+                    {
+                        post[r] += values[r];
+                    }
+                }
+                if (inPre)
+                {
+                    nPre++;
+                }
+                else
+                {
+                    nPost++;
+                }
+            }
+            if (nPre == 0 || nPost == 0)
+            {
+                return; // event too close to the start of the recording (no pre interval yet)
+            }
+            int index = Summary.FindIndex(s => s.Condition == condition);
+            if (index < 0)
+            {
+                Summary.Add((condition, Enumerable.Range(0, _regions).Select(_ => new Accumulator()).ToArray()));
+                index = Summary.Count - 1;
+            }
+            Accumulator[] perRegion = Summary[index].PerRegion;
+            for (int r = 0; r < _regions; r++)
+            {
+                double preMean = pre[r] / nPre, postMean = post[r] / nPost;
+                double change = ((postMean / preMean) - 1) * 100;
+                Accumulator a = perRegion[r];
+                a.N++;
+                a.SumPre += preMean;
+                a.SumPost += postMean;
+                a.SumChange += change;
+                a.SumChangeSquared += change * change;
+            }
+        }
+    }
+}

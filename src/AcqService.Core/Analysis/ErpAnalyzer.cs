@@ -1,0 +1,349 @@
+using System.Globalization;
+using AcqService.Core.Model;
+using AcqService.Core.Pipeline;
+using AcqService.Dsp;
+
+namespace AcqService.Core.Analysis;
+
+/// <summary>
+/// Live ERP epoching, time-locked to placed markers. Per epoched stream it keeps causally filtered data in a
+/// ring (µV), waits for each epoch's last sample, then rejects (peak-to-peak / flat), baseline-corrects and
+/// adds the epoch to its condition's running average. Every marker ends in exactly one
+/// <see cref="EpochOutcome"/>. Driven by one task; the per-chunk path allocates nothing once warmed up.
+/// </summary>
+public sealed class ErpAnalyzer
+{
+    private readonly EpochOptions _options;
+    private readonly StreamEpocher?[] _epochers;
+    private readonly List<ConditionAverage> _averages = [];
+    private readonly Dictionary<(int Stream, string Condition), ConditionAverage> _byCondition = [];
+    private volatile IReadOnlyDictionary<string, int> _counts = new Dictionary<string, int>();
+    private int _accepted;
+    private int _dropped;
+
+    /// <summary>Creates the analyzer for the streams selected by <paramref name="options"/>.</summary>
+    /// <exception cref="ArgumentException">A configured stream key does not exist or is not a signal stream.</exception>
+    public ErpAnalyzer(StreamRegistry streams, EpochOptions options)
+    {
+        _options = options;
+        _epochers = new StreamEpocher?[streams.Count];
+        foreach (StreamDescriptor stream in SelectStreams(streams, options.Streams, "Epochs:Streams"))
+        {
+            _epochers[stream.Index] = new StreamEpocher(stream, options);
+        }
+    }
+
+    /// <summary>Condition averages in the order conditions were first seen.</summary>
+    public IReadOnlyList<ConditionAverage> Averages => _averages;
+
+    /// <summary>Accepted epochs per condition, safe to read from any thread (for live status).</summary>
+    public IReadOnlyDictionary<string, int> CountsByCondition => _counts;
+
+    /// <summary>Accepted epochs in total (any thread).</summary>
+    public int Accepted => Volatile.Read(ref _accepted);
+
+    /// <summary>Dropped markers in total (any thread).</summary>
+    public int Dropped => Volatile.Read(ref _dropped);
+
+    /// <summary>Keys of the epoched streams.</summary>
+    public IEnumerable<string> StreamKeys => _epochers.Where(e => e is not null).Select(e => e!.Stream.Key);
+
+    /// <summary>Resolves a stream selection: given keys, or every EEG signal stream when empty.</summary>
+    internal static IEnumerable<StreamDescriptor> SelectStreams(StreamRegistry streams, IReadOnlyList<string> keys, string setting)
+    {
+        if (keys.Count == 0)
+        {
+            return streams.Streams.Where(s => s.Kind == StreamKind.Signal && string.Equals(s.Type, "EEG", StringComparison.OrdinalIgnoreCase));
+        }
+        var selected = new List<StreamDescriptor>();
+        foreach (string key in keys)
+        {
+            StreamDescriptor stream = streams.Find(key) ?? throw new ArgumentException($"{setting}: no stream with key '{key}' (streams: {string.Join(", ", streams.Streams.Select(s => s.Key))})");
+            if (stream.Kind != StreamKind.Signal)
+            {
+                throw new ArgumentException($"{setting}: stream '{key}' is a marker stream, not a signal stream");
+            }
+            selected.Add(stream);
+        }
+        return selected;
+    }
+
+    /// <summary>Consumes one aligned item, appending outcomes; releases the chunk reference it receives.</summary>
+    public void Process(in AlignedItem item, List<EpochOutcome> outcomes)
+    {
+        StreamEpocher? epocher = (uint)item.Stream < (uint)_epochers.Length ? _epochers[item.Stream] : null;
+        switch (item.Kind)
+        {
+            case AlignedItemKind.Samples:
+                epocher?.Append(item.Chunk!, item.FirstSampleIndex);
+                item.Chunk!.Release();
+                epocher?.Complete(this, outcomes);
+                break;
+            case AlignedItemKind.Event:
+                epocher?.OnEvent(this, item.Event, outcomes);
+                break;
+            case AlignedItemKind.Gap:
+                epocher?.OnGap(item.FirstSampleIndex);
+                break;
+            case AlignedItemKind.StreamEnded:
+                epocher?.OnEnded(this, outcomes);
+                break;
+        }
+    }
+
+    private void Accept(StreamEpocher epocher, in AlignedEvent ev, ReadOnlySpan<double> epoch, List<EpochOutcome> outcomes)
+    {
+        string condition = ev.Condition!;
+        if (!_byCondition.TryGetValue((epocher.Stream.Index, condition), out ConditionAverage? average))
+        {
+            average = new ConditionAverage(condition, epocher.Stream.Key, epocher.Labels, epocher.Times);
+            _byCondition.Add((epocher.Stream.Index, condition), average);
+            _averages.Add(average);
+        }
+        average.Add(epoch);
+        Interlocked.Increment(ref _accepted);
+        var counts = new Dictionary<string, int>(_counts) { [condition] = average.Count };
+        _counts = counts;
+        outcomes.Add(new EpochOutcome(epocher.Stream.Key, ev.Marker, ev.MarkerTime, ev.SampleIndex, condition, true, null, average.Count));
+    }
+
+    private void Drop(StreamEpocher epocher, in AlignedEvent ev, string reason, List<EpochOutcome> outcomes)
+    {
+        Interlocked.Increment(ref _dropped);
+        int count = ev.Condition is not null && _byCondition.TryGetValue((epocher.Stream.Index, ev.Condition), out ConditionAverage? average) ? average.Count : 0;
+        outcomes.Add(new EpochOutcome(epocher.Stream.Key, ev.Marker, ev.MarkerTime, ev.SampleIndex, ev.Condition, false, reason, count));
+    }
+
+    /// <summary>Per-stream epoching state.</summary>
+    private sealed class StreamEpocher
+    {
+        private readonly EpochOptions _options;
+        private readonly SosFilter? _filter;
+        private readonly double[] _scale;
+        private readonly double[] _dc;
+        private bool _haveDc;
+        private readonly double[] _ring;
+        private readonly long _mask;
+        private readonly int _channels;
+        private long _total;
+        private double[] _scratch = [];
+        private readonly int _startOffset;
+        private readonly int _length;
+        private readonly int _baselineStart;
+        private readonly int _baselineEnd;
+        private readonly int _rejectStart;
+        private readonly int _rejectEnd;
+        private readonly double[] _epoch;
+        private readonly List<(AlignedEvent Event, long End)> _pending = new(64);
+        private readonly List<long> _gaps = new(16);
+
+        public StreamEpocher(StreamDescriptor stream, EpochOptions options)
+        {
+            Stream = stream;
+            _options = options;
+            _channels = stream.ChannelCount;
+            double fs = stream.NominalRateHz;
+            double[]? sos = options.Filter.Design(fs);
+            _filter = sos is null ? null : new SosFilter(sos, _channels);
+            _scale = [.. stream.Channels.Select(c => Units.ToMicrovolts(c.Unit))];
+            _dc = new double[_channels];
+            Labels = [.. stream.Channels.Select(c => c.Label)];
+            int ringFrames = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Ceiling(options.HistorySeconds * fs));
+            _ring = new double[ringFrames * _channels];
+            _mask = ringFrames - 1;
+            _startOffset = (int)Math.Round(options.TminSeconds * fs);
+            int endOffset = (int)Math.Round(options.TmaxSeconds * fs);
+            _length = endOffset - _startOffset + 1;
+            Times = [.. Enumerable.Range(0, _length).Select(k => (k + _startOffset) / fs)];
+            _baselineStart = (int)Math.Round((options.BaselineStartSeconds ?? options.TminSeconds) * fs) - _startOffset;
+            _baselineEnd = (int)Math.Round((options.BaselineEndSeconds ?? 0) * fs) - _startOffset;
+            _rejectStart = Math.Clamp((int)Math.Round((options.RejectStartSeconds ?? options.TminSeconds) * fs) - _startOffset, 0, _length - 1);
+            _rejectEnd = Math.Clamp((int)Math.Round((options.RejectEndSeconds ?? options.TmaxSeconds) * fs) - _startOffset, 0, _length - 1);
+            _epoch = new double[_channels * _length];
+        }
+
+        public StreamDescriptor Stream { get; }
+
+        public string[] Labels { get; }
+
+        public double[] Times { get; }
+
+        private long RingFrames => _mask + 1;
+
+        public void Append(SampleChunk chunk, long firstIndex)
+        {
+            int values = chunk.Count * _channels;
+            if (_scratch.Length < values)
+            {
+                _scratch = new double[values]; // grows to the largest chunk once, then steady state
+            }
+            Span<double> data = _scratch.AsSpan(0, values);
+            chunk.Values.CopyTo(data);
+            if (!_haveDc && chunk.Count > 0)
+            {
+                for (int c = 0; c < _channels; c++)
+                {
+                    _dc[c] = _filter is not null && _options.Filter.HighPassHz is > 0 ? data[c] * _scale[c] : 0;
+                }
+                _haveDc = true;
+            }
+            for (int i = 0; i < values; i += _channels)
+            {
+                for (int c = 0; c < _channels; c++)
+                {
+                    // Subtracting the first value (a constant the high-pass removes anyway) starts the filter near steady state.
+                    data[i + c] = (data[i + c] * _scale[c]) - _dc[c];
+                }
+            }
+            _filter?.Process(data);
+            _total = firstIndex;
+            for (int f = 0; f < chunk.Count; f++)
+            {
+                data.Slice(f * _channels, _channels).CopyTo(_ring.AsSpan((int)((_total & _mask) * _channels), _channels));
+                _total++;
+            }
+        }
+
+        public void OnGap(long nextIndex)
+        {
+            _gaps.Add(nextIndex);
+            // Forget gaps no epoch can reach any more.
+            long horizon = _total - RingFrames;
+            int stale = 0;
+            while (stale < _gaps.Count && _gaps[stale] < horizon)
+            {
+                stale++;
+            }
+            if (stale > 0)
+            {
+                _gaps.RemoveRange(0, stale);
+            }
+        }
+
+        public void OnEvent(ErpAnalyzer owner, in AlignedEvent ev, List<EpochOutcome> outcomes)
+        {
+            if (ev.DropReason is not null)
+            {
+                owner.Drop(this, ev, ev.DropReason, outcomes);
+                return;
+            }
+            if (ev.Condition is null)
+            {
+                owner.Drop(this, ev, "no condition rule matches the marker label", outcomes);
+                return;
+            }
+            long start = ev.SampleIndex + _startOffset;
+            long end = start + _length - 1;
+            if (start < 0)
+            {
+                owner.Drop(this, ev, "epoch would start before the first sample of the stream", outcomes);
+                return;
+            }
+            if (end < _total)
+            {
+                Extract(owner, ev, start, outcomes);
+                return;
+            }
+            int index = _pending.Count;
+            while (index > 0 && _pending[index - 1].End > end)
+            {
+                index--;
+            }
+            _pending.Insert(index, (ev, end));
+        }
+
+        public void Complete(ErpAnalyzer owner, List<EpochOutcome> outcomes)
+        {
+            int done = 0;
+            while (done < _pending.Count && _pending[done].End < _total)
+            {
+                (AlignedEvent ev, long end) = _pending[done];
+                Extract(owner, ev, end - _length + 1, outcomes);
+                done++;
+            }
+            if (done > 0)
+            {
+                _pending.RemoveRange(0, done);
+            }
+        }
+
+        public void OnEnded(ErpAnalyzer owner, List<EpochOutcome> outcomes)
+        {
+            foreach ((AlignedEvent ev, long _) in _pending)
+            {
+                owner.Drop(this, ev, "recording ended before the epoch was complete", outcomes);
+            }
+            _pending.Clear();
+        }
+
+        private void Extract(ErpAnalyzer owner, in AlignedEvent ev, long start, List<EpochOutcome> outcomes)
+        {
+            long end = start + _length - 1;
+            if (start < _total - RingFrames)
+            {
+                owner.Drop(this, ev, $"marker placed too late: epoch data older than the {_options.HistorySeconds.ToString(CultureInfo.InvariantCulture)} s buffer", outcomes);
+                return;
+            }
+            foreach (long gap in _gaps)
+            {
+                if (gap > start && gap <= end)
+                {
+                    owner.Drop(this, ev, "data gap inside the epoch", outcomes);
+                    return;
+                }
+            }
+            // Channel-major copy out of the frame-major ring.
+            for (int k = 0; k < _length; k++)
+            {
+                int frame = (int)(((start + k) & _mask) * _channels);
+                for (int c = 0; c < _channels; c++)
+                {
+                    _epoch[(c * _length) + k] = _ring[frame + c];
+                }
+            }
+            if (_options.RejectPeakToPeakMicrovolts is not null || _options.FlatPeakToPeakMicrovolts is not null)
+            {
+                for (int c = 0; c < _channels; c++)
+                {
+                    ReadOnlySpan<double> window = _epoch.AsSpan((c * _length) + _rejectStart, _rejectEnd - _rejectStart + 1);
+                    double min = double.PositiveInfinity, max = double.NegativeInfinity;
+                    foreach (double v in window)
+                    {
+                        min = Math.Min(min, v);
+                        max = Math.Max(max, v);
+                    }
+                    double ptp = max - min;
+                    if (_options.RejectPeakToPeakMicrovolts is double reject && !(ptp <= reject))
+                    {
+                        owner.Drop(this, ev, string.Create(CultureInfo.InvariantCulture, $"peak-to-peak {ptp:F1} µV on {Labels[c]} exceeds {reject} µV"), outcomes);
+                        return;
+                    }
+                    if (_options.FlatPeakToPeakMicrovolts is double flat && ptp < flat)
+                    {
+                        owner.Drop(this, ev, string.Create(CultureInfo.InvariantCulture, $"flat: peak-to-peak {ptp:F3} µV on {Labels[c]} below {flat} µV"), outcomes);
+                        return;
+                    }
+                }
+            }
+            if (_options.Baseline)
+            {
+                int count = _baselineEnd - _baselineStart + 1;
+                for (int c = 0; c < _channels; c++)
+                {
+                    Span<double> row = _epoch.AsSpan(c * _length, _length);
+                    double sum = 0;
+                    for (int k = _baselineStart; k <= _baselineEnd; k++)
+                    {
+                        sum += row[k];
+                    }
+                    double mean = sum / count;
+                    for (int k = 0; k < row.Length; k++)
+                    {
+                        row[k] -= mean;
+                    }
+                }
+            }
+            owner.Accept(this, ev, _epoch, outcomes);
+        }
+    }
+}

@@ -1,0 +1,92 @@
+using System.Diagnostics;
+
+namespace AcqService.Core.Model;
+
+/// <summary>
+/// A block of consecutive samples of one signal stream: interleaved values (frame-major,
+/// <c>Data[frame * ChannelCount + channel]</c>) and one raw timestamp per frame in the source's own clock
+/// (seconds, LSL clock). Chunks are pooled and reference counted so that the steady-state path allocates
+/// nothing: whoever receives a chunk from a channel calls <see cref="Release"/> exactly once when done.
+/// </summary>
+[DebuggerDisplay("stream {Stream}, {Count} frames × {ChannelCount} ch, t0 = {FirstTimestamp}")]
+public sealed class SampleChunk
+{
+    private readonly ChunkPool? _pool;
+    /// <summary>Outstanding references; the chunk returns to its pool when this drops to zero.</summary>
+    private int _references;
+
+    /// <summary>Creates an unpooled chunk (tests, one-off use).</summary>
+    public SampleChunk(int stream, int channelCount, int capacityFrames)
+        : this(null, stream, channelCount, capacityFrames)
+    {
+    }
+
+    internal SampleChunk(ChunkPool? pool, int stream, int channelCount, int capacityFrames)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(channelCount, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacityFrames, 1);
+        _pool = pool;
+        Stream = stream;
+        ChannelCount = channelCount;
+        Data = new double[channelCount * capacityFrames];
+        Timestamps = new double[capacityFrames];
+        _references = 1;
+    }
+
+    /// <summary>Dense index of the stream these samples belong to.</summary>
+    public int Stream { get; }
+
+    /// <summary>Values per frame.</summary>
+    public int ChannelCount { get; }
+
+    /// <summary>Maximum frames this chunk can hold.</summary>
+    public int Capacity => Timestamps.Length;
+
+    /// <summary>Frames currently held (≤ <see cref="Capacity"/>).</summary>
+    public int Count { get; set; }
+
+    /// <summary>Backing store for values; only the first <c>Count × ChannelCount</c> entries are meaningful.</summary>
+    public double[] Data { get; }
+
+    /// <summary>Backing store for raw timestamps; only the first <see cref="Count"/> entries are meaningful.</summary>
+    public double[] Timestamps { get; }
+
+    /// <summary>The meaningful values.</summary>
+    public ReadOnlySpan<double> Values => Data.AsSpan(0, Count * ChannelCount);
+
+    /// <summary>The meaningful timestamps.</summary>
+    public ReadOnlySpan<double> Times => Timestamps.AsSpan(0, Count);
+
+    /// <summary>Raw timestamp of the first frame.</summary>
+    public double FirstTimestamp => Count > 0 ? Timestamps[0] : double.NaN;
+
+    /// <summary>Raw timestamp of the last frame.</summary>
+    public double LastTimestamp => Count > 0 ? Timestamps[Count - 1] : double.NaN;
+
+    /// <summary>Values of one frame.</summary>
+    public Span<double> Frame(int frame) => Data.AsSpan(frame * ChannelCount, ChannelCount);
+
+    /// <summary>Adds <paramref name="count"/> references, for fan-out to several consumers.</summary>
+    public void Retain(int count = 1)
+    {
+        int after = Interlocked.Add(ref _references, count);
+        Debug.Assert(after > count, "retained a chunk that was already released");
+    }
+
+    /// <summary>Drops one reference; the last one returns the chunk to its pool.</summary>
+    public void Release()
+    {
+        int after = Interlocked.Decrement(ref _references);
+        Debug.Assert(after >= 0, "chunk released more often than retained");
+        if (after == 0)
+        {
+            _pool?.Return(this);
+        }
+    }
+
+    internal void ResetForRent()
+    {
+        Count = 0;
+        Volatile.Write(ref _references, 1);
+    }
+}

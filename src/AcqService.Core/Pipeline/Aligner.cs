@@ -1,0 +1,311 @@
+using System.Diagnostics;
+using System.Globalization;
+using AcqService.Core.Model;
+
+namespace AcqService.Core.Pipeline;
+
+/// <summary>
+/// Puts markers and signals on one clock. Owns all alignment state and is driven by one task
+/// (<see cref="AlignerStage"/>), so it needs no locks: per signal stream a ring of local-clock sample times,
+/// the running sample count and the latest clock offset; per marker stream its clock offset; and the
+/// markers still waiting for their data.
+/// <para>
+/// A marker is placed on each signal stream at the first sample whose corrected time is at or after the
+/// marker's corrected time (corrected = raw + that stream's latest clock offset). Markers may arrive before
+/// their data (they wait), after it (looked up in the ring), and in any chunking; the result depends only on
+/// the timestamps. Every marker produces exactly one <see cref="AlignedEvent"/> per signal stream, placed or
+/// with a drop reason.
+/// </para>
+/// </summary>
+public sealed class Aligner
+{
+    private readonly StreamRegistry _streams;
+    private readonly AlignerOptions _options;
+    private readonly EventClassifier _classifier;
+    private readonly StreamState[] _state;
+    private readonly int[] _signalStreams;
+
+    /// <summary>Creates an aligner for the registered streams.</summary>
+    public Aligner(StreamRegistry streams, AlignerOptions options, EventClassifier classifier)
+    {
+        _streams = streams;
+        _options = options;
+        _classifier = classifier;
+        _state = new StreamState[streams.Count];
+        var signals = new List<int>();
+        for (int i = 0; i < streams.Count; i++)
+        {
+            StreamDescriptor stream = streams[i];
+            _state[i] = new StreamState(stream, options);
+            if (stream.Kind == StreamKind.Signal)
+            {
+                signals.Add(i);
+            }
+        }
+        _signalStreams = [.. signals];
+    }
+
+    /// <summary>The classifier used for conditions.</summary>
+    public EventClassifier Classifier => _classifier;
+
+    /// <summary>Total samples seen on a stream.</summary>
+    public long SampleCount(int stream) => _state[stream].Total;
+
+    /// <summary>Current clock offset of a stream (seconds to add to its raw timestamps).</summary>
+    public double ClockOffsetOf(int stream) => _state[stream].Offset;
+
+    /// <summary>Statistics of a signal stream so far (safe to call from the aligner's thread or after it completed).</summary>
+    public (long Samples, double FirstRawTime, double LastRawTime, int Gaps, int Markers) Statistics(int stream)
+    {
+        StreamState s = _state[stream];
+        return (s.Total, s.FirstRaw, s.LastRaw, s.Gaps, s.MarkerCount);
+    }
+
+    /// <summary>Markers waiting for data on a signal stream.</summary>
+    public int PendingMarkers(int stream) => _state[stream].Pending.Count;
+
+    /// <summary>
+    /// Consumes one source item and appends what it produces to <paramref name="output"/> (reused by the caller
+    /// so the per-chunk path allocates nothing). For a samples item the chunk reference is passed on inside the
+    /// output item, not released.
+    /// </summary>
+    public void Process(in SourceItem item, List<AlignedItem> output)
+    {
+        switch (item.Kind)
+        {
+            case SourceItemKind.Samples:
+                OnSamples(item.Chunk!, output);
+                break;
+            case SourceItemKind.Marker:
+                OnMarker(item.Marker, output);
+                break;
+            case SourceItemKind.ClockOffset:
+                _state[item.Stream].Offset = item.Offset.Offset;
+                break;
+            case SourceItemKind.Gap:
+                StreamState gapState = _state[item.Stream];
+                if (gapState.Descriptor.Kind == StreamKind.Signal)
+                {
+                    gapState.Gaps++;
+                    output.Add(AlignedItem.ForGap(item.Gap, gapState.Total));
+                }
+                break;
+            case SourceItemKind.StreamEnded:
+                OnEnded(item.Stream, output);
+                break;
+        }
+    }
+
+    /// <summary>Ends every stream that has not ended yet (input completed).</summary>
+    public void EndAll(List<AlignedItem> output)
+    {
+        for (int i = 0; i < _state.Length; i++)
+        {
+            if (!_state[i].Ended)
+            {
+                OnEnded(i, output);
+            }
+        }
+    }
+
+    private void OnSamples(SampleChunk chunk, List<AlignedItem> output)
+    {
+        StreamState state = _state[chunk.Stream];
+        if (state.Descriptor.Kind != StreamKind.Signal || state.Ended)
+        {
+            chunk.Release();
+            return;
+        }
+        long first = state.Total;
+        double offset = state.Offset;
+        if (chunk.Count > 0)
+        {
+            if (state.Total == 0)
+            {
+                state.FirstRaw = chunk.FirstTimestamp;
+            }
+            state.LastRaw = chunk.LastTimestamp;
+        }
+        ReadOnlySpan<double> times = chunk.Times;
+        double gapThreshold = _options.GapThresholdPeriods * state.Period;
+        for (int i = 0; i < times.Length; i++)
+        {
+            double t = times[i] + offset;
+            if (state.Total > 0)
+            {
+                double previous = state.LastTime;
+                if (t - previous > gapThreshold)
+                {
+                    long missing = (long)Math.Round((t - previous) / state.Period) - 1;
+                    state.Gaps++;
+                    output.Add(AlignedItem.ForGap(new StreamGap(chunk.Stream, previous - offset, times[i], missing, "timestamp jump"), state.Total));
+                }
+                // Keep the ring monotonic (like liblsl's monotonize) so binary search stays valid under jitter.
+                if (t < previous)
+                {
+                    t = previous;
+                }
+            }
+            state.Times[state.Total & state.Mask] = t;
+            state.Total++;
+        }
+        output.Add(AlignedItem.ForSamples(chunk, first, offset));
+        PlacePending(state, output);
+    }
+
+    private void OnMarker(in Marker marker, List<AlignedItem> output)
+    {
+        _state[marker.Stream].MarkerCount++;
+        double markerTime = marker.Timestamp + _state[marker.Stream].Offset;
+        string? condition = _classifier.Classify(marker.Label);
+        foreach (int signal in _signalStreams)
+        {
+            StreamState state = _state[signal];
+            var pending = new PendingMarker(marker, markerTime, condition);
+            if (state.Ended || (state.Total > 0 && markerTime <= state.LastTime))
+            {
+                output.Add(AlignedItem.ForEvent(Place(state, pending)));
+            }
+            else
+            {
+                state.AddPending(pending);
+            }
+        }
+    }
+
+    private void OnEnded(int stream, List<AlignedItem> output)
+    {
+        StreamState state = _state[stream];
+        if (state.Ended)
+        {
+            return;
+        }
+        state.Ended = true;
+        if (state.Descriptor.Kind == StreamKind.Signal)
+        {
+            foreach (PendingMarker pending in state.Pending)
+            {
+                output.Add(AlignedItem.ForEvent(Place(state, pending)));
+            }
+            state.Pending.Clear();
+            output.Add(AlignedItem.Ended(stream, state.Total));
+        }
+    }
+
+    private void PlacePending(StreamState state, List<AlignedItem> output)
+    {
+        List<PendingMarker> pending = state.Pending;
+        if (pending.Count == 0)
+        {
+            return;
+        }
+        double last = state.LastTime;
+        int placed = 0;
+        while (placed < pending.Count && pending[placed].Time <= last)
+        {
+            output.Add(AlignedItem.ForEvent(Place(state, pending[placed])));
+            placed++;
+        }
+        if (placed > 0)
+        {
+            pending.RemoveRange(0, placed);
+        }
+    }
+
+    private AlignedEvent Place(StreamState state, PendingMarker pending)
+    {
+        int stream = state.Descriptor.Index;
+        AlignedEvent Drop(string reason) => new(pending.Marker, stream, -1, pending.Time, double.NaN, pending.Condition, reason);
+
+        if (state.Total == 0)
+        {
+            return Drop($"stream '{state.Descriptor.Key}' had no data");
+        }
+        if (pending.Time > state.LastTime)
+        {
+            return Drop($"stream '{state.Descriptor.Key}' ended before the marker time");
+        }
+        long oldest = Math.Max(0, state.Total - state.Times.Length);
+        double oldestTime = state.Times[oldest & state.Mask];
+        if (pending.Time < oldestTime)
+        {
+            double age = state.LastTime - pending.Time;
+            return oldest == 0 && oldestTime - pending.Time > _options.MaxPlacementLagPeriods * state.Period
+                ? Drop($"marker precedes the first sample of '{state.Descriptor.Key}' by {Ms(oldestTime - pending.Time)}")
+                : oldest == 0
+                    ? new AlignedEvent(pending.Marker, stream, 0, pending.Time, oldestTime, pending.Condition, null)
+                    : Drop($"marker arrived {age.ToString("F1", CultureInfo.InvariantCulture)} s late, beyond the {_options.HistorySeconds} s alignment history");
+        }
+        // Binary search for the first sample at or after the marker time.
+        long lo = oldest, hi = state.Total - 1;
+        while (lo < hi)
+        {
+            long mid = lo + ((hi - lo) >> 1);
+            if (state.Times[mid & state.Mask] >= pending.Time)
+            {
+                hi = mid;
+            }
+            else
+            {
+                lo = mid + 1;
+            }
+        }
+        double sampleTime = state.Times[lo & state.Mask];
+        Debug.Assert(sampleTime >= pending.Time, "binary search must land at or after the marker");
+        double lag = sampleTime - pending.Time;
+        if (lag > _options.MaxPlacementLagPeriods * state.Period)
+        {
+            return Drop($"marker falls in a data gap of '{state.Descriptor.Key}' (next sample {Ms(lag)} later)");
+        }
+        return new AlignedEvent(pending.Marker, stream, lo, pending.Time, sampleTime, pending.Condition, null);
+    }
+
+    private static string Ms(double seconds) => (seconds * 1000).ToString("F1", CultureInfo.InvariantCulture) + " ms";
+
+    private readonly record struct PendingMarker(Marker Marker, double Time, string? Condition);
+
+    private sealed class StreamState
+    {
+        public StreamState(StreamDescriptor descriptor, AlignerOptions options)
+        {
+            Descriptor = descriptor;
+            if (descriptor.Kind == StreamKind.Signal)
+            {
+                Period = 1.0 / descriptor.NominalRateHz;
+                int size = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(16, Math.Ceiling(options.HistorySeconds * descriptor.NominalRateHz)));
+                Times = new double[size];
+                Mask = size - 1;
+            }
+            else
+            {
+                Times = [];
+            }
+        }
+
+        public StreamDescriptor Descriptor { get; }
+        public double Period { get; }
+        /// <summary>Ring of local-clock sample times, indexed by absolute sample index &amp; Mask.</summary>
+        public double[] Times { get; }
+        public long Mask { get; }
+        public long Total { get; set; }
+        public double Offset { get; set; }
+        public bool Ended { get; set; }
+        public double FirstRaw { get; set; } = double.NaN;
+        public double LastRaw { get; set; } = double.NaN;
+        public int Gaps { get; set; }
+        public int MarkerCount { get; set; }
+        public List<PendingMarker> Pending { get; } = new(64);
+        public double LastTime => Times[(Total - 1) & Mask];
+
+        public void AddPending(PendingMarker marker)
+        {
+            // Keep pending markers sorted by time; they usually arrive in order, so this is an append.
+            int index = Pending.Count;
+            while (index > 0 && Pending[index - 1].Time > marker.Time)
+            {
+                index--;
+            }
+            Pending.Insert(index, marker);
+        }
+    }
+}
