@@ -8,23 +8,119 @@ namespace AcqService.Dsp;
 /// </summary>
 public sealed class SosFilter
 {
+    private readonly double[] _sos;
+    private readonly int _sections;
+    private readonly int _channels;
+
+    // Two direct-form-II-transposed delay values per section per channel: [channel][section][2].
+    private readonly double[] _state;
+
     /// <summary>Creates a filter for <paramref name="channels"/> interleaved channels.</summary>
     /// <param name="sos">Sections in SciPy layout, 6 values per section.</param>
     /// <param name="channels">Number of interleaved channels (≥ 1).</param>
-    public SosFilter(double[] sos, int channels) => throw new NotImplementedException();
+    /// <exception cref="ArgumentNullException"><paramref name="sos"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="sos"/> is empty, not a multiple of 6 long, has a section with <c>a0 ≠ 1</c>, or holds a non-finite value.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="channels"/> is below 1.</exception>
+    public SosFilter(double[] sos, int channels)
+    {
+        ArgumentNullException.ThrowIfNull(sos);
+        ArgumentOutOfRangeException.ThrowIfLessThan(channels, 1);
+        if (sos.Length == 0 || sos.Length % 6 != 0)
+        {
+            throw new ArgumentException($"SOS needs 6 values per section and at least one section; got length {sos.Length}.", nameof(sos));
+        }
+
+        for (int i = 0; i < sos.Length; i++)
+        {
+            if (!double.IsFinite(sos[i]))
+            {
+                throw new ArgumentException($"SOS value {i} is {sos[i]}.", nameof(sos));
+            }
+        }
+
+        for (int s = 0; s < sos.Length; s += 6)
+        {
+            // Same rule as SciPy's sosfilt: sections must be normalised, the recursion assumes a0 = 1.
+            if (sos[s + 3] != 1.0)
+            {
+                throw new ArgumentException($"Section {s / 6} has a0 = {sos[s + 3]}; SOS rows must be normalised to a0 = 1.", nameof(sos));
+            }
+        }
+
+        // Copy so that later changes to the caller's array cannot alter a running filter.
+        _sos = (double[])sos.Clone();
+        _sections = sos.Length / 6;
+        _channels = channels;
+        _state = new double[channels * _sections * 2];
+    }
 
     /// <summary>Number of second-order sections.</summary>
-    public int Sections => throw new NotImplementedException();
+    public int Sections => _sections;
 
     /// <summary>Number of interleaved channels this filter keeps state for.</summary>
-    public int Channels => throw new NotImplementedException();
+    public int Channels => _channels;
 
     /// <summary>Clears the filter state (as if no sample had been seen).</summary>
-    public void Reset() => throw new NotImplementedException();
+    public void Reset() => Array.Clear(_state);
 
     /// <summary>Filters <c>frames × Channels</c> interleaved values in place.</summary>
-    public void Process(Span<double> interleaved) => throw new NotImplementedException();
+    /// <exception cref="ArgumentException">The length is not a multiple of <see cref="Channels"/>.</exception>
+    public void Process(Span<double> interleaved)
+    {
+        if (interleaved.Length % _channels != 0)
+        {
+            throw new ArgumentException($"Length {interleaved.Length} is not a whole number of {_channels}-channel frames.", nameof(interleaved));
+        }
+
+        int channels = _channels;
+        for (int ch = 0; ch < channels; ch++)
+        {
+            int stateOffset = ch * _sections * 2;
+            for (int s = 0; s < _sections; s++)
+            {
+                // Running one section over the whole chunk before the next is exact: each section is causal, and
+                // every output value sees the same operations in the same order as sosfilt's sample-outer loop.
+                // It keeps the coefficients and both delays in registers.
+                int c = s * 6;
+                double b0 = _sos[c], b1 = _sos[c + 1], b2 = _sos[c + 2], a1 = _sos[c + 4], a2 = _sos[c + 5];
+                int z = stateOffset + s * 2;
+                double z0 = _state[z], z1 = _state[z + 1];
+                for (int i = ch; i < interleaved.Length; i += channels)
+                {
+                    double x = interleaved[i];
+                    double y = b0 * x + z0;
+                    z0 = b1 * x - a1 * y + z1;
+                    z1 = b2 * x - a2 * y;
+                    interleaved[i] = y;
+                }
+
+                _state[z] = z0;
+                _state[z + 1] = z1;
+            }
+        }
+    }
 
     /// <summary>Filters <paramref name="input"/> into <paramref name="output"/> (same length, may not overlap partially).</summary>
-    public void Process(ReadOnlySpan<double> input, Span<double> output) => throw new NotImplementedException();
+    /// <exception cref="ArgumentException">Lengths differ, are not a multiple of <see cref="Channels"/>, or the spans overlap partially.</exception>
+    public void Process(ReadOnlySpan<double> input, Span<double> output)
+    {
+        if (input.Length != output.Length)
+        {
+            throw new ArgumentException($"Output length {output.Length} differs from input length {input.Length}.", nameof(output));
+        }
+
+        if (input.Length % _channels != 0)
+        {
+            throw new ArgumentException($"Length {input.Length} is not a whole number of {_channels}-channel frames.", nameof(input));
+        }
+
+        if (input.Overlaps(output, out int elementOffset) && elementOffset != 0)
+        {
+            throw new ArgumentException("Input and output overlap partially.", nameof(output));
+        }
+
+        // Identical spans make this an in-place call; otherwise filter a copy in the output buffer.
+        input.CopyTo(output);
+        Process(output);
+    }
 }
