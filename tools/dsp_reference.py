@@ -30,6 +30,8 @@ def header(description):
         "python": sys.version.split()[0],
         "numpy": np.__version__,
         "scipy": scipy.__version__,
+        "rng": f"numpy.random.default_rng({SEED}), one generator shared by all fixtures in the order "
+               "butter, notch_cascade, welch (see main())",
     }
 
 
@@ -85,8 +87,21 @@ def butter_fixture(rng):
                     "sos": floats(sos),
                     "output": floats(y),
                 })
+    # Coefficients only (no filtered output, to keep the file small) for odd and higher orders, which take
+    # zpk2sos's real-pole and first-order-section branches that orders 2 and 4 never reach.
+    coefficient_cases = []
+    fs = 500.0
+    for btype, cutoffs in designs[fs]:
+        for order in (1, 3, 5, 8):
+            wn = cutoffs[0] if len(cutoffs) == 1 else cutoffs
+            sos = sig.butter(order, wn, btype=btype, fs=fs, output="sos")
+            coefficient_cases.append({
+                "call": f"butter({order}, {wn}, btype='{btype}', fs={fs}, output='sos')",
+                "btype": btype, "order": order, "cutoffsHz": cutoffs, "fs": fs,
+                "sections": int(sos.shape[0]), "sos": floats(sos),
+            })
     write("butter.json", {**header("Butterworth SOS coefficients (row-major, 6 per section) and sosfilt output"),
-                          "seed": SEED, "signals": signals, "cases": cases})
+                          "seed": SEED, "signals": signals, "cases": cases, "coefficientCases": coefficient_cases})
 
 
 def notch_cascade_fixture(rng):
@@ -171,7 +186,9 @@ def windows_fixture():
                 cases.append({"window": name, "length": n, "periodic": periodic,
                               "call": f"get_window('{name}', {n}, fftbins={periodic})",
                               "values": floats(sig.get_window(name, n, fftbins=periodic))})
-    write("windows.json", {**header("scipy.signal.get_window values"), "cases": cases})
+    meta = header("scipy.signal.get_window values")
+    del meta["rng"]  # closed-form, no random input
+    write("windows.json", {**meta, "cases": cases})
 
 
 def main():

@@ -39,7 +39,17 @@ internal sealed record ButterCase(string Call, string Btype, int Order, double[]
     public string Name => $"{Btype}_N{Order}_{string.Join('-', CutoffsHz)}Hz_fs{Fs}";
 }
 
-internal sealed record ButterFixture(string Scipy, Dictionary<string, ButterSignal> Signals, ButterCase[] Cases);
+internal sealed record ButterCoefficientCase(string Call, string Btype, int Order, double[] CutoffsHz, double Fs, int Sections, double[] Sos)
+{
+    public string Name => $"{Btype}_N{Order}_{string.Join('-', CutoffsHz)}Hz_fs{Fs}";
+}
+
+internal sealed record ButterFixture(string Scipy, Dictionary<string, ButterSignal> Signals, ButterCase[] Cases, ButterCoefficientCase[] CoefficientCases)
+{
+    /// <summary>Every design in the file, with or without a filtered output.</summary>
+    public IEnumerable<ButterCoefficientCase> AllDesigns =>
+        Cases.Select(c => new ButterCoefficientCase(c.Call, c.Btype, c.Order, c.CutoffsHz, c.Fs, c.Sections, c.Sos)).Concat(CoefficientCases);
+}
 
 internal sealed record NotchCase(double FrequencyHz, double Q, double Fs, double[] Sos, double[] Input, double[] Output);
 
