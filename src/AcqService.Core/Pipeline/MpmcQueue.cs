@@ -96,10 +96,12 @@ internal sealed class MpmcQueue<T>
         }
     }
 
-    [StructLayout(LayoutKind.Explicit, Size = 128)]
-    private struct PaddedLong
-    {
-        [FieldOffset(64)]
-        public long Value;
-    }
+}
+
+/// <summary>A long on its own cache line (explicit layout is not allowed inside generic types).</summary>
+[StructLayout(LayoutKind.Explicit, Size = 128)]
+internal struct PaddedLong
+{
+    [FieldOffset(64)]
+    public long Value;
 }

@@ -48,34 +48,55 @@ public sealed class SimulatedEegSource : ISource
         double nextOffsetReport = 0;
         using PeriodicTimer? timer = _rig.Pace == SimulationPace.Live ? new PeriodicTimer(TimeSpan.FromSeconds(Math.Max(0.002, settings.ChunkSamples / rate / 2))) : null;
         long produced = 0;
-        while (produced < total)
+        try
         {
-            int frames = settings.VariableChunks ? 1 + (int)(jitter.NextDouble() * maxChunk) : settings.ChunkSamples;
-            frames = (int)Math.Min(frames, total - produced);
-            if (timer is not null)
+            await ProduceAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _rig.Markers.CompleteFast();
+        }
+
+        async Task ProduceAsync()
+        {
+            while (produced < total)
             {
-                while (_rig.Clock() < _rig.Origin + ((produced + frames) / rate))
+                int frames = settings.VariableChunks ? 1 + (int)(jitter.NextDouble() * maxChunk) : settings.ChunkSamples;
+                frames = (int)Math.Min(frames, total - produced);
+                if (timer is not null)
                 {
-                    await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false);
+                    while (_rig.Clock() < _rig.Origin + ((produced + frames) / rate))
+                    {
+                        await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false);
+                    }
                 }
+                cancellationToken.ThrowIfCancellationRequested();
+                if (produced / rate >= nextOffsetReport)
+                {
+                    // The simulated amplifier shares the host clock, so its offset is 0; reporting it keeps recordings LabRecorder-like.
+                    await output.WriteAsync(SourceItem.ForOffset(new ClockOffset(Stream.Index, _rig.Origin + (produced / rate), 0)), cancellationToken).ConfigureAwait(false);
+                    nextOffsetReport += settings.ClockOffsetIntervalSeconds;
+                }
+                SampleChunk chunk = pool.Rent();
+                Simulator.Generate(chunk.Data, frames);
+                for (int i = 0; i < frames; i++)
+                {
+                    chunk.Timestamps[i] = _rig.Origin + ((produced + i) / rate) + (settings.TimestampJitterSeconds * jitter.NextGaussian());
+                }
+                chunk.Count = frames;
+                produced += frames;
+                Volatile.Write(ref _produced, produced);
+                if (_rig.Pace == SimulationPace.Fast)
+                {
+                    // Markers due by the end of this chunk go first, as a real marker device would have sent them by then.
+                    await _rig.Markers.EmitDueAsync(output, produced / rate, cancellationToken).ConfigureAwait(false);
+                }
+                await output.WriteAsync(SourceItem.ForSamples(chunk), cancellationToken).ConfigureAwait(false);
             }
-            cancellationToken.ThrowIfCancellationRequested();
-            if (produced / rate >= nextOffsetReport)
+            if (_rig.Pace == SimulationPace.Fast)
             {
-                // The simulated amplifier shares the host clock, so its offset is 0; reporting it keeps recordings LabRecorder-like.
-                await output.WriteAsync(SourceItem.ForOffset(new ClockOffset(Stream.Index, _rig.Origin + (produced / rate), 0)), cancellationToken).ConfigureAwait(false);
-                nextOffsetReport += settings.ClockOffsetIntervalSeconds;
+                await _rig.Markers.EmitDueAsync(output, produced / rate, cancellationToken).ConfigureAwait(false);
             }
-            SampleChunk chunk = pool.Rent();
-            Simulator.Generate(chunk.Data, frames);
-            for (int i = 0; i < frames; i++)
-            {
-                chunk.Timestamps[i] = _rig.Origin + ((produced + i) / rate) + (settings.TimestampJitterSeconds * jitter.NextGaussian());
-            }
-            chunk.Count = frames;
-            produced += frames;
-            Volatile.Write(ref _produced, produced);
-            await output.WriteAsync(SourceItem.ForSamples(chunk), cancellationToken).ConfigureAwait(false);
         }
     }
 }

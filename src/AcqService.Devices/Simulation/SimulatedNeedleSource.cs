@@ -35,55 +35,35 @@ public sealed class SimulatedNeedleSource : ISource
     /// <summary>Markers emitted so far.</summary>
     public int Emitted => Volatile.Read(ref _emitted);
 
+    private int _cursor;
+    private double _nextReport;
+    private bool _started;
+    private readonly TaskCompletionSource _fastDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     /// <inheritdoc />
     public async Task RunAsync(Edge<SourceItem> output, CancellationToken cancellationToken)
     {
+        if (_rig.Pace == SimulationPace.Fast)
+        {
+            // At fast pace the EEG source interleaves the markers in simulated-time order (see EmitDueAsync),
+            // which makes fast sessions deterministic; this source only stays open until it is done.
+            await _fastDone.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return;
+        }
         SimulationSettings settings = _rig.Settings;
-        double offset = settings.MarkerClockOffsetSeconds;
-        double nextReport = 0;
-        async ValueTask ReportOffsetAsync(double trueTime)
+        await EmitDueAsync(output, 0, cancellationToken).ConfigureAwait(false);
+        while (_cursor < _rig.Schedule.Events.Count)
         {
-            // CollectionTime is expressed in the marker device's own clock, as in XDF.
-            await output.WriteAsync(SourceItem.ForOffset(new ClockOffset(Stream.Index, _rig.Origin + trueTime - offset, offset)), cancellationToken).ConfigureAwait(false);
-        }
-
-        await ReportOffsetAsync(0).ConfigureAwait(false);
-        nextReport += settings.ClockOffsetIntervalSeconds;
-        foreach (NeedleEvent e in _rig.Schedule.Events)
-        {
-            if (_rig.Pace == SimulationPace.Live)
+            double now = _rig.Clock() - _rig.Origin;
+            double due = Math.Min(_rig.Schedule.Events[_cursor].Time + settings.MarkerLatencySeconds, _nextReport);
+            if (now < due)
             {
-                while (true)
-                {
-                    double now = _rig.Clock() - _rig.Origin;
-                    double due = Math.Min(e.Time + settings.MarkerLatencySeconds, nextReport);
-                    if (now >= due)
-                    {
-                        if (now >= nextReport)
-                        {
-                            await ReportOffsetAsync(nextReport).ConfigureAwait(false);
-                            nextReport += settings.ClockOffsetIntervalSeconds;
-                            continue;
-                        }
-                        break;
-                    }
-                    await Task.Delay(TimeSpan.FromSeconds(Math.Min(due - now, 1.0)), cancellationToken).ConfigureAwait(false);
-                }
+                await Task.Delay(TimeSpan.FromSeconds(Math.Min(due - now, 1.0)), cancellationToken).ConfigureAwait(false);
+                continue;
             }
-            else
-            {
-                while (nextReport <= e.Time)
-                {
-                    await ReportOffsetAsync(nextReport).ConfigureAwait(false);
-                    nextReport += settings.ClockOffsetIntervalSeconds;
-                }
-            }
-            cancellationToken.ThrowIfCancellationRequested();
-            var marker = new Marker(Stream.Index, _rig.Origin + e.Time - offset, e.Label, e.Code);
-            await output.WriteAsync(SourceItem.ForMarker(marker), cancellationToken).ConfigureAwait(false);
-            Interlocked.Increment(ref _emitted);
+            await EmitDueAsync(output, now, cancellationToken).ConfigureAwait(false);
         }
-        if (_rig.Pace == SimulationPace.Live && _rig.DurationSeconds is double duration)
+        if (_rig.DurationSeconds is double duration)
         {
             // Stay "connected" until the end of the session, like a real marker device.
             double remaining = duration - (_rig.Clock() - _rig.Origin);
@@ -92,5 +72,50 @@ public sealed class SimulatedNeedleSource : ISource
                 await Task.Delay(TimeSpan.FromSeconds(remaining), cancellationToken).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>
+    /// Emits every clock-offset report and marker due by simulated time <paramref name="time"/> (seconds from the
+    /// origin; a marker is due at its event time plus the configured latency), in time order.
+    /// </summary>
+    internal async ValueTask EmitDueAsync(Edge<SourceItem> output, double time, CancellationToken cancellationToken)
+    {
+        SimulationSettings settings = _rig.Settings;
+        double offset = settings.MarkerClockOffsetSeconds;
+        if (!_started)
+        {
+            _started = true;
+            await ReportOffsetAsync(output, 0, cancellationToken).ConfigureAwait(false);
+            _nextReport = settings.ClockOffsetIntervalSeconds;
+        }
+        IReadOnlyList<NeedleEvent> events = _rig.Schedule.Events;
+        while (true)
+        {
+            double markerDue = _cursor < events.Count ? events[_cursor].Time + settings.MarkerLatencySeconds : double.PositiveInfinity;
+            if (_nextReport <= time && _nextReport <= markerDue)
+            {
+                await ReportOffsetAsync(output, _nextReport, cancellationToken).ConfigureAwait(false);
+                _nextReport += settings.ClockOffsetIntervalSeconds;
+                continue;
+            }
+            if (markerDue > time)
+            {
+                return;
+            }
+            NeedleEvent e = events[_cursor++];
+            var marker = new Marker(Stream.Index, _rig.Origin + e.Time - offset, e.Label, e.Code);
+            await output.WriteAsync(SourceItem.ForMarker(marker), cancellationToken).ConfigureAwait(false);
+            Interlocked.Increment(ref _emitted);
+        }
+    }
+
+    /// <summary>Called by the EEG source when a fast-pace run is over.</summary>
+    internal void CompleteFast() => _fastDone.TrySetResult();
+
+    private ValueTask ReportOffsetAsync(Edge<SourceItem> output, double trueTime, CancellationToken cancellationToken)
+    {
+        double offset = _rig.Settings.MarkerClockOffsetSeconds;
+        // CollectionTime is expressed in the marker device's own clock, as in XDF.
+        return output.WriteAsync(SourceItem.ForOffset(new ClockOffset(Stream.Index, _rig.Origin + trueTime - offset, offset)), cancellationToken);
     }
 }

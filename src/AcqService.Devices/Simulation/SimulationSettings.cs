@@ -11,7 +11,7 @@ public sealed class SimulationSettings
     public ulong Seed { get; set; } = 20261121;
 
     /// <summary>RMS of the 1/f ("pink") background per channel.</summary>
-    public double BackgroundRmsMicrovolts { get; set; } = 6;
+    public double BackgroundRmsMicrovolts { get; set; } = 5;
 
     /// <summary>Alpha rhythm peak amplitude at the strongest (occipital) channels.</summary>
     public double AlphaAmplitudeMicrovolts { get; set; } = 10;
@@ -44,7 +44,7 @@ public sealed class SimulationSettings
     public List<EvokedComponent> Evoked { get; set; } =
     [
         new(-6, 0.100, 0.015),
-        new(9, 0.200, 0.025),
+        new(10, 0.200, 0.025),
         new(4, 0.350, 0.060),
     ];
 
