@@ -5,6 +5,8 @@ internal static class XdfTestFiles
 {
     private static readonly Lazy<string> RepositoryRoot = new(FindRepositoryRoot);
 
+    public static string RepositoryRootPath => RepositoryRoot.Value;
+
     public static string DataDirectory => Path.Combine(RepositoryRoot.Value, "..", "shared", "data", "xdf");
 
     public static string Get(string name)
