@@ -123,7 +123,15 @@ internal sealed class FrameReader
         int total = 0;
         while (true)
         {
-            string line = await ReadLineAsync(LslLimits.MaxHeaderBytes - total, cancellationToken).ConfigureAwait(false);
+            string line;
+            try
+            {
+                line = await ReadLineAsync(LslLimits.MaxHeaderBytes - total, cancellationToken).ConfigureAwait(false);
+            }
+            catch (LslProtocolException)
+            {
+                throw new LslProtocolException($"header block larger than {LslLimits.MaxHeaderBytes} bytes");
+            }
             total += line.Length + 2;
             if (line.Length == 0)
             {
