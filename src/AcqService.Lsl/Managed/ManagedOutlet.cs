@@ -469,7 +469,7 @@ internal sealed class ManagedOutlet : ILslOutlet
             else if (method.StartsWith("LSL:streamfeed", StringComparison.Ordinal))
             {
                 List<string> headers = await reader.ReadHeaderLinesAsync(handshake.Token).ConfigureAwait(false);
-                await ServeStreamfeedAsync(client, reader, method, headers, token).ConfigureAwait(false);
+                await ServeStreamfeedAsync(client, method, headers, token).ConfigureAwait(false);
             }
             else
             {
@@ -502,7 +502,7 @@ internal sealed class ManagedOutlet : ILslOutlet
         }
     }
 
-    private async Task ServeStreamfeedAsync(Socket client, FrameReader reader, string method, List<string> headers, CancellationToken token)
+    private async Task ServeStreamfeedAsync(Socket client, string method, List<string> headers, CancellationToken token)
     {
         // Request line: "LSL:streamfeed[/<version>] [<uid>]".
         string[] parts = method.Split(' ', StringSplitOptions.RemoveEmptyEntries);
@@ -565,7 +565,7 @@ internal sealed class ManagedOutlet : ILslOutlet
         AddConsumer(consumer);
         try
         {
-            Task watch = WatchForCloseAsync(client, reader, session);
+            Task watch = WatchForCloseAsync(client, session);
             try
             {
                 await consumer.RunAsync(session.Token).ConfigureAwait(false);
@@ -583,7 +583,7 @@ internal sealed class ManagedOutlet : ILslOutlet
     }
 
     /// <summary>Reads (and discards) anything the inlet sends so a closed connection is noticed even when no data flows.</summary>
-    private static async Task WatchForCloseAsync(Socket client, FrameReader reader, CancellationTokenSource session)
+    private static async Task WatchForCloseAsync(Socket client, CancellationTokenSource session)
     {
         byte[] sink = new byte[256];
         try
@@ -600,7 +600,6 @@ internal sealed class ManagedOutlet : ILslOutlet
         catch (Exception ex) when (ex is SocketException or OperationCanceledException or ObjectDisposedException)
         {
         }
-        _ = reader;
         await session.CancelAsync().ConfigureAwait(false);
     }
 
