@@ -1,0 +1,32 @@
+namespace AcqService.Lsl.Managed;
+
+/// <summary>Upper bounds for everything read from the network, so a hostile peer can never force an unbounded allocation.</summary>
+internal static class LslLimits
+{
+    /// <summary>Longest request/status line (method line, query line) accepted over TCP.</summary>
+    public const int MaxLineBytes = 64 * 1024;
+
+    /// <summary>Largest header block (all header lines together).</summary>
+    public const int MaxHeaderBytes = 64 * 1024;
+
+    /// <summary>Largest stream-info XML accepted (fullinfo over TCP).</summary>
+    public const int MaxXmlBytes = 4 * 1024 * 1024;
+
+    /// <summary>Largest UDP datagram (IPv4 payload maximum).</summary>
+    public const int MaxDatagramBytes = 65507;
+
+    /// <summary>Longest string value in a sample (bytes).</summary>
+    public const int MaxStringBytes = 16 * 1024 * 1024;
+
+    /// <summary>Most channels accepted from a remote stream info.</summary>
+    public const int MaxChannelCount = 1 << 16;
+
+    /// <summary>Time allowed for a TCP request or response header exchange.</summary>
+    public static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>Time allowed for a TCP connect.</summary>
+    public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>Time background loops get to finish on dispose.</summary>
+    public static readonly TimeSpan DisposeTimeout = TimeSpan.FromSeconds(2);
+}
