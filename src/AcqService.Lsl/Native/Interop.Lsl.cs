@@ -292,39 +292,5 @@ internal static partial class Interop
                 lsl_destroy_string(xml);
             }
         }
-
-        /// <summary>Wraps, converts and destroys the infos a resolve call wrote into <paramref name="buffer"/>.</summary>
-        internal static List<LslStreamInfo> TakeInfos(ReadOnlySpan<nint> buffer)
-        {
-            // Wrap every pointer before converting any, so all of them are destroyed even if a conversion throws.
-            var handles = new LslStreamInfoHandle[buffer.Length];
-            for (int i = 0; i < buffer.Length; i++)
-            {
-                handles[i] = new LslStreamInfoHandle(buffer[i]);
-            }
-            var result = new List<LslStreamInfo>(buffer.Length);
-            try
-            {
-                foreach (LslStreamInfoHandle handle in handles)
-                {
-                    try
-                    {
-                        result.Add(ToManaged(handle));
-                    }
-                    catch (FormatException)
-                    {
-                        // A peer published XML our parser rejects; skip it as liblsl skips unparsable replies.
-                    }
-                }
-            }
-            finally
-            {
-                foreach (LslStreamInfoHandle handle in handles)
-                {
-                    handle.Dispose();
-                }
-            }
-            return result;
-        }
     }
 }

@@ -85,7 +85,10 @@ internal static class LslLibraryLoader
         {
             if (!TryLoadFile(candidate, out nint handle, out string? loadError))
             {
-                attempts.Add(configured is null ? candidate : $"'{candidate}' ({origin}: {loadError})");
+                if (configured is not null)
+                {
+                    attempts.Add($"'{candidate}' ({origin}: {loadError})");
+                }
                 continue;
             }
             string path = LoadedPath(handle, candidate);
@@ -114,7 +117,16 @@ internal static class LslLibraryLoader
             return true;
         }
 
-        reason = $"liblsl not found: searched {string.Join(", ", attempts)}; {Hint}";
+        if (configured is null)
+        {
+            // Standard search: name the places rather than every file that did not exist.
+            attempts.Insert(0, $"{string.Join(", ", PlatformFileNames().Append("lsl"))} (OS loader search path, incl. '{AppContext.BaseDirectory}')");
+            if (!OperatingSystem.IsWindows())
+            {
+                attempts.Insert(1, $"{(OperatingSystem.IsMacOS() ? "liblsl.*.dylib" : "liblsl.so.*")} in {string.Join(", ", LibraryDirectories().Distinct())}");
+            }
+        }
+        reason = $"liblsl not found: searched {string.Join("; ", attempts)}; {Hint}";
         return false;
     }
 
@@ -315,6 +327,12 @@ internal static class LslLibraryLoader
             foreach (string file in files)
             {
                 string name = Path.GetFileName(file);
+                string prefix = OperatingSystem.IsMacOS() ? "liblsl." : "liblsl.so.";
+                // .NET's wildcard matching lets "liblsl.so.*" match "liblsl.so" itself.
+                if (name.Length <= prefix.Length + (OperatingSystem.IsMacOS() ? ".dylib".Length : 0))
+                {
+                    continue;
+                }
                 string versionText = OperatingSystem.IsMacOS() ? name["liblsl.".Length..^".dylib".Length] : name["liblsl.so.".Length..];
                 if (Version.TryParse(versionText.Contains('.') ? versionText : versionText + ".0", out Version? version))
                 {

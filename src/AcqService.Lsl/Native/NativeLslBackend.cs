@@ -212,9 +212,13 @@ public sealed partial class NativeLslBackend : ILslBackend
 
     /// <inheritdoc />
     /// <remarks>
-    /// The info travels to liblsl as XML (<c>lsl_streaminfo_from_xml</c>), so one resolved by either backend works.
-    /// It must carry a uid (i.e. come from a resolve). liblsl connects to its v4/v6 address and ports and, with
-    /// <paramref name="recover"/> and a non-empty source_id, re-resolves when the outlet is replaced.
+    /// An info returned by this backend's <see cref="Resolve"/> or a native continuous resolver is used as liblsl
+    /// resolved it, including the address it answered from. Any other info (a clone, or one from the managed backend)
+    /// travels as XML (<c>lsl_streaminfo_from_xml</c>) and must carry a uid. If it also lacks an address, liblsl
+    /// treats it as unresolved: it forces recovery on and finds the stream again by name, type and source_id. The uid
+    /// is then replaced by a placeholder, because liblsl's recovery never leaves a dummy endpoint while the uid it is
+    /// looking for still matches. With <paramref name="recover"/> and a non-empty source_id, liblsl re-resolves when
+    /// the outlet is replaced.
     /// </remarks>
     public ILslInlet CreateInlet(LslStreamInfo info, int maxBufferedSeconds = 360, int maxChunkLength = 0, bool recover = true)
     {
@@ -222,12 +226,26 @@ public sealed partial class NativeLslBackend : ILslBackend
         ArgumentNullException.ThrowIfNull(info);
         ArgumentOutOfRangeException.ThrowIfNegative(maxBufferedSeconds);
         ArgumentOutOfRangeException.ThrowIfNegative(maxChunkLength);
+
+        LslStreamInfoHandle? resolved = ResolvedStreamInfos.Find(info);
+        if (resolved is not null)
+        {
+            return CreateNativeInlet(resolved, info, maxBufferedSeconds, maxChunkLength, recover);
+        }
+
         if (string.IsNullOrEmpty(info.Uid))
         {
             throw new ArgumentException("the stream info has no uid; pass a stream returned by Resolve", nameof(info));
         }
-
-        using LslStreamInfoHandle native = Interop.Lsl.lsl_streaminfo_from_xml(info.ToXml(includeDesc: false));
+        LslStreamInfo wire = info;
+        bool hasAddress = (info.V4Address.Length > 0 && info.V4DataPort > 0 && info.V4ServicePort > 0)
+                          || (info.V6Address.Length > 0 && info.V6DataPort > 0 && info.V6ServicePort > 0);
+        if (!hasAddress)
+        {
+            wire = info.Clone();
+            wire.Uid = Guid.NewGuid().ToString();
+        }
+        using LslStreamInfoHandle native = Interop.Lsl.lsl_streaminfo_from_xml(wire.ToXml(includeDesc: false));
         if (native.IsInvalid)
         {
             throw new InvalidOperationException($"lsl_streaminfo_from_xml failed for '{info.Name}': {Interop.Lsl.LastError()}");
@@ -238,9 +256,14 @@ public sealed partial class NativeLslBackend : ILslBackend
         {
             throw new ArgumentException($"liblsl rejected the stream info of '{info.Name}': {nativeName}", nameof(info));
         }
+        return CreateNativeInlet(native, info, maxBufferedSeconds, maxChunkLength, recover);
+    }
+
+    private static NativeLslInlet CreateNativeInlet(LslStreamInfoHandle native, LslStreamInfo info, int maxBufferedSeconds, int maxChunkLength, bool recover)
+    {
         int channels = Interop.Lsl.lsl_get_channel_count(native);
         LslChannelFormat format = Interop.Lsl.lsl_get_channel_format(native);
-
+        // lsl_create_inlet copies the info, so the caller keeps ownership of `native`.
         LslInletHandle inlet = Interop.Lsl.lsl_create_inlet(native, maxBufferedSeconds, maxChunkLength, recover ? 1 : 0);
         if (inlet.IsInvalid)
         {
@@ -277,9 +300,7 @@ public sealed partial class NativeLslBackend : ILslBackend
                 ? new ArgumentException($"liblsl rejected the resolve predicate '{predicate}': {Interop.Lsl.LastError()}", nameof(predicate))
                 : LslErrors.ToException(count, "lsl_resolve");
         }
-        List<LslStreamInfo> infos = Interop.Lsl.TakeInfos(buffer.AsSpan(0, count));
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        return infos.Where(i => i.Uid.Length == 0 || seen.Add(i.Uid)).ToList();
+        return ResolvedStreamInfos.Take(buffer.AsSpan(0, count));
     }
 
     /// <summary>Recursively mirrors <paramref name="source"/>'s child elements under <paramref name="target"/>.</summary>

@@ -19,7 +19,7 @@ internal sealed class NativeLslContinuousResolver : ILslContinuousResolver
             count = Interop.Lsl.lsl_resolver_results(_handle, p, Capacity);
         }
         LslErrors.ThrowIfError(count, "lsl_resolver_results");
-        return Interop.Lsl.TakeInfos(buffer.AsSpan(0, count));
+        return ResolvedStreamInfos.Take(buffer.AsSpan(0, count));
     }
 
     /// <inheritdoc />
