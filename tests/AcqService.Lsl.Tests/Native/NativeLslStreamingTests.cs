@@ -223,4 +223,35 @@ public sealed class NativeLslStreamingTests
             Assert.Equal(0, inlet.TakeRecoveryCount());
         }
     }
+
+    [SkippableFact]
+    public void RecoveryToANewOutletInstanceIsCountedOnce()
+    {
+        NativeLslBackend backend = NativeLslFixture.Require();
+        LslStreamInfo info = Info("recover", LslChannelFormat.Float32, 1);
+        (ILslOutlet first, ILslInlet inlet) = NativeLslFixture.Connect(backend, info, recover: true);
+        using (inlet)
+        {
+            // lsl_was_clock_reset only fires when an offset estimate existed before the recovery.
+            inlet.TimeCorrection(NativeLslFixture.Timeout);
+            Assert.Equal(0, inlet.TakeRecoveryCount());
+            first.Dispose();
+
+            using ILslOutlet second = backend.CreateOutlet(info); // same name, type and source_id, new uid
+            var data = new double[1];
+            var ts = new double[1];
+            int got = 0;
+            var sw = Stopwatch.StartNew();
+            while (got == 0 && sw.Elapsed < TimeSpan.FromSeconds(20))
+            {
+                second.PushChunk(new float[] { 7 }, new double[] { 0 });
+                got = inlet.PullChunk(data, ts, TimeSpan.FromMilliseconds(250));
+            }
+
+            Assert.Equal(1, got);
+            Assert.Equal(7, data[0]);
+            Assert.Equal(1, inlet.TakeRecoveryCount());
+            Assert.Equal(0, inlet.TakeRecoveryCount());
+        }
+    }
 }
