@@ -1,0 +1,31 @@
+namespace AcqService.Host.Hosting;
+
+/// <summary>Configuration section <c>Session</c>.</summary>
+public sealed class SessionOptions
+{
+    /// <summary>Folder under which sessions are written when <c>--out</c> is not given.</summary>
+    public string OutputRoot { get; set; } = "sessions";
+
+    /// <summary>Seconds between live status lines.</summary>
+    public double StatusIntervalSeconds { get; set; } = 1;
+
+    /// <summary>Seconds the service waits for the pipeline to drain after a stop request.</summary>
+    public double ShutdownTimeoutSeconds { get; set; } = 60;
+
+    /// <summary>Validates the values.</summary>
+    public IEnumerable<string> Validate()
+    {
+        if (string.IsNullOrWhiteSpace(OutputRoot))
+        {
+            yield return "Session:OutputRoot must not be empty";
+        }
+        if (!(StatusIntervalSeconds >= 0.1 && StatusIntervalSeconds <= 3600))
+        {
+            yield return $"Session:StatusIntervalSeconds must be between 0.1 and 3600 (was {StatusIntervalSeconds})";
+        }
+        if (!(ShutdownTimeoutSeconds >= 1 && ShutdownTimeoutSeconds <= 3600))
+        {
+            yield return $"Session:ShutdownTimeoutSeconds must be between 1 and 3600 (was {ShutdownTimeoutSeconds})";
+        }
+    }
+}
