@@ -22,7 +22,7 @@ namespace AcqService.Devices.Xdf;
 /// <remarks>
 /// <para>Gaps and marker codes have no XDF chunk type; they go to an extra string stream named
 /// <c>AcqService events</c> (type <c>AcqServiceEvents</c>, one JSON object per sample) so that
-/// <c>XdfReplaySource</c> can give the aligner the same items again. Marker streams are always written
+/// <see cref="XdfReplaySource"/> can give the aligner the same items again. Marker streams are always written
 /// as one-channel <c>string</c> streams; their original format is kept in <c>desc/acqservice/format</c>.</para>
 /// <para>Clock offsets: a stream whose source reported none for 5 s of data time gets its last known offset
 /// written again (collection time = recorder time − offset, as LabRecorder does), so every stream with an
