@@ -133,4 +133,57 @@ public sealed class XdfReplaySourceTests(ITestOutputHelper output)
         InvalidDataException missing = Assert.Throws<InvalidDataException>(() => XdfReplayFactory.Open(live.Path, new XdfReplayOptions { SignalTypes = ["NIRS"] }));
         Assert.Contains("'SimEEG' (EEG, float32, 500 Hz)", missing.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Replay_GapAndChangingCodes_ComeBackAsGapItemAndMarkerCodes()
+    {
+        var registry = new StreamRegistry();
+        StreamDescriptor eeg = registry.Add(XdfTestSessions.Eeg(ChannelFormat.Int16));
+        StreamDescriptor needle = registry.Add(TestRig.Needle());
+        Edge<SourceItem> edge = new EdgeFactory(new PipelineOptions()).Recorder<SourceItem>("test");
+        var chunk = new SampleChunk(eeg.Index, 32, 4) { Count = 4 };
+        for (int i = 0; i < 4; i++)
+        {
+            chunk.Timestamps[i] = 50 + (i / 500.0);
+            chunk.Frame(i).Fill(-3 * i);
+        }
+        var gap = new StreamGap(eeg.Index, 50.006, 52.0, 997, "amplifier reconnect");
+        SourceItem[] items =
+        [
+            SourceItem.ForMarker(new Marker(needle.Index, 50.001, "x", 1)),
+            SourceItem.ForSamples(chunk),
+            SourceItem.ForGap(gap),
+            SourceItem.ForMarker(new Marker(needle.Index, 52.001, "x", 2)),
+            SourceItem.ForMarker(new Marker(needle.Index, 52.002, "x")),
+        ];
+        foreach (SourceItem item in items)
+        {
+            await edge.WriteAsync(item, CancellationToken.None);
+        }
+        edge.Complete();
+        string path = XdfTestSessions.TempXdf();
+        await new XdfRecorderSink(path, registry.Streams).RunAsync(edge, CancellationToken.None);
+
+        XdfReplaySource source = XdfReplayFactory.Open(path);
+        var replayRegistry = new StreamRegistry();
+        foreach (StreamDescriptor s in source.Streams)
+        {
+            replayRegistry.Add(s);
+        }
+        Assert.Equal(ChannelFormat.Int16, source.Streams[0].Format);
+        Edge<SourceItem> output = new EdgeFactory(new PipelineOptions()).Data<SourceItem>("out");
+        await source.RunAsync(output, CancellationToken.None);
+        output.Complete();
+        var replayed = new List<SourceItem>();
+        await foreach (SourceItem item in output.Reader.ReadAllAsync())
+        {
+            replayed.Add(item);
+        }
+
+        Assert.Equal([SourceItemKind.Marker, SourceItemKind.Samples, SourceItemKind.Gap, SourceItemKind.Marker, SourceItemKind.Marker], replayed.Select(r => r.Kind));
+        Assert.Equal([1, 2, (int?)null], replayed.Where(r => r.Kind == SourceItemKind.Marker).Select(r => r.Marker.Code));
+        Assert.Equal(gap, replayed[2].Gap);
+        Assert.Equal([0.0, -3, -6, -9], replayed[1].Chunk!.Values.ToArray().Where((_, k) => k % 32 == 0));
+        replayed[1].Chunk!.Release();
+    }
 }
