@@ -12,12 +12,31 @@ public sealed class SessionOptions
     /// <summary>Seconds the service waits for the pipeline to drain after a stop request.</summary>
     public double ShutdownTimeoutSeconds { get; set; } = 60;
 
+    /// <summary>Record every session to XDF (<see cref="RecordingFileName"/> in the session folder).</summary>
+    public bool Record { get; set; } = true;
+
+    /// <summary>File name of the recording inside the session folder.</summary>
+    public string RecordingFileName { get; set; } = "recording.xdf";
+
+    /// <summary>Subject id written into the recording and session metadata (e.g. <c>P001</c>).</summary>
+    public string SubjectId { get; set; } = "";
+
+    /// <summary>Session label written into the recording and session metadata (e.g. <c>S01</c>).</summary>
+    public string SessionLabel { get; set; } = "";
+
+    /// <summary>Protocol name written into the recording and session metadata.</summary>
+    public string Protocol { get; set; } = "";
+
     /// <summary>Validates the values.</summary>
     public IEnumerable<string> Validate()
     {
         if (string.IsNullOrWhiteSpace(OutputRoot))
         {
             yield return "Session:OutputRoot must not be empty";
+        }
+        if (Record && (string.IsNullOrWhiteSpace(RecordingFileName) || RecordingFileName.IndexOfAny(['/', '\\']) >= 0 || !RecordingFileName.EndsWith(".xdf", StringComparison.OrdinalIgnoreCase)))
+        {
+            yield return $"Session:RecordingFileName must be a plain file name ending in .xdf (was '{RecordingFileName}')";
         }
         if (!(StatusIntervalSeconds >= 0.1 && StatusIntervalSeconds <= 3600))
         {
