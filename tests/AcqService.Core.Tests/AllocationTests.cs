@@ -7,6 +7,11 @@ namespace AcqService.Core.Tests;
 
 public sealed class AllocationTests
 {
+    /// <summary>
+    /// The warm-up holds two needle markers: one whose pre/post alpha summary completes during the warm-up (first-seen
+    /// condition state is created there) and one at 35 s whose post interval (+10 s) ends inside the measured window,
+    /// so the measured chunks include that summary update but no marker and no epoch.
+    /// </summary>
     [Fact]
     public void Process_SteadyStatePerChunkPath_AllocatesNothing()
     {
@@ -25,6 +30,8 @@ public sealed class AllocationTests
         var updates = new List<AlphaUpdate>(16);
         long next = 0;
         long updateCount = 0;
+        double[] markerTimes = [110, 135];
+        int markerCursor = 0;
 
         void ProcessChunk()
         {
@@ -38,6 +45,10 @@ public sealed class AllocationTests
             chunk.Count = frames;
             next += frames;
             aligned.Clear();
+            if (markerCursor < markerTimes.Length && markerTimes[markerCursor] <= chunk.LastTimestamp)
+            {
+                aligner.Process(Mark(1, markerTimes[markerCursor++]), aligned);
+            }
             aligner.Process(SourceItem.ForSamples(chunk), aligned);
             for (int n = 0; n < aligned.Count; n++)
             {
@@ -57,6 +68,8 @@ public sealed class AllocationTests
         {
             ProcessChunk();
         }
+        Assert.Equal(2, markerCursor);
+        Assert.Equal(2, erp.Accepted);
         long chunksBefore = pool.Allocated;
         long updatesBefore = updateCount;
 
@@ -70,6 +83,8 @@ public sealed class AllocationTests
         // 2000 chunks = 40 s of signal: one alpha update per 0.5 s.
         Assert.Equal(80, updateCount - updatesBefore);
         Assert.Equal(chunksBefore, pool.Allocated);
+        Assert.Equal(2, erp.Accepted);
+        Assert.Equal(2, alpha.Summaries().Single(s => s.Region == "first").Events);
         Assert.Equal(0, allocated);
     }
 }

@@ -360,7 +360,17 @@ public sealed class AlphaAnalyzer
             {
                 return; // event too close to the start of the recording (no pre interval yet)
             }
-            int index = Summary.FindIndex(s => s.Condition == condition);
+            // A plain loop, not FindIndex with a lambda: the lambda captures the condition, and that closure
+            // was allocated on the per-chunk path whenever an event's post interval completed.
+            int index = -1;
+            for (int i = 0; i < Summary.Count; i++)
+            {
+                if (string.Equals(Summary[i].Condition, condition, StringComparison.Ordinal))
+                {
+                    index = i;
+                    break;
+                }
+            }
             if (index < 0)
             {
                 Summary.Add((condition, Enumerable.Range(0, _regions).Select(_ => new Accumulator()).ToArray()));
