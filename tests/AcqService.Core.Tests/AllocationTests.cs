@@ -8,9 +8,9 @@ namespace AcqService.Core.Tests;
 public sealed class AllocationTests
 {
     /// <summary>
-    /// The warm-up holds two needle markers: one whose pre/post alpha summary completes during the warm-up (first-seen
-    /// condition state is created there) and one at 35 s whose post interval (+10 s) ends inside the measured window,
-    /// so the measured chunks include that summary update but no marker and no epoch.
+    /// The warm-up holds two needle markers of two conditions: one at 10 s whose pre/post alpha summary completes during
+    /// the warm-up, and one at 35 s whose post interval (+10 s) ends inside the measured window, so the measured chunks
+    /// include the first summary of a condition but no marker and no epoch.
     /// </summary>
     [Fact]
     public void Process_SteadyStatePerChunkPath_AllocatesNothing()
@@ -19,7 +19,7 @@ public sealed class AllocationTests
         const int channels = 32, frames = 10;
         string[] labels = [.. Enumerable.Range(0, channels).Select(c => $"E{c}")];
         StreamRegistry registry = Registry(Signal("eeg", rate, labels), Markers());
-        Aligner aligner = Aligner(registry);
+        Aligner aligner = Aligner(registry, null, new ConditionRule("a", "^stim-a"), new ConditionRule("b", "^stim-b"));
         var erp = new ErpAnalyzer(registry, new EpochOptions());
         var alpha = new AlphaAnalyzer(registry, new AlphaOptions(), new Dictionary<string, List<string>> { ["first"] = ["E0", "E1"], ["rest"] = [.. labels.Skip(2)] });
         var pool = new ChunkPool(0, channels, frames);
@@ -47,7 +47,7 @@ public sealed class AllocationTests
             aligned.Clear();
             if (markerCursor < markerTimes.Length && markerTimes[markerCursor] <= chunk.LastTimestamp)
             {
-                aligner.Process(Mark(1, markerTimes[markerCursor++]), aligned);
+                aligner.Process(Mark(1, markerTimes[markerCursor], markerCursor++ == 0 ? "stim-a" : "stim-b"), aligned);
             }
             aligner.Process(SourceItem.ForSamples(chunk), aligned);
             for (int n = 0; n < aligned.Count; n++)
@@ -84,7 +84,8 @@ public sealed class AllocationTests
         Assert.Equal(80, updateCount - updatesBefore);
         Assert.Equal(chunksBefore, pool.Allocated);
         Assert.Equal(2, erp.Accepted);
-        Assert.Equal(2, alpha.Summaries().Single(s => s.Region == "first").Events);
+        Assert.Equal(["a", "b"], alpha.Summaries().Where(s => s.Region == "first").Select(s => s.Condition));
+        Assert.All(alpha.Summaries(), s => Assert.Equal(1, s.Events));
         Assert.Equal(0, allocated);
     }
 }
