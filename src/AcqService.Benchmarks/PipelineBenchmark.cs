@@ -72,6 +72,7 @@ internal static class PipelineBenchmark
         output.WriteLine(string.Create(ci, $"AcqService pipeline benchmark, {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC"));
         output.WriteLine(string.Create(ci, $"machine: {CpuModel()}, {Environment.ProcessorCount} logical cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}"));
         output.WriteLine(string.Create(ci, $"data:    {settings.Channels} ch × {settings.Rate:0} Hz × {settings.Seconds:0} s = {recording.ChannelSamples:N0} channel-samples in {recording.Chunks:N0} chunks of {settings.ChunkFrames} frames, {recording.Markers} needle markers (generated in {generation.Elapsed.TotalSeconds:F1} s, not timed)"));
+        output.WriteLine(string.Create(ci, $"load:    {LoadAverage()} (load average before the run; other processes share the cores)"));
         output.WriteLine("filter:  band-pass 0.1–30 Hz order 2 + 50 Hz notch; epochs −0.2..0.8 s; alpha: 2 s window, 1 s Hann segments, 50 % overlap, update 0.5 s");
         output.WriteLine();
 
@@ -83,11 +84,11 @@ internal static class PipelineBenchmark
             offline.Add(RunOffline(recording));
         }
         double offlineMedian = Median(offline.Select(o => o.Seconds));
-        (double steadyBytesPerChunk, int steadyChunks, double allBytesPerChunk) = MeasureAllocations(recording);
+        (double steadyBytesPerChunk, int steadyChunks, long steadyBytes, double allBytesPerChunk) = MeasureAllocations(recording);
         output.WriteLine(string.Create(ci, $"offline path (Aligner.Process + ErpAnalyzer.Process + AlphaAnalyzer.Process, synchronous, one thread), median of {settings.Repetitions} after 1 warm-up:"));
         Report(output, recording, offlineMedian, offline.Select(o => o.Seconds));
         output.WriteLine(string.Create(ci, $"  outcome:     {warm.Accepted} epochs accepted, {warm.Dropped} markers dropped, {warm.Updates} alpha updates"));
-        output.WriteLine(string.Create(ci, $"  allocation:  {steadyBytesPerChunk:F1} B/chunk in steady state ({steadyChunks:N0} chunks after the first {SteadyStateAfterSeconds:0} s without markers or epochs, alpha updates included)"));
+        output.WriteLine(string.Create(ci, $"  allocation:  {steadyBytesPerChunk:F1} B/chunk in steady state ({steadyBytes} B over {steadyChunks:N0} chunks after the first {SteadyStateAfterSeconds:0} s without markers or epochs, alpha updates included)"));
         output.WriteLine(string.Create(ci, $"               {allBytesPerChunk:F1} B/chunk over every item of the run (epochs, drop reasons and condition counts included)"));
 
         if (settings.Session)
@@ -254,7 +255,7 @@ internal static class PipelineBenchmark
     }
 
     /// <summary>Bytes allocated by this thread for each item, summed over steady-state chunks and over everything.</summary>
-    private static (double SteadyBytesPerChunk, int SteadyChunks, double AllBytesPerChunk) MeasureAllocations(Recording recording)
+    private static (double SteadyBytesPerChunk, int SteadyChunks, long SteadyBytes, double AllBytesPerChunk) MeasureAllocations(Recording recording)
     {
         var pipeline = new OfflinePipeline(recording);
         long steadyBytes = 0, allBytes = 0;
@@ -287,7 +288,7 @@ internal static class PipelineBenchmark
         {
             Console.Error.WriteLine($"note: {allocating} steady-state chunks allocated (largest {largest} B)");
         }
-        return (steadyChunks > 0 ? (double)steadyBytes / steadyChunks : double.NaN, steadyChunks, (double)allBytes / recording.Chunks);
+        return (steadyChunks > 0 ? (double)steadyBytes / steadyChunks : double.NaN, steadyChunks, steadyBytes, (double)allBytes / recording.Chunks);
     }
 
     private readonly record struct SessionResult(double TotalSeconds, double StreamingSeconds, long StreamingBytes, int StreamingChunks);
@@ -360,6 +361,18 @@ internal static class PipelineBenchmark
         double[] sorted = [.. values.Order()];
         int mid = sorted.Length / 2;
         return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    }
+
+    private static string LoadAverage()
+    {
+        try
+        {
+            return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+        }
+        catch (IOException)
+        {
+            return "unknown";
+        }
     }
 
     private static string CpuModel()
