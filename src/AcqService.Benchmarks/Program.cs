@@ -3,9 +3,15 @@ using System.Globalization;
 using AcqService.Benchmarks;
 
 // bench pipeline [--channels 64] [--rate 1000] [--seconds 600] [--chunk 10] [--repetitions 5] [--no-session]
+// bench lsl [--seconds 10] [--latency-seconds 5] [--channels 64] [--chunk N] [--managed-only] [--liblsl PATH]
+if (args.Length > 0 && args[0] == "lsl")
+{
+    return await LslBench.RunAsync(args[1..]);
+}
 if (args.Length == 0 || args[0] is not "pipeline")
 {
     Console.Error.WriteLine("usage: bench pipeline [--channels 64] [--rate 1000] [--seconds 600] [--chunk 10] [--repetitions 5] [--no-session]");
+    Console.Error.WriteLine("       bench lsl [--seconds 10] [--latency-seconds 5] [--channels 64] [--chunk N] [--managed-only] [--liblsl PATH]");
     return 2;
 }
 
