@@ -139,7 +139,7 @@ internal static partial class XdfBench
         Console.WriteLine(string.Create(s_ci, $"AcqService XDF benchmark, {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC"));
         Console.WriteLine(string.Create(s_ci, $"machine: {CpuModel()}, {Environment.ProcessorCount} logical cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}"));
         Console.WriteLine(string.Create(s_ci, $"load:    {LoadAverage()} (load average before the run)"));
-        Console.WriteLine(string.Create(s_ci, $"files:   {root} ({free / 1e9:F1} GB free; deleted at the end{(settings.Keep ? " unless --keep" : "")})"));
+        Console.WriteLine(string.Create(s_ci, $"files:   {root} ({free / 1e9:F1} GB free; {(settings.Keep ? "kept (--keep)" : "each deleted after its part")})"));
 #if DEBUG
         Console.WriteLine("warning: Debug build; run with -c Release for meaningful figures");
 #endif
@@ -188,7 +188,7 @@ internal static partial class XdfBench
             // Cold first (page cache dropped for this file), then warm (file now cached): the two ends of what a user sees.
             rows.Add(($"{name} cold", await ReadInChildAsync(path, cold: true).ConfigureAwait(false)));
             rows.Add(($"{name} warm", await ReadInChildAsync(path, cold: false).ConfigureAwait(false)));
-            File.Delete(path);
+            Discard(path, settings);
         }
 
         Console.WriteLine();
@@ -367,16 +367,16 @@ internal static partial class XdfBench
         var rows = new List<(string Name, double Seconds, long Bytes)>();
         foreach (bool useFloats in new[] { false, true })
         {
-            string path = Path.Combine(root, "writer.xdf");
+            string path = Path.Combine(root, useFloats ? "writer-float.xdf" : "writer-double.xdf");
             (double s, long b) = WriteDirect(path, channels, rate, chunk, seconds, doubles, floats, useFloats);
             rows.Add((useFloats ? "XdfWriter.WriteSamples(float)" : "XdfWriter.WriteSamples(double)", s, b));
-            File.Delete(path);
+            Discard(path, settings);
         }
         {
             string path = Path.Combine(root, "recorder.xdf");
             (double s, long b) = await WriteThroughRecorderAsync(path, channels, rate, chunk, seconds, doubles).ConfigureAwait(false);
             rows.Add(("XdfRecorderSink via lossless Edge", s, b));
-            File.Delete(path);
+            Discard(path, settings);
         }
 
         Console.WriteLine();
@@ -518,7 +518,7 @@ internal static partial class XdfBench
         {
             results.Add(await AnalyzeOnceAsync(path, Path.Combine(root, "session-" + r.ToString(CultureInfo.InvariantCulture))).ConfigureAwait(false));
         }
-        File.Delete(path);
+        Discard(path, settings);
 
         Console.WriteLine();
         Console.WriteLine("  | run | total s | open s | session s | × real time | file MB/s | epochs accepted / dropped | alpha updates | session folder MB |");
@@ -636,6 +636,15 @@ internal static partial class XdfBench
     };
 
     // ---------------------------------------------------------------- helpers
+
+    /// <summary>Deletes a generated file as soon as its part is done (they are large), unless --keep asks to look at them.</summary>
+    private static void Discard(string path, Settings settings)
+    {
+        if (!settings.Keep)
+        {
+            File.Delete(path);
+        }
+    }
 
     /// <summary>Simulated EEG (no needle events) as float32, frame-major, <paramref name="frames"/> long.</summary>
     private static float[] SimulatedFloats(int channels, double rate, int frames)
