@@ -152,13 +152,13 @@ internal sealed partial class LslConnection : IDisposable
     /// every <see cref="OffsetIntervalSeconds"/>. A lost stream becomes a gap and a <see cref="LslSourceException"/>.
     /// </summary>
     /// <param name="output">Edge to write to.</param>
-    /// <param name="pullOnce">Pulls once with <see cref="PullTimeout"/>; gets the recovery count taken just before.</param>
+    /// <param name="pullOnce">Pulls once with <see cref="PullTimeout"/> and writes what it got.</param>
     /// <param name="lastTimestamp">Raw timestamp of the last item written (for the final gap).</param>
     /// <param name="cancellationToken">Graceful stop.</param>
-    public Task RunAsync(Edge<SourceItem> output, Action<int> pullOnce, Func<double> lastTimestamp, CancellationToken cancellationToken) =>
+    public Task RunAsync(Edge<SourceItem> output, Action pullOnce, Func<double> lastTimestamp, CancellationToken cancellationToken) =>
         Task.Factory.StartNew(() => Pump(output, pullOnce, lastTimestamp, cancellationToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
-    private void Pump(Edge<SourceItem> output, Action<int> pullOnce, Func<double> lastTimestamp, CancellationToken cancellationToken)
+    private void Pump(Edge<SourceItem> output, Action pullOnce, Func<double> lastTimestamp, CancellationToken cancellationToken)
     {
         try
         {
@@ -169,7 +169,7 @@ internal sealed partial class LslConnection : IDisposable
                 {
                     ReportOffset(output, first: false, cancellationToken);
                 }
-                pullOnce(Inlet.TakeRecoveryCount());
+                pullOnce();
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

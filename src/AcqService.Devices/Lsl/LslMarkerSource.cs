@@ -78,17 +78,18 @@ public sealed class LslMarkerSource : ISource, IDisposable
         string[] text = strings ? new string[MaxPull * channels] : [];
         double[] numbers = strings ? [] : new double[MaxPull * channels];
         double[] times = new double[MaxPull];
-        return _connection.RunAsync(output, recoveries =>
+        return _connection.RunAsync(output, () =>
         {
-            if (recoveries > 0)
+            int n = strings
+                ? _connection.Inlet.PullChunk(text.AsSpan(), times.AsSpan(), LslConnection.PullTimeout)
+                : _connection.Inlet.PullChunk(numbers.AsSpan(), times.AsSpan(), LslConnection.PullTimeout);
+            // After the pull, so markers from the new instance come after the gap (see LslSignalSource).
+            if (_connection.Inlet.TakeRecoveryCount() > 0)
             {
                 // Markers sent while disconnected are gone; the gap tells the analysis and the recording so.
                 LslConnection.Write(output, SourceItem.ForGap(new StreamGap(Stream.Index, _last, double.NaN, 0, LslConnection.RecoveredReason)), cancellationToken);
                 Interlocked.Increment(ref _gaps);
             }
-            int n = strings
-                ? _connection.Inlet.PullChunk(text.AsSpan(), times.AsSpan(), LslConnection.PullTimeout)
-                : _connection.Inlet.PullChunk(numbers.AsSpan(), times.AsSpan(), LslConnection.PullTimeout);
             for (int i = 0; i < n; i++)
             {
                 Marker marker = strings

@@ -85,9 +85,8 @@ public sealed class LslSignalSource : ISource, IDisposable
         double recoveredThreshold = 3.5 / rate;
         double silentThreshold = Math.Max(0.5, recoveredThreshold);
         bool recoveryPending = false;
-        return _connection.RunAsync(output, recoveries =>
+        return _connection.RunAsync(output, () =>
         {
-            recoveryPending |= recoveries > 0;
             SampleChunk chunk = pool.Rent();
             int n;
             try
@@ -99,6 +98,9 @@ public sealed class LslSignalSource : ISource, IDisposable
                 chunk.Release();
                 throw;
             }
+            // Taken after the pull: the inlet counts a recovery before the new connection's first sample is
+            // buffered, so samples pulled from the new instance always see it.
+            recoveryPending |= _connection.Inlet.TakeRecoveryCount() > 0;
             if (n == 0)
             {
                 chunk.Release();
