@@ -1,1 +1,52 @@
-return 0;
+using System.Diagnostics;
+using System.Globalization;
+using AcqService.Benchmarks;
+
+// bench pipeline [--channels 64] [--rate 1000] [--seconds 600] [--chunk 10] [--repetitions 5] [--no-session]
+// bench lsl [--seconds 10] [--latency-seconds 5] [--channels 64] [--chunk N] [--managed-only] [--liblsl PATH]
+if (args.Length > 0 && args[0] == "lsl")
+{
+    return await LslBench.RunAsync(args[1..]);
+}
+if (args.Length == 0 || args[0] is not "pipeline")
+{
+    Console.Error.WriteLine("usage: bench pipeline [--channels 64] [--rate 1000] [--seconds 600] [--chunk 10] [--repetitions 5] [--no-session]");
+    Console.Error.WriteLine("       bench lsl [--seconds 10] [--latency-seconds 5] [--channels 64] [--chunk N] [--managed-only] [--liblsl PATH]");
+    return 2;
+}
+
+var settings = new PipelineBenchmark.Settings();
+for (int i = 1; i < args.Length; i++)
+{
+    string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+    switch (args[i])
+    {
+        case "--channels":
+            settings.Channels = int.Parse(Value(), CultureInfo.InvariantCulture);
+            break;
+        case "--rate":
+            settings.Rate = double.Parse(Value(), CultureInfo.InvariantCulture);
+            break;
+        case "--seconds":
+            settings.Seconds = double.Parse(Value(), CultureInfo.InvariantCulture);
+            break;
+        case "--chunk":
+            settings.ChunkFrames = int.Parse(Value(), CultureInfo.InvariantCulture);
+            break;
+        case "--repetitions":
+            settings.Repetitions = int.Parse(Value(), CultureInfo.InvariantCulture);
+            break;
+        case "--no-session":
+            settings.Session = false;
+            break;
+        default:
+            Console.Error.WriteLine($"unknown option '{args[i]}'");
+            return 2;
+    }
+}
+
+#if DEBUG
+Console.Error.WriteLine("warning: Debug build; run with -c Release for meaningful figures");
+#endif
+Debug.Assert(settings.Channels > 0);
+return await PipelineBenchmark.RunAsync(settings, Console.Out);

@@ -152,3 +152,32 @@ public sealed class SimulatedSessionTests(ITestOutputHelper output)
         return sab / Math.Sqrt(saa * sbb);
     }
 }
+
+/// <summary>Stopping a live session drains the pipeline and completes every file.</summary>
+public sealed class GracefulStopTests
+{
+    [Fact]
+    public async Task RunAsync_StopRequestedDuringLiveSession_DrainsAndWritesResults()
+    {
+        var settings = new SimulationSettings { FirstInsertionSeconds = 1 };
+        var rig = new SimulationRig(settings, TestRig.Eeg(), TestRig.Needle(), SimulationPace.Live, 60, AcqService.Core.Model.LocalClock.Now);
+        var plan = new SessionPlan { Conditions = TestRig.DefaultConditions(), Regions = TestRig.Regions() };
+        string folder = TestRig.TempFolder();
+        var session = new AcquisitionSession(rig.Sources, plan, folder, new SessionMetadata(), AcqService.Core.Model.LocalClock.Now);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        SessionSummary summary = await session.RunAsync(stop.Token).WaitAsync(TimeSpan.FromSeconds(30));
+        watch.Stop();
+        Assert.InRange(watch.Elapsed.TotalSeconds, 2.5, 20);
+        Assert.Empty(summary.Errors);
+        long samples = summary.Streams.Single().Samples;
+        Assert.InRange(samples, 1000, 2000); // ~3 s at 500 Hz
+        Assert.Equal(1, summary.Markers["needle"]); // the insertion at 1 s
+        foreach (string file in new[] { "session.json", "erp_averages.json", "drop_log.csv", "summary.json", "alpha_power_eeg.csv" })
+        {
+            Assert.True(File.Exists(Path.Combine(folder, file)), file);
+        }
+        Assert.Single(File.ReadLines(Path.Combine(folder, "drop_log.csv")).Skip(1));
+        Assert.Contains("\"endedUtc\"", File.ReadAllText(Path.Combine(folder, "session.json")));
+    }
+}

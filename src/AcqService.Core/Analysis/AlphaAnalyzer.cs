@@ -86,6 +86,10 @@ public sealed class AlphaAnalyzer
             }
             foreach ((string condition, Accumulator[] perRegion) in analyser.Summary)
             {
+                if (perRegion[0].N == 0)
+                {
+                    continue; // condition seen, but none of its events had complete pre and post intervals
+                }
                 for (int r = 0; r < _regionNames.Length; r++)
                 {
                     Accumulator a = perRegion[r];
@@ -295,6 +299,9 @@ public sealed class AlphaAnalyzer
         {
             if (_regions > 0)
             {
+                // Condition state is created here, on the marker path, so that the per-chunk path that completes
+                // the event's summary seconds later never allocates.
+                SummaryIndex(ev.Condition!);
                 _pending.Add((ev.Condition!, ev.SampleIndex));
                 ResolvePending(final: false);
             }
@@ -319,6 +326,20 @@ public sealed class AlphaAnalyzer
                 }
                 Summarise(condition, index, fs);
             }
+        }
+
+        /// <summary>Index of a condition's accumulators, created on first use (a loop, not a capturing lambda: no allocation once it exists).</summary>
+        private int SummaryIndex(string condition)
+        {
+            for (int i = 0; i < Summary.Count; i++)
+            {
+                if (string.Equals(Summary[i].Condition, condition, StringComparison.Ordinal))
+                {
+                    return i;
+                }
+            }
+            Summary.Add((condition, Enumerable.Range(0, _regions).Select(_ => new Accumulator()).ToArray()));
+            return Summary.Count - 1;
         }
 
         private void Summarise(string condition, long eventIndex, double fs)
@@ -360,12 +381,7 @@ public sealed class AlphaAnalyzer
             {
                 return; // event too close to the start of the recording (no pre interval yet)
             }
-            int index = Summary.FindIndex(s => s.Condition == condition);
-            if (index < 0)
-            {
-                Summary.Add((condition, Enumerable.Range(0, _regions).Select(_ => new Accumulator()).ToArray()));
-                index = Summary.Count - 1;
-            }
+            int index = SummaryIndex(condition);
             Accumulator[] perRegion = Summary[index].PerRegion;
             for (int r = 0; r < _regions; r++)
             {

@@ -15,8 +15,8 @@ public sealed class SessionMetadata
     /// <summary>Where the profile came from (file path or <c>embedded:default</c>).</summary>
     public string ProfileSource { get; set; } = "";
 
-    /// <summary>The profile as loaded (JSON text), so the session folder is self-describing.</summary>
-    public string? ProfileJson { get; set; }
+    /// <summary>The profile as loaded, so the session folder is self-describing.</summary>
+    public System.Text.Json.JsonElement? Profile { get; set; }
 
     /// <summary>Effective analysis settings.</summary>
     public object? Settings { get; set; }

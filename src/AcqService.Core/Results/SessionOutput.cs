@@ -22,10 +22,12 @@ public static class SessionOutput
     /// <summary><c>summary.txt</c>.</summary>
     public const string SummaryTextFile = "summary.txt";
 
-    /// <summary>JSON options used for every file: camelCase, indented, NaN written as null-safe strings is avoided by writing NaN as null.</summary>
+    /// <summary>JSON options used for every file: camelCase, indented, readable characters, enums as strings.</summary>
     public static JsonSerializerOptions JsonOptions { get; } = new()
     {
         WriteIndented = true,
+        // Files are read by people and other tools; keep µ, → and quotes readable instead of \u escapes.
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
@@ -40,7 +42,7 @@ public static class SessionOutput
     {
         using (var stream = new MemoryStream())
         {
-            using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+            using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
             {
                 json.WriteStartObject();
                 json.WriteNumber("formatVersion", 1);

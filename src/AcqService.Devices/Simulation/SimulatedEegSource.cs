@@ -36,6 +36,29 @@ public sealed class SimulatedEegSource : ISource
 
     private long _produced;
 
+    /// <summary>
+    /// Rounds generated values to what the declared channel format can carry, as a real amplifier's samples are:
+    /// a float32 stream sends float32 values, so a recording of it replays to exactly the same numbers.
+    /// </summary>
+    private void QuantizeToFormat(Span<double> values)
+    {
+        switch (Stream.Format)
+        {
+            case ChannelFormat.Float32:
+                for (int i = 0; i < values.Length; i++)
+                {
+                    values[i] = (float)values[i];
+                }
+                break;
+            case ChannelFormat.Int8 or ChannelFormat.Int16 or ChannelFormat.Int32 or ChannelFormat.Int64:
+                for (int i = 0; i < values.Length; i++)
+                {
+                    values[i] = Math.Round(values[i], MidpointRounding.AwayFromZero);
+                }
+                break;
+        }
+    }
+
     /// <inheritdoc />
     public async Task RunAsync(Edge<SourceItem> output, CancellationToken cancellationToken)
     {

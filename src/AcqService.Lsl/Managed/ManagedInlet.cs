@@ -19,6 +19,7 @@ internal sealed class ManagedInlet : ILslInlet
     private readonly int _maxBufferSamples;
     private readonly int _maxChunkLength;
     private readonly Channel<InSample> _buffer;
+    private readonly SampleArrayPool _pool;
     private readonly CancellationTokenSource _cts = new();
     private readonly CancellationTokenSource _lostCts = new();
     private readonly TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -56,12 +57,13 @@ internal sealed class ManagedInlet : ILslInlet
         double seconds = Math.Max(1, maxBufferedSeconds);
         _maxBufferSamples = (int)Math.Clamp(info.NominalSrate > 0 ? seconds * info.NominalSrate : seconds * 100, 1, 1 << 24);
         _maxChunkLength = Math.Max(0, maxChunkLength);
+        _pool = new SampleArrayPool(info.ChannelCount, Math.Min(_maxBufferSamples, 4096));
         _buffer = Channel.CreateBounded<InSample>(new BoundedChannelOptions(_maxBufferSamples)
         {
             FullMode = BoundedChannelFullMode.DropOldest,
             SingleWriter = true,
             SingleReader = false,
-        });
+        }, dropped => _pool.Return(dropped.Numbers));
     }
 
     /// <inheritdoc />
@@ -115,6 +117,7 @@ internal sealed class ManagedInlet : ILslInlet
                 continue;
             }
             sample.Numbers!.CopyTo(data.Slice(count * channels, channels));
+            _pool.Return(sample.Numbers);
             timestamps[count++] = sample.Timestamp;
         }
         return count;
@@ -146,6 +149,7 @@ internal sealed class ManagedInlet : ILslInlet
                     ? sample.Strings[k]
                     : sample.Numbers![k].ToString("R", CultureInfo.InvariantCulture);
             }
+            _pool.Return(sample.Numbers);
             timestamps[count++] = sample.Timestamp;
         }
         return count;
@@ -431,7 +435,8 @@ internal sealed class ManagedInlet : ILslInlet
     {
         using Socket socket = await ConnectAsync(target, token).ConfigureAwait(false);
         int sampleBytes = 9 + target.ChannelCount * Math.Max(8, target.ChannelFormat.ValueSize());
-        var reader = new FrameReader(socket, Math.Max(LslLimits.MaxLineBytes + LslLimits.MaxHeaderBytes, Math.Max(sampleBytes, LslLimits.MaxStringBytes + 9)));
+        // 128 KiB initial buffer: at high rates each receive then carries hundreds of samples instead of a few dozen.
+        var reader = new FrameReader(socket, Math.Max(LslLimits.MaxLineBytes + LslLimits.MaxHeaderBytes, Math.Max(sampleBytes, LslLimits.MaxStringBytes + 9)), 128 * 1024);
         bool bigEndian;
         using (var handshake = CancellationTokenSource.CreateLinkedTokenSource(token))
         {
@@ -450,7 +455,7 @@ internal sealed class ManagedInlet : ILslInlet
             }
         }
         // Deduced timestamps restart from 0 on every connection (liblsl does the same).
-        var decoder = new SampleDecoder(reader, target.ChannelFormat, target.ChannelCount, target.NominalSrate, bigEndian);
+        var decoder = new SampleDecoder(reader, target.ChannelFormat, target.ChannelCount, target.NominalSrate, bigEndian, _pool);
         if (_hadConnection)
         {
             Interlocked.Increment(ref _recoveries);

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace AcqService.Lsl.Managed;
@@ -15,10 +16,12 @@ internal sealed class SampleDecoder
     private readonly double _srate;
     private readonly double _srateRecip;
     private readonly bool _bigEndian;
+    private readonly SampleArrayPool? _pool;
     private double _previous;
 
-    public SampleDecoder(FrameReader reader, LslChannelFormat format, int channels, double srate, bool bigEndian)
+    public SampleDecoder(FrameReader reader, LslChannelFormat format, int channels, double srate, bool bigEndian, SampleArrayPool? pool = null)
     {
+        _pool = pool;
         _reader = reader;
         _format = format;
         _channels = channels;
@@ -61,7 +64,7 @@ internal sealed class SampleDecoder
         }
         int size = _format.ValueSize();
         await _reader.EnsureAsync(size * _channels, cancellationToken).ConfigureAwait(false);
-        double[] values = new double[_channels];
+        double[] values = _pool?.Rent() ?? new double[_channels];
         Decode(_reader.Span, values);
         _reader.Consume(size * _channels);
         return new InSample(timestamp, values, null);
@@ -70,6 +73,24 @@ internal sealed class SampleDecoder
     private void Decode(ReadOnlySpan<byte> span, double[] values)
     {
         bool big = _bigEndian;
+        if (big != BitConverter.IsLittleEndian)
+        {
+            // Wire order equals host order (the normal case): reinterpret instead of a per-value format switch.
+            if (_format == LslChannelFormat.Float32)
+            {
+                ReadOnlySpan<float> floats = MemoryMarshal.Cast<byte, float>(span[..(values.Length * 4)]);
+                for (int k = 0; k < values.Length; k++)
+                {
+                    values[k] = floats[k];
+                }
+                return;
+            }
+            if (_format == LslChannelFormat.Double64)
+            {
+                MemoryMarshal.Cast<byte, double>(span[..(values.Length * 8)]).CopyTo(values);
+                return;
+            }
+        }
         for (int k = 0; k < values.Length; k++)
         {
             values[k] = _format switch

@@ -12,8 +12,7 @@ namespace AcqService.Lsl.Tests.Native;
 internal static class NativeLslFixture
 {
     /// <summary>Same settings as the lab's shared test config: machine scope, 127.0.0.1 only, no IPv6.</summary>
-    internal const string LoopbackConfig =
-        "[ports]\nIPv6 = disable\n[multicast]\nResolveScope = machine\nListenAddress = 127.0.0.1\n[lab]\nKnownPeers = {127.0.0.1}\n";
+    internal const string LoopbackConfig = LslBackends.LoopbackConfigContent;
 
     internal static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
 
@@ -37,8 +36,9 @@ internal static class NativeLslFixture
         string? config = Environment.GetEnvironmentVariable(NativeLslBackend.ConfigEnvironmentVariable);
         if (string.IsNullOrWhiteSpace(config))
         {
-            config = Path.Combine(Path.GetTempPath(), $"acq-lsl-loopback-{Environment.ProcessId}.cfg");
-            File.WriteAllText(config, LoopbackConfig);
+            // The factory's per-process file: liblsl takes one configuration per process, so the factory tests
+            // (LslOptions.Loopback) and these tests must impose the same file.
+            config = LslBackends.WriteLoopbackConfigFile();
             Environment.SetEnvironmentVariable(NativeLslBackend.ConfigEnvironmentVariable, config);
         }
         string content;

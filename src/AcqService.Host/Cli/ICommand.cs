@@ -1,0 +1,23 @@
+namespace AcqService.Host.Cli;
+
+/// <summary>A sub-command of <c>acq</c>.</summary>
+internal interface ICommand
+{
+    /// <summary>Name as typed (e.g. <c>demo</c>).</summary>
+    string Name { get; }
+
+    /// <summary>One line for the command list.</summary>
+    string Summary { get; }
+
+    /// <summary>Usage line, e.g. <c>acq demo [--duration SECONDS] [--out DIR]</c>.</summary>
+    string Usage { get; }
+
+    /// <summary>Accepted options.</summary>
+    IReadOnlyList<OptionSpec> Options { get; }
+
+    /// <summary>Whether <c>--Section:Key=value</c> settings are accepted.</summary>
+    bool AcceptsSettings { get; }
+
+    /// <summary>Runs the command; returns the exit code.</summary>
+    Task<int> RunAsync(ParsedArguments arguments, CancellationToken cancellationToken);
+}

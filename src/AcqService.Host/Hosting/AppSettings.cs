@@ -1,0 +1,24 @@
+using AcqService.Core.Analysis;
+using AcqService.Core.Pipeline;
+using AcqService.Devices.Simulation;
+
+namespace AcqService.Host.Hosting;
+
+/// <summary>The configuration tree (appsettings.json, <c>--settings FILE</c>, <c>ACQ_*</c> environment variables, <c>--Section:Key=value</c>).</summary>
+public sealed class AppSettings
+{
+    /// <summary>Section <c>Session</c>.</summary>
+    public SessionOptions Session { get; set; } = new();
+
+    /// <summary>Section <c>Epochs</c>.</summary>
+    public EpochOptions Epochs { get; set; } = new();
+
+    /// <summary>Section <c>Alpha</c>.</summary>
+    public AlphaOptions Alpha { get; set; } = new();
+
+    /// <summary>Section <c>Aligner</c>.</summary>
+    public AlignerOptions Aligner { get; set; } = new();
+
+    /// <summary>Section <c>Simulation</c>: overrides of the profile's simulation settings.</summary>
+    public SimulationSettings Simulation { get; set; } = new();
+}

@@ -1,0 +1,260 @@
+using AcqService.Core.Analysis;
+using AcqService.Core.Model;
+using AcqService.Core.Pipeline;
+using AcqService.Dsp;
+using static AcqService.Core.Tests.TestStreams;
+
+namespace AcqService.Core.Tests;
+
+public sealed class ErpAnalyzerTests
+{
+    // 100 Hz, epochs −0.2..0.8 s: 20 samples before the locked sample, 80 after, 101 points.
+    private const double Rate = 100;
+
+    private static StreamRegistry TwoChannels() => Registry(Signal("eeg", Rate, "Cz", "Pz"), Markers());
+
+    private static EpochOptions Unfiltered(Action<EpochOptions>? change = null)
+    {
+        var options = new EpochOptions();
+        options.Filter.Enabled = false;
+        change?.Invoke(options);
+        return options;
+    }
+
+    /// <summary>Two-channel frame-major values from per-channel functions of the sample index.</summary>
+    private static double[] Values(int n, Func<int, double> cz, Func<int, double> pz) =>
+        [.. Enumerable.Range(0, n).SelectMany(i => new[] { cz(i), pz(i) })];
+
+    private static double Alternating(int i) => i % 2 == 0 ? 1 : -1;
+
+    [Fact]
+    public void Process_EpochCompletes_EmittedWithTheChunkHoldingItsLastSampleNotBeforeOrAfter()
+    {
+        var harness = new ErpHarness(TwoChannels(), Unfiltered());
+        double[] times = Times(200, Rate);
+        double[] values = Values(200, Alternating, Alternating);
+        harness.Feed(Mark(1, times[50]));
+
+        // Locked to sample 50, the epoch ends at sample 130.
+        for (int i = 0; i < 200; i++)
+        {
+            harness.Feed(SourceItem.ForSamples(Chunk(0, 2, times, values, i, 1)));
+            Assert.Equal(i < 130 ? 0 : 1, harness.Outcomes.Count);
+        }
+        EpochOutcome outcome = harness.Outcomes.Single();
+        Assert.True(outcome.Accepted, outcome.Reason);
+        Assert.Equal(50, outcome.SampleIndex);
+        Assert.Equal(1, outcome.ConditionCount);
+    }
+
+    [Fact]
+    public void Process_AcceptedEpoch_BaselineMeanOfPreMarkerIntervalSubtracted()
+    {
+        var harness = new ErpHarness(TwoChannels(), Unfiltered());
+        double[] times = Times(200, Rate);
+        // Cz: ramp i µV; Pz: 3 µV stepping to 10 µV at the marker sample.
+        double[] values = Values(200, i => i, i => i >= 50 ? 10 : 3);
+        harness.Feed([.. Chunked(0, 2, times, values, 9), Mark(1, times[50])]);
+
+        ConditionAverage average = Assert.Single(harness.Erp.Averages);
+        Assert.Equal(1, average.Count);
+        Assert.Equal(101, average.TimePoints);
+        Assert.Equal(-0.2, average.Times[0], 12);
+        Assert.Equal(0.0, average.Times[20], 12);
+        Assert.Equal(0.8, average.Times[100], 12);
+        // Baseline of Cz = mean(30..50) = 40, so the epoch is k − 10.
+        for (int k = 0; k < 101; k++)
+        {
+            Assert.Equal(k - 10, average.MeanOf(0)[k], 12);
+        }
+        // Baseline of Pz = (20 × 3 + 10) / 21.
+        double pzBaseline = 70.0 / 21;
+        Assert.Equal(3 - pzBaseline, average.MeanOf(1)[0], 12);
+        Assert.Equal(3 - pzBaseline, average.MeanOf(1)[19], 12);
+        Assert.Equal(10 - pzBaseline, average.MeanOf(1)[20], 12);
+        Assert.Equal(10 - pzBaseline, average.MeanOf(1)[100], 12);
+    }
+
+    [Fact]
+    public void Process_PeakToPeakAboveLimit_DroppedNamingChannelAndValue()
+    {
+        var harness = new ErpHarness(TwoChannels(), Unfiltered());
+        double[] times = Times(200, Rate);
+        double[] values = Values(200, i => i == 60 ? 200 : Alternating(i), Alternating);
+        harness.Feed([.. Chunked(0, 2, times, values, 10), Mark(1, times[50])]);
+
+        EpochOutcome outcome = Assert.Single(harness.Outcomes);
+        Assert.False(outcome.Accepted);
+        Assert.Equal("peak-to-peak 201.0 µV on Cz exceeds 150 µV", outcome.Reason);
+        Assert.Empty(harness.Erp.Averages);
+        Assert.Equal(1, harness.Erp.Dropped);
+    }
+
+    [Fact]
+    public void Process_FlatChannel_DroppedNamingChannelAndValue()
+    {
+        var harness = new ErpHarness(TwoChannels(), Unfiltered());
+        double[] times = Times(200, Rate);
+        double[] values = Values(200, Alternating, i => i == 100 ? 4.3 : 4.0);
+        harness.Feed([.. Chunked(0, 2, times, values, 10), Mark(1, times[50])]);
+
+        EpochOutcome outcome = Assert.Single(harness.Outcomes);
+        Assert.False(outcome.Accepted);
+        Assert.Equal("flat: peak-to-peak 0.300 µV on Pz below 0.5 µV", outcome.Reason);
+    }
+
+    [Fact]
+    public void Process_GapInsideEpoch_DroppedButEpochStartingAtGapAccepted()
+    {
+        var harness = new ErpHarness(TwoChannels(), Unfiltered());
+        // Samples 0..99 at 10.00..10.99 s, sample 100 onwards from 11.5 s.
+        double[] times = [.. Times(100, Rate), .. Times(300, Rate, 11.5)];
+        double[] values = Values(400, Alternating, Alternating);
+        harness.Feed([.. Chunked(0, 2, times, values, 10), Mark(1, times[50], "stim-a"), Mark(1, times[120], "stim-b"), Mark(1, times[119], "stim-c")]);
+
+        Assert.Equal("data gap inside the epoch", harness.Outcomes.Single(o => o.Marker.Label == "stim-a").Reason);
+        // Locked to 120 the epoch starts at sample 100, the first after the gap: no gap inside.
+        Assert.True(harness.Outcomes.Single(o => o.Marker.Label == "stim-b").Accepted);
+        // Locked to 119 it starts at 99, the last sample before the gap.
+        Assert.Equal("data gap inside the epoch", harness.Outcomes.Single(o => o.Marker.Label == "stim-c").Reason);
+    }
+
+    [Fact]
+    public void Process_EpochDataNoLongerBuffered_DroppedAsTooLate()
+    {
+        // 2 s of ERP history at 100 Hz is a 256-frame ring; the aligner still has 60 s of timestamps.
+        var harness = new ErpHarness(TwoChannels(), Unfiltered(o => o.HistorySeconds = 2));
+        double[] times = Times(1000, Rate);
+        double[] values = Values(1000, Alternating, Alternating);
+        harness.Feed([.. Chunked(0, 2, times, values, 10), Mark(1, times[100], "stim-old"), Mark(1, times[900], "stim-new")]);
+
+        EpochOutcome old = harness.Outcomes.Single(o => o.Marker.Label == "stim-old");
+        Assert.Equal(100, old.SampleIndex);
+        Assert.Equal("marker placed too late: epoch data older than the 2 s buffer", old.Reason);
+        Assert.True(harness.Outcomes.Single(o => o.Marker.Label == "stim-new").Accepted);
+    }
+
+    [Fact]
+    public void Process_RecordingEndsBeforeEpochComplete_Dropped()
+    {
+        var harness = new ErpHarness(TwoChannels(), Unfiltered());
+        double[] times = Times(100, Rate);
+        harness.Feed([.. Chunked(0, 2, times, Values(100, Alternating, Alternating), 10), Mark(1, times[50])]);
+        Assert.Empty(harness.Outcomes);
+
+        harness.End();
+
+        EpochOutcome outcome = Assert.Single(harness.Outcomes);
+        Assert.Equal("recording ended before the epoch was complete", outcome.Reason);
+        Assert.Equal(50, outcome.SampleIndex);
+    }
+
+    [Fact]
+    public void Process_MarkerWithoutCondition_DroppedWithReason()
+    {
+        var harness = new ErpHarness(TwoChannels(), Unfiltered());
+        double[] times = Times(200, Rate);
+        harness.Feed([.. Chunked(0, 2, times, Values(200, Alternating, Alternating), 10), Mark(1, times[50], "unrelated")]);
+
+        EpochOutcome outcome = Assert.Single(harness.Outcomes);
+        Assert.Null(outcome.Condition);
+        Assert.Equal("no condition rule matches the marker label", outcome.Reason);
+    }
+
+    [Fact]
+    public void Process_EpochBeforeFirstSample_Dropped()
+    {
+        var harness = new ErpHarness(TwoChannels(), Unfiltered());
+        double[] times = Times(200, Rate);
+        harness.Feed([.. Chunked(0, 2, times, Values(200, Alternating, Alternating), 10), Mark(1, times[19])]);
+
+        Assert.Equal("epoch would start before the first sample of the stream", Assert.Single(harness.Outcomes).Reason);
+    }
+
+    [Fact]
+    public void Process_ChunkedFilteredPipeline_EqualsOneShotSosFilterOfWholeSignal()
+    {
+        const double rate = 250;
+        const int n = 5000;
+        string[] labels = ["Fz", "Cz", "Pz"];
+        var options = new EpochOptions { RejectPeakToPeakMicrovolts = null, FlatPeakToPeakMicrovolts = null };
+        var harness = new ErpHarness(Registry(Signal("eeg", rate, labels), Markers()), options);
+        var random = new Random(42);
+        double[] times = Times(n, rate);
+        // DC offsets, alpha, mains and noise: every part of the default band-pass + notch is exercised.
+        double[] values = [.. Enumerable.Range(0, n).SelectMany(i => labels.Select((_, c) =>
+            (40 * (c + 1)) + (10 * Math.Sin(2 * Math.PI * 10 * i / rate)) + (5 * Math.Sin(2 * Math.PI * 50 * i / rate)) + (random.NextDouble() * 20)))];
+        int[] locks = [600, 1111, 2000, 2345, 3999, 4700];
+        var items = new List<SourceItem>();
+        int at = 0;
+        while (at < n)
+        {
+            int frames = Math.Min(1 + random.Next(37), n - at);
+            items.Add(SourceItem.ForSamples(Chunk(0, 3, times, values, at, frames)));
+            at += frames;
+        }
+        foreach (int s in locks)
+        {
+            items.Insert(random.Next(items.Count), Mark(1, times[s]));
+        }
+        harness.Feed(items);
+        harness.End();
+
+        // Offline: the same DC start-up correction, then one sosfilt call over the whole recording.
+        double[] filtered = new double[values.Length];
+        for (int i = 0; i < values.Length; i++)
+        {
+            filtered[i] = values[i] - values[i % 3];
+        }
+        new SosFilter(options.Filter.Design(rate)!, 3).Process(filtered);
+        double[] expected = new double[3 * 251];
+        foreach (int s in locks)
+        {
+            for (int c = 0; c < 3; c++)
+            {
+                double baseline = Enumerable.Range(s - 50, 51).Average(i => filtered[(i * 3) + c]);
+                for (int k = 0; k < 251; k++)
+                {
+                    expected[(c * 251) + k] += (filtered[((s - 50 + k) * 3) + c] - baseline) / locks.Length;
+                }
+            }
+        }
+
+        ConditionAverage average = Assert.Single(harness.Erp.Averages);
+        Assert.Equal(locks.Length, average.Count);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.True(Math.Abs(average.Mean[i] - expected[i]) < 1e-9, $"point {i}: {average.Mean[i]} vs {expected[i]}");
+        }
+        Assert.True(expected.Max(Math.Abs) > 1, "the comparison must not be between near-zero signals");
+    }
+
+    [Fact]
+    public void Add_RandomEpochs_MeanAndStandardErrorEqualDirectComputation()
+    {
+        var random = new Random(9);
+        const int channels = 3, points = 7, epochs = 25;
+        var average = new ConditionAverage("c", "eeg", ["a", "b", "c"], [.. Enumerable.Range(0, points).Select(k => k * 0.01)]);
+        double[][] data = [.. Enumerable.Range(0, epochs).Select(_ => Enumerable.Range(0, channels * points).Select(_ => 1000 + (random.NextDouble() * 50)).ToArray())];
+
+        average.Add(data[0]);
+        Assert.True(double.IsNaN(average.StandardError(0, 0)));
+        foreach (double[] epoch in data.Skip(1))
+        {
+            average.Add(epoch);
+        }
+
+        Assert.Equal(epochs, average.Count);
+        for (int c = 0; c < channels; c++)
+        {
+            for (int k = 0; k < points; k++)
+            {
+                double[] column = [.. data.Select(e => e[(c * points) + k])];
+                double mean = column.Average();
+                double sd = Math.Sqrt(column.Sum(v => (v - mean) * (v - mean)) / (epochs - 1));
+                Assert.Equal(mean, average.MeanOf(c)[k], 9);
+                Assert.Equal(sd / Math.Sqrt(epochs), average.StandardError(c, k), 9);
+            }
+        }
+    }
+}

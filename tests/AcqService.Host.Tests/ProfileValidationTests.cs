@@ -1,0 +1,125 @@
+using System.Text.Json.Nodes;
+using AcqService.Core.Profiles;
+using AcqService.Host.Cli;
+
+namespace AcqService.Host.Tests;
+
+[Collection("console")]
+public sealed class ProfileValidationTests
+{
+    private static JsonObject DefaultProfile() => JsonNode.Parse(File.ReadAllText(TestPaths.DefaultProfile))!.AsObject();
+
+    private static ProfileException Invalid(JsonObject profile) =>
+        Assert.Throws<ProfileException>(() => ProfileLoader.Parse(profile.ToJsonString(), "test.json"));
+
+    [Fact]
+    public void Parse_DefaultProfile_IsValidWith32EegChannels()
+    {
+        DeviceProfile profile = ProfileLoader.LoadFile(TestPaths.DefaultProfile);
+        Assert.Equal(32, profile.Streams.Single(s => s.Key == "eeg").Channels!.Count);
+        Assert.Equal(6, profile.Conditions.Count);
+    }
+
+    [Fact]
+    public void Parse_UnknownField_NamesFileFieldAndPath()
+    {
+        JsonObject p = DefaultProfile();
+        p["streams"]![0]!["sampleRate"] = 500;
+        ProfileException ex = Invalid(p);
+        Assert.Contains("test.json", ex.Message);
+        Assert.Contains("unknown field 'sampleRate'", ex.Message);
+        Assert.Contains("$.streams[0]", ex.Message);
+    }
+
+    [Fact]
+    public void Parse_WrongType_SaysWhatWasExpected()
+    {
+        JsonObject p = DefaultProfile();
+        p["streams"]![0]!["sampleRateHz"] = "fast";
+        ProfileException ex = Invalid(p);
+        Assert.Contains("$.streams[0].sampleRateHz", ex.Message);
+        Assert.Contains("wrong type, expected a number", ex.Message);
+    }
+
+    [Fact]
+    public void Parse_MissingRequiredField_NamesIt()
+    {
+        JsonObject p = DefaultProfile();
+        p["streams"]![1]!.AsObject().Remove("source");
+        ProfileException ex = Invalid(p);
+        Assert.Contains("missing required field", ex.Message);
+        Assert.Contains("source", ex.Message);
+    }
+
+    [Fact]
+    public void Parse_ChannelCountMismatchAndMissingChannels_ReportsAllProblems()
+    {
+        JsonObject p = DefaultProfile();
+        p["streams"]![0]!["channelCount"] = 64;
+        p["regions"]!["parietal-occipital"]!.AsArray().Add("POz9");
+        ProfileException ex = Invalid(p);
+        Assert.Contains("$.streams[0].channelCount: 64 but 32 channels are listed", ex.Message);
+        Assert.Contains("$.regions.parietal-occipital: channel 'POz9' is not a channel of any signal stream", ex.Message);
+        Assert.Equal(2, ex.Problems.Count);
+    }
+
+    [Fact]
+    public void Parse_SignalWithoutChannelsOrRate_IsRejected()
+    {
+        JsonObject p = DefaultProfile();
+        p["streams"]![0]!.AsObject().Remove("channels");
+        p["streams"]![0]!.AsObject().Remove("channelCount");
+        p["streams"]![0]!["sampleRateHz"] = 0;
+        p.Remove("regions");
+        ProfileException ex = Invalid(p);
+        Assert.Contains("$.streams[0].sampleRateHz: a signal stream needs a rate", ex.Message);
+        Assert.Contains("$.streams[0].channels: a signal stream needs its channels", ex.Message);
+    }
+
+    [Fact]
+    public void Parse_DuplicateLabelBadPatternUnknownDriver_AllReported()
+    {
+        JsonObject p = DefaultProfile();
+        p["streams"]![0]!["channels"]![1]!["label"] = "Fp1";
+        p["conditions"]![0]!["match"] = "([unclosed";
+        p["streams"]![1]!["source"]!["driver"] = "teleport";
+        ProfileException ex = Invalid(p);
+        Assert.Contains("$.streams[0].channels[1].label: 'Fp1' appears twice", ex.Message);
+        Assert.Contains("$.conditions[0].match", ex.Message);
+        Assert.Contains("unknown driver 'teleport'", ex.Message);
+    }
+
+    [Fact]
+    public void Parse_MalformedJson_GivesLine()
+    {
+        ProfileException ex = Assert.Throws<ProfileException>(() => ProfileLoader.Parse("{\n \"name\": \"x\",\n \"streams\": [ }", "broken.json"));
+        Assert.Contains("broken.json", ex.Message);
+        Assert.Contains("line", ex.Message);
+    }
+
+    [Fact]
+
+    public async Task Demo_InvalidProfileFile_ExitsUsageNamingFileAndField()
+    {
+        JsonObject p = DefaultProfile();
+        p["streams"]![0]!["chanels"] = new JsonArray();
+        string path = Path.Combine(Path.GetTempPath(), $"bad-profile-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(path, p.ToJsonString());
+        using var capture = new ConsoleCapture();
+        int code = await CommandLineApp.RunAsync(["demo", "--profile", path, "--pace", "fast", "--duration", "5"]);
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains(path, capture.Error);
+        Assert.Contains("unknown field 'chanels'", capture.Error);
+    }
+
+    [Fact]
+    public void Parse_SimulationSettingsWithUnknownField_IsRejectedAtBind()
+    {
+        JsonObject p = DefaultProfile();
+        p["simulation"] = new JsonObject { ["alphaGainRael"] = 0.5 };
+        DeviceProfile profile = ProfileLoader.Parse(p.ToJsonString(), "sim.json");
+        ProfileException ex = Assert.Throws<ProfileException>(() => AcqService.Devices.Profiles.SourceBuilder.SimulationSettingsOf(profile, "sim.json"));
+        Assert.Contains("$.simulation", ex.Message);
+        Assert.Contains("alphaGainRael", ex.Message);
+    }
+}
