@@ -138,7 +138,10 @@ public static class SourceBuilder
             {
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failures.FirstOrDefault(f => f is not LslSourceException) ?? failures[0]);
             }
-            throw new LslSourceException(string.Join("\n\n", failures.Select(f => f.Message)), failures[0]);
+            // Every not-found message carries the same discovery hints; say them once.
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            string combined = string.Join("\n", failures.SelectMany(f => f.Message.Split('\n')).Where(line => !line.StartsWith("  ", StringComparison.Ordinal) || seen.Add(line)));
+            throw new LslSourceException(combined, failures[0]);
         }
         sources.AddRange(connecting.Select(t => t.Result));
         return (sources, rig);

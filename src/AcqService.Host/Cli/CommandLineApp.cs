@@ -12,6 +12,8 @@ internal static class CommandLineApp
     [
         new RunCommand(isDemo: true),
         new RunCommand(isDemo: false),
+        new SimulateCommand(),
+        new StreamsCommand(),
     ];
 
     public static string Version =>

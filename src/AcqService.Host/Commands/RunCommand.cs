@@ -2,10 +2,12 @@ using System.Globalization;
 using AcqService.Core.Pipeline;
 using AcqService.Core.Profiles;
 using AcqService.Core.Results;
+using AcqService.Devices.Lsl;
 using AcqService.Devices.Profiles;
 using AcqService.Devices.Simulation;
 using AcqService.Host.Cli;
 using AcqService.Host.Hosting;
+using AcqService.Lsl;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -116,15 +118,23 @@ internal sealed class RunCommand(bool isDemo) : ICommand
             return ExitCodes.Usage;
         }
 
+        // LSL streams are resolved and checked here, before anything starts, so a missing or mismatching device
+        // is reported at once; the backend lives until the session is over.
+        using ILslBackend? lsl = profile.Streams.Any(s => s.Source.Driver == "lsl") ? CreateLsl(configuration) : null;
         IReadOnlyList<ISource> sources;
         try
         {
-            (sources, _) = SourceBuilder.Build(profile, settings.Simulation, pace, duration, Core.Model.LocalClock.Now);
+            (sources, _) = SourceBuilder.Build(profile, settings.Simulation, pace, duration, Core.Model.LocalClock.Now, lsl);
         }
         catch (Exception ex) when (ex is NotSupportedException or ArgumentException)
         {
             Console.Error.WriteLine($"acq {Name}: {profileSource}: {ex.Message}");
             return ExitCodes.Usage;
+        }
+        catch (LslSourceException ex)
+        {
+            Console.Error.WriteLine($"acq {Name}: {profileSource}: {ex.Message}");
+            return ExitCodes.Failure;
         }
 
         var job = new SessionJob
@@ -164,7 +174,13 @@ internal sealed class RunCommand(bool isDemo) : ICommand
         using IHost host = builder.Build();
         Console.Out.WriteLine($"AcqService {CommandLineApp.Version}: {profile.Name} ({profileSource}), {(duration is double d ? d.ToString(CultureInfo.InvariantCulture) + " s" : "until stopped")}, {job.Metadata.Mode} pace");
         Console.Out.WriteLine($"Session folder: {folder}");
-        await host.RunAsync(cancellationToken).ConfigureAwait(false);
+        // LSL streams never end on their own: --duration stops the session like Ctrl+C would.
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (lsl is not null && duration is double seconds)
+        {
+            limit.CancelAfter(TimeSpan.FromSeconds(seconds));
+        }
+        await host.RunAsync(limit.Token).ConfigureAwait(false);
         if (job.Summary is not null)
         {
             Console.Out.WriteLine();
@@ -173,5 +189,19 @@ internal sealed class RunCommand(bool isDemo) : ICommand
             Console.Out.WriteLine($"Results written to {folder}");
         }
         return job.ExitCode;
+    }
+
+    private static ILslBackend CreateLsl(IConfiguration configuration)
+    {
+        try
+        {
+            ILslBackend backend = LslHost.Create(configuration, out string description);
+            Console.Out.WriteLine($"LSL backend: {description}");
+            return backend;
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or NotSupportedException or AcqService.Lsl.Config.LslConfigException)
+        {
+            throw new UsageException("LSL: " + ex.Message);
+        }
     }
 }

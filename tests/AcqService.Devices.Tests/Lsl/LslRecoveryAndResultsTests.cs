@@ -72,6 +72,9 @@ public sealed class LslRecoveryAndResultsTests(ITestOutputHelper output)
         SimulationRig rig = LslTestKit.Rig(id, new SimulationSettings(), SimulationPace.Fast, 60, backend.LocalClock);
         DeviceProfile profile = LslTestKit.LslNeedlingProfile("unused", "unused");
         SessionPlan plan = LslTestKit.Plan(profile);
+        // A fast session produces updates far quicker than real time; a display edge that holds them all makes
+        // "every CSV row arrives" deterministic on a loaded machine (drops are by design otherwise).
+        plan.Pipeline.DisplayEdge = new EdgePolicy(1024, EdgeMode.DropOldest);
         string folder = TestRig.TempFolder();
         var session = new AcquisitionSession(rig.Sources, plan, folder, new SessionMetadata(), backend.LocalClock);
         using var results = new LslResultPublisher(backend, session, plan.Alpha, "Test " + id, "test-" + id);
