@@ -31,6 +31,8 @@ public sealed partial class AcquisitionSession
     private readonly ILogger _logger;
     private readonly Func<double> _clock;
     private readonly List<string> _errors = [];
+    private readonly List<IResultSink> _resultSinks = [];
+    private int _started;
     private volatile AlphaSnapshot? _latestAlpha;
 
     /// <summary>Creates a session; registers every source's streams.</summary>
@@ -109,11 +111,27 @@ public sealed partial class AcquisitionSession
     /// <summary>Session output folder.</summary>
     public string Folder => _folder;
 
+    /// <summary>
+    /// Attaches a consumer of alpha updates and epoch outcomes (before <see cref="RunAsync"/>). It gets its own
+    /// display edges, so it never slows the pipeline; its failure is recorded as an error, not a session stop.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The session has already started.</exception>
+    public void AddResultSink(IResultSink sink)
+    {
+        ArgumentNullException.ThrowIfNull(sink);
+        if (Volatile.Read(ref _started) != 0)
+        {
+            throw new InvalidOperationException("result sinks must be added before the session starts");
+        }
+        _resultSinks.Add(sink);
+    }
+
     /// <summary>Runs the session until every source is done or <paramref name="stop"/> is cancelled, then drains and writes results.</summary>
     /// <param name="stop">Graceful stop: cancels the sources only.</param>
     /// <param name="abort">Hard abort of every stage.</param>
     public async Task<SessionSummary> RunAsync(CancellationToken stop, CancellationToken abort = default)
     {
+        Interlocked.Exchange(ref _started, 1);
         PrepareFolder(_folder);
         // A preset start clock (analysis of a recording) keeps session_time_s equal to the live run's.
         double startClock = _metadata.ClockAtStart > 0 ? _metadata.ClockAtStart : _clock();
@@ -139,6 +157,8 @@ public sealed partial class AcquisitionSession
         Edge<EpochOutcome> erpOut = Edges.Data<EpochOutcome>("erp→droplog");
         Edge<AlphaUpdate> alphaOut = Edges.Data<AlphaUpdate>("alpha→csv");
         Edge<AlphaUpdate> alphaDisplay = Edges.Display<AlphaUpdate>("alpha→status");
+        Edge<AlphaUpdate>[] sinkAlpha = [.. _resultSinks.Select(s => Edges.Display<AlphaUpdate>("alpha→" + s.Name))];
+        Edge<EpochOutcome>[] sinkEpochs = [.. _resultSinks.Select(s => Edges.Display<EpochOutcome>("erp→" + s.Name))];
         Edge<SourceItem>[] taps = [.. _rawSinks.Select(s => Edges.Recorder<SourceItem>("aligner→" + s.Name, item => item.Chunk?.Release()))];
 
         using var dropLog = new DropLogWriter(_folder, startClock);
@@ -147,8 +167,8 @@ public sealed partial class AcquisitionSession
         var stages = new List<(string Name, Task Task)>
         {
             ("aligner", new AlignerStage(Aligner, ingest, [erpIn, alphaIn], taps).RunAsync(abort)),
-            ("erp", StageRunner.RunAsync<AlignedItem, EpochOutcome>(erpIn, Erp.Process, [erpOut], abort)),
-            ("alpha", StageRunner.RunAsync<AlignedItem, AlphaUpdate>(alphaIn, Alpha.Process, [alphaOut, alphaDisplay], abort)),
+            ("erp", StageRunner.RunAsync<AlignedItem, EpochOutcome>(erpIn, Erp.Process, [erpOut, .. sinkEpochs], abort)),
+            ("alpha", StageRunner.RunAsync<AlignedItem, AlphaUpdate>(alphaIn, Alpha.Process, [alphaOut, alphaDisplay, .. sinkAlpha], abort)),
             ("drop log", StageRunner.DrainAsync(erpOut, dropLog.Write, abort)),
             ("alpha csv", StageRunner.DrainAsync(alphaOut, alphaCsv.Write, abort)),
             ("status", StageRunner.DrainAsync(alphaDisplay, u => _latestAlpha = AlphaSnapshot.From(u, Alpha.RegionNames), abort)),
@@ -156,6 +176,10 @@ public sealed partial class AcquisitionSession
         for (int i = 0; i < _rawSinks.Count; i++)
         {
             stages.Add((_rawSinks[i].Name, _rawSinks[i].RunAsync(taps[i], abort)));
+        }
+        for (int i = 0; i < _resultSinks.Count; i++)
+        {
+            stages.Add((_resultSinks[i].Name, RunResultSinkAsync(_resultSinks[i], sinkAlpha[i], sinkEpochs[i], abort)));
         }
         // A faulted stage stops the sources, so nothing waits forever on an edge nobody reads.
         foreach ((string name, Task task) in stages)
@@ -198,6 +222,24 @@ public sealed partial class AcquisitionSession
         SessionOutput.WriteMetadata(_folder, _metadata);
         LogFinished(_logger, summary.DurationSeconds, Erp.Accepted, Erp.Dropped, _folder);
         return summary;
+    }
+
+    /// <summary>Runs a result sink; its failure is an error of the session, not a reason to stop acquiring.</summary>
+    private async Task RunResultSinkAsync(IResultSink sink, Edge<AlphaUpdate> alpha, Edge<EpochOutcome> epochs, CancellationToken abort)
+    {
+        try
+        {
+            await sink.RunAsync(alpha, epochs, abort).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (abort.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception ex)
+        {
+            LogResultSinkFailed(_logger, ex, sink.Name);
+            AddError($"result sink '{sink.Name}' failed: {ex.Message}");
+        }
     }
 
     private async Task RunSourceAsync(ISource source, Edge<SourceItem> ingest, CancellationToken stop, CancellationToken abort)
@@ -355,6 +397,9 @@ public sealed partial class AcquisitionSession
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Source {Source} failed; its streams end here, the session continues")]
     private static partial void LogSourceFailed(ILogger logger, Exception exception, string source);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Result sink {Sink} failed; acquisition and analysis continue without it")]
+    private static partial void LogResultSinkFailed(ILogger logger, Exception exception, string sink);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Pipeline stage {Stage} failed")]
     private static partial void LogStageFailed(ILogger logger, Exception exception, string stage);

@@ -15,6 +15,8 @@ internal static class CommandLineApp
         new AnalyzeCommand(),
         new InspectCommand(),
         new RepairCommand(),
+        new SimulateCommand(),
+        new StreamsCommand(),
     ];
 
     public static string Version =>

@@ -2,11 +2,13 @@ using System.Globalization;
 using AcqService.Core.Pipeline;
 using AcqService.Core.Profiles;
 using AcqService.Core.Results;
+using AcqService.Devices.Lsl;
 using AcqService.Devices.Profiles;
 using AcqService.Devices.Simulation;
 using AcqService.Devices.Xdf;
 using AcqService.Host.Cli;
 using AcqService.Host.Hosting;
+using AcqService.Lsl;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -103,15 +105,23 @@ internal sealed class RunCommand(bool isDemo) : ICommand
             return ExitCodes.Usage;
         }
 
+        // LSL streams are resolved and checked here, before anything starts, so a missing or mismatching device
+        // is reported at once; the backend lives until the session is over.
+        using ILslBackend? lsl = profile.Streams.Any(s => s.Source.Driver == "lsl") ? CreateLsl(configuration) : null;
         IReadOnlyList<ISource> sources;
         try
         {
-            (sources, _) = SourceBuilder.Build(profile, settings.Simulation, pace, duration, Core.Model.LocalClock.Now);
+            (sources, _) = SourceBuilder.Build(profile, settings.Simulation, pace, duration, Core.Model.LocalClock.Now, lsl);
         }
         catch (Exception ex) when (ex is NotSupportedException or ArgumentException)
         {
             Console.Error.WriteLine($"acq {Name}: {profileSource}: {ex.Message}");
             return ExitCodes.Usage;
+        }
+        catch (LslSourceException ex)
+        {
+            Console.Error.WriteLine($"acq {Name}: {profileSource}: {ex.Message}");
+            return ExitCodes.Failure;
         }
 
         string? recording = null;
@@ -170,6 +180,26 @@ internal sealed class RunCommand(bool isDemo) : ICommand
                 : [new XdfRecorderSink(recording, [.. sources.SelectMany(s => s.Streams)], recordingMetadata, loggers.CreateLogger("AcqService.Recorder"))],
         };
         string banner = $"AcqService {CommandLineApp.Version}: {profile.Name} ({profileSource}), {(duration is double d ? d.ToString(CultureInfo.InvariantCulture) + " s" : "until stopped")}, {metadata.Mode} pace{(recording is null ? "" : ", recording to " + Path.GetFileName(recording))}";
-        return await SessionLauncher.RunAsync(job, configuration, banner, cancellationToken).ConfigureAwait(false);
+        // LSL streams never end on their own: --duration stops the session like Ctrl+C would.
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (lsl is not null && duration is double seconds)
+        {
+            limit.CancelAfter(TimeSpan.FromSeconds(seconds));
+        }
+        return await SessionLauncher.RunAsync(job, configuration, banner, limit.Token).ConfigureAwait(false);
+    }
+
+    private static ILslBackend CreateLsl(IConfiguration configuration)
+    {
+        try
+        {
+            ILslBackend backend = LslHost.Create(configuration, out string description);
+            Console.Out.WriteLine($"LSL backend: {description}");
+            return backend;
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or NotSupportedException or AcqService.Lsl.Config.LslConfigException)
+        {
+            throw new UsageException("LSL: " + ex.Message);
+        }
     }
 }
