@@ -65,7 +65,7 @@ public sealed class SessionSummary
         sb.AppendLine("Alpha power, post vs pre event (mean over events):");
         foreach (AlphaConditionSummary a in Alpha)
         {
-            sb.AppendLine(string.Create(ci, $"  {a.Condition,-24} {a.Region,-20} n={a.Events,3}  pre {a.PreMean,8:F2} µV²  post {a.PostMean,8:F2} µV²  change {a.ChangePercent,7:+0.0;-0.0}% ± {a.ChangePercentStandardError:F1}"));
+            sb.AppendLine(string.Create(ci, $"  {a.Condition,-24} {a.Region,-20} n={a.Events,3}  pre {a.PreMean,8:F2} µV²  post {a.PostMean,8:F2} µV²  change {a.ChangePercent,7:+0.0;-0.0}% ± {(double.IsFinite(a.ChangePercentStandardError) ? a.ChangePercentStandardError.ToString("F1", ci) : "n/a")}"));
         }
         if (Edges.Any(e => e.Dropped > 0))
         {
