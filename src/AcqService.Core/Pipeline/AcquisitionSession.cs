@@ -133,7 +133,8 @@ public sealed partial class AcquisitionSession
     {
         Interlocked.Exchange(ref _started, 1);
         PrepareFolder(_folder);
-        double startClock = _clock();
+        // A preset start clock (analysis of a recording) keeps session_time_s equal to the live run's.
+        double startClock = _metadata.ClockAtStart > 0 ? _metadata.ClockAtStart : _clock();
         _metadata.StartedUtc = DateTimeOffset.UtcNow;
         _metadata.ClockAtStart = startClock;
         _metadata.Streams = [.. _registry.Streams.Select(s => new StreamSummary(s.Key, s.Kind == StreamKind.Signal ? "signal" : "markers", s.Name, s.Type,

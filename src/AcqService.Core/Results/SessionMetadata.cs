@@ -27,7 +27,7 @@ public sealed class SessionMetadata
     /// <summary>Wall-clock end (UTC); null while running.</summary>
     public DateTimeOffset? EndedUtc { get; set; }
 
-    /// <summary>Local LSL clock at start (seconds); <c>session_time_s</c> columns are relative to it.</summary>
+    /// <summary>Local LSL clock at start (seconds); <c>session_time_s</c> columns are relative to it. Set it before the run to fix the origin (analysis of a recording); 0 = now.</summary>
     public double ClockAtStart { get; set; }
 
     /// <summary>Machine name.</summary>

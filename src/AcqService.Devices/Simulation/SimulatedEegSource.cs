@@ -102,6 +102,7 @@ public sealed class SimulatedEegSource : ISource
                 }
                 SampleChunk chunk = pool.Rent();
                 Simulator.Generate(chunk.Data, frames);
+                QuantizeToFormat(chunk.Data.AsSpan(0, frames * Stream.ChannelCount));
                 for (int i = 0; i < frames; i++)
                 {
                     chunk.Timestamps[i] = _rig.Origin + ((produced + i) / rate) + (settings.TimestampJitterSeconds * jitter.NextGaussian());

@@ -34,6 +34,12 @@ public sealed class RecordingMetadata
     /// <summary>Free-form notes (operator remarks, device serials).</summary>
     public List<string> Notes { get; set; } = [];
 
+    /// <summary>
+    /// Local LSL clock (seconds) at session start; <c>session_time_s</c> columns are relative to it, so analysing the
+    /// recording later reproduces them.
+    /// </summary>
+    public double? ClockAtStart { get; set; }
+
     /// <summary>Builds the <c>acqservice</c> header element; <paramref name="started"/> is written in UTC with milliseconds.</summary>
     public XElement ToXml(DateTimeOffset started)
     {
@@ -54,6 +60,7 @@ public sealed class RecordingMetadata
             rules,
             new XElement("software", SoftwareVersion),
             new XElement("start_utc", started.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture)),
+            ClockAtStart is double clock ? new XElement("clock_at_start", clock.ToString("R", CultureInfo.InvariantCulture)) : null,
             notes);
     }
 
@@ -87,6 +94,10 @@ public sealed class RecordingMetadata
                 .Select(r => new ConditionRule((string?)r.Element("condition") ?? "", (string?)r.Element("pattern") ?? ""))],
             Notes = [.. (element.Element("notes")?.Elements("note") ?? []).Select(n => n.Value)],
         };
+        if (double.TryParse((string?)element.Element("clock_at_start"), NumberStyles.Float, CultureInfo.InvariantCulture, out double clockAtStart))
+        {
+            metadata.ClockAtStart = clockAtStart;
+        }
         if (DateTimeOffset.TryParse((string?)element.Element("start_utc"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out DateTimeOffset started))
         {
             metadata.StartedUtc = started;

@@ -12,6 +12,9 @@ internal static class CommandLineApp
     [
         new RunCommand(isDemo: true),
         new RunCommand(isDemo: false),
+        new AnalyzeCommand(),
+        new InspectCommand(),
+        new RepairCommand(),
         new SimulateCommand(),
         new StreamsCommand(),
     ];

@@ -5,6 +5,7 @@ using AcqService.Core.Results;
 using AcqService.Devices.Lsl;
 using AcqService.Devices.Profiles;
 using AcqService.Devices.Simulation;
+using AcqService.Devices.Xdf;
 using AcqService.Host.Cli;
 using AcqService.Host.Hosting;
 using AcqService.Lsl;
@@ -42,12 +43,6 @@ internal sealed class RunCommand(bool isDemo) : ICommand
     ];
 
     public bool AcceptsSettings => true;
-
-    private static System.Text.Json.JsonElement? ParseJson(string json)
-    {
-        using var document = System.Text.Json.JsonDocument.Parse(json, new System.Text.Json.JsonDocumentOptions { CommentHandling = System.Text.Json.JsonCommentHandling.Skip, AllowTrailingCommas = true });
-        return document.RootElement.Clone();
-    }
 
     public async Task<int> RunAsync(ParsedArguments arguments, CancellationToken cancellationToken)
     {
@@ -99,22 +94,14 @@ internal sealed class RunCommand(bool isDemo) : ICommand
             Regions = profile.Regions,
         };
         problems.AddRange(plan.Validate());
-        if (problems.Count > 0)
+        if (SessionLauncher.ReportProblems(problems, Name))
         {
-            Console.Error.WriteLine($"acq {Name}: invalid settings:");
-            foreach (string problem in problems)
-            {
-                Console.Error.WriteLine("  " + problem);
-            }
             return ExitCodes.Usage;
         }
 
-        string folder = arguments.Value("out")
-            ?? Path.Combine(settings.Session.OutputRoot, $"{DateTime.Now:yyyyMMdd-HHmmss}-{profile.Name}");
-        folder = Path.GetFullPath(folder);
-        if (File.Exists(Path.Combine(folder, SessionOutput.MetadataFile)))
+        string? folder = SessionLauncher.PrepareFolder(arguments.Value("out"), settings, profile.Name, Name);
+        if (folder is null)
         {
-            Console.Error.WriteLine($"acq {Name}: '{folder}' already holds a session; choose another --out folder (nothing is overwritten)");
             return ExitCodes.Usage;
         }
 
@@ -137,58 +124,69 @@ internal sealed class RunCommand(bool isDemo) : ICommand
             return ExitCodes.Failure;
         }
 
+        string? recording = null;
+        if (settings.Session.Record)
+        {
+            recording = Path.Combine(folder, settings.Session.RecordingFileName);
+            try
+            {
+                Directory.CreateDirectory(folder);
+                var streams = sources.SelectMany(s => s.Streams).ToList();
+                XdfPreflightResult preflight = XdfRecorderSink.Preflight(recording, XdfRecorderSink.EstimateBytesPerSecond(streams), duration ?? 3600);
+                if (preflight.RenamedExisting is not null)
+                {
+                    Console.Error.WriteLine($"acq {Name}: an existing recording was renamed to {preflight.RenamedExisting}");
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"acq {Name}: cannot record to {recording}: {ex.Message}");
+                return ExitCodes.Failure;
+            }
+        }
+
+        var metadata = new SessionMetadata
+        {
+            Mode = pace == SimulationPace.Fast ? "fast" : "live",
+            ProfileName = profile.Name,
+            ProfileSource = profileSource,
+            Profile = SessionLauncher.ParseJson(profileJson),
+            SoftwareVersion = CommandLineApp.Version,
+            Settings = new { settings.Epochs, settings.Alpha, settings.Aligner, settings.Simulation, DurationSeconds = duration, settings.Session.SubjectId, settings.Session.SessionLabel, settings.Session.Protocol },
+        };
+        if (recording is not null)
+        {
+            metadata.Notes.Add($"raw recording: {Path.GetFileName(recording)}");
+        }
+        metadata.ClockAtStart = Core.Model.LocalClock.Now();
+        var recordingMetadata = new RecordingMetadata
+        {
+            ClockAtStart = metadata.ClockAtStart,
+            SubjectId = settings.Session.SubjectId,
+            SessionId = settings.Session.SessionLabel,
+            Protocol = settings.Session.Protocol,
+            ConditionRules = plan.Conditions,
+            SoftwareVersion = "AcqService " + CommandLineApp.Version,
+        };
         var job = new SessionJob
         {
             Sources = sources,
             Plan = plan,
             Folder = folder,
             Settings = settings,
-            Metadata = new SessionMetadata
-            {
-                Mode = pace == SimulationPace.Fast ? "fast" : "live",
-                ProfileName = profile.Name,
-                ProfileSource = profileSource,
-                Profile = ParseJson(profileJson),
-                SoftwareVersion = CommandLineApp.Version,
-                Settings = new { settings.Epochs, settings.Alpha, settings.Aligner, settings.Simulation, DurationSeconds = duration },
-            },
+            Metadata = metadata,
+            RawSinks = loggers => recording is null
+                ? []
+                : [new XdfRecorderSink(recording, [.. sources.SelectMany(s => s.Streams)], recordingMetadata, loggers.CreateLogger("AcqService.Recorder"))],
         };
-
-        HostApplicationBuilder builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
-        {
-            ContentRootPath = AppContext.BaseDirectory,
-            DisableDefaults = true,
-        });
-        builder.Configuration.AddConfiguration(configuration);
-        builder.Logging.AddConfiguration(configuration.GetSection("Logging"));
-        builder.Logging.AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.TimestampFormat = "HH:mm:ss ";
-        });
-        // Logs go to stderr so stdout carries the status line and the summary.
-        builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(settings.Session.ShutdownTimeoutSeconds));
-        builder.Services.AddSingleton(job);
-        builder.Services.AddHostedService<SessionWorker>();
-        using IHost host = builder.Build();
-        Console.Out.WriteLine($"AcqService {CommandLineApp.Version}: {profile.Name} ({profileSource}), {(duration is double d ? d.ToString(CultureInfo.InvariantCulture) + " s" : "until stopped")}, {job.Metadata.Mode} pace");
-        Console.Out.WriteLine($"Session folder: {folder}");
+        string banner = $"AcqService {CommandLineApp.Version}: {profile.Name} ({profileSource}), {(duration is double d ? d.ToString(CultureInfo.InvariantCulture) + " s" : "until stopped")}, {metadata.Mode} pace{(recording is null ? "" : ", recording to " + Path.GetFileName(recording))}";
         // LSL streams never end on their own: --duration stops the session like Ctrl+C would.
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         if (lsl is not null && duration is double seconds)
         {
             limit.CancelAfter(TimeSpan.FromSeconds(seconds));
         }
-        await host.RunAsync(limit.Token).ConfigureAwait(false);
-        if (job.Summary is not null)
-        {
-            Console.Out.WriteLine();
-            Console.Out.Write(job.Summary.ToText());
-            Console.Out.WriteLine();
-            Console.Out.WriteLine($"Results written to {folder}");
-        }
-        return job.ExitCode;
+        return await SessionLauncher.RunAsync(job, configuration, banner, limit.Token).ConfigureAwait(false);
     }
 
     private static ILslBackend CreateLsl(IConfiguration configuration)

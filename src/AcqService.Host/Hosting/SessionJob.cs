@@ -16,7 +16,8 @@ internal sealed class SessionJob
 
     public required AppSettings Settings { get; init; }
 
-    public IReadOnlyList<IRawSink> RawSinks { get; init; } = [];
+    /// <summary>Creates the raw sinks (the XDF recorder) once logging is available.</summary>
+    public Func<Microsoft.Extensions.Logging.ILoggerFactory, IReadOnlyList<IRawSink>> RawSinks { get; init; } = _ => [];
 
     /// <summary>Exit code decided by the worker.</summary>
     public int ExitCode { get; set; } = Cli.ExitCodes.Failure;

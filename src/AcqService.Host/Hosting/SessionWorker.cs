@@ -22,7 +22,7 @@ internal sealed partial class SessionWorker(SessionJob job, IHostApplicationLife
         Task status = Task.CompletedTask;
         try
         {
-            var session = new AcquisitionSession(job.Sources, job.Plan, job.Folder, job.Metadata, LocalClock.Now, job.RawSinks, _logger);
+            var session = new AcquisitionSession(job.Sources, job.Plan, job.Folder, job.Metadata, LocalClock.Now, job.RawSinks(loggers), _logger);
             status = new StatusReporter(session, job.Settings.Session.StatusIntervalSeconds).RunAsync(statusStop.Token);
             SessionSummary summary = await session.RunAsync(stoppingToken).ConfigureAwait(false);
             job.Summary = summary;

@@ -661,46 +661,28 @@ internal sealed class ManagedInlet : ILslInlet
         }
     }
 
-    private async Task ReceiveTimeRepliesAsync(Socket socket, int waveId, List<(double Rtt, double Offset, double Remote)> probes, CancellationToken token)
+    private Task ReceiveTimeRepliesAsync(Socket socket, int waveId, List<(double Rtt, double Offset, double Remote)> probes, CancellationToken token)
     {
         byte[] buffer = new byte[1024];
-        EndPoint any = new IPEndPoint(IPAddress.Any, 0);
-        while (!token.IsCancellationRequested)
+        return UdpReceiveLoop.RunAsync(socket, buffer, result =>
         {
-            SocketReceiveFromResult result;
-            try
-            {
-                result = await socket.ReceiveFromAsync(buffer, SocketFlags.None, any, token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-            catch (SocketException) when (!token.IsCancellationRequested)
-            {
-                continue;
-            }
-            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-            {
-                return;
-            }
             double t3 = _backend.LocalClock();
             string[] tokens = Encoding.ASCII.GetString(buffer, 0, result.ReceivedBytes).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-            if (tokens.Length < 4
-                || !int.TryParse(tokens[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out int id) || id != waveId
-                || !double.TryParse(tokens[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double t0)
-                || !double.TryParse(tokens[2], NumberStyles.Float, CultureInfo.InvariantCulture, out double t1)
-                || !double.TryParse(tokens[3], NumberStyles.Float, CultureInfo.InvariantCulture, out double t2))
+            if (tokens.Length >= 4
+                && int.TryParse(tokens[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out int id) && id == waveId
+                && double.TryParse(tokens[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double t0)
+                && double.TryParse(tokens[2], NumberStyles.Float, CultureInfo.InvariantCulture, out double t1)
+                && double.TryParse(tokens[3], NumberStyles.Float, CultureInfo.InvariantCulture, out double t2))
             {
-                continue;
+                double rtt = (t3 - t0) - (t2 - t1);
+                double offset = ((t1 - t0) + (t2 - t3)) / 2;
+                lock (probes)
+                {
+                    probes.Add((rtt, offset, (t1 + t2) / 2));
+                }
             }
-            double rtt = (t3 - t0) - (t2 - t1);
-            double offset = ((t1 - t0) + (t2 - t3)) / 2;
-            lock (probes)
-            {
-                probes.Add((rtt, offset, (t1 + t2) / 2));
-            }
-        }
+            return ValueTask.CompletedTask;
+        }, token);
     }
 
     private static string Shorten(string text) => text.Length <= 80 ? text : text[..80] + "…";

@@ -125,43 +125,43 @@ internal sealed class ManagedOutlet : ILslOutlet
         return true;
     }
 
-    /// <inheritdoc />
-    public void PushChunk(ReadOnlySpan<double> data, ReadOnlySpan<double> timestamps, bool pushthrough = true)
+    /// <summary>Checks the chunk's shape; with no consumer only the timestamp state advances (nothing is encoded).</summary>
+    private bool NothingToSend(int values, ReadOnlySpan<double> timestamps)
     {
-        CheckShape(data.Length, timestamps.Length);
+        CheckShape(values, timestamps.Length);
         if (_consumers.Length == 0)
         {
             AdvanceWithoutConsumers(timestamps);
-            return;
+            return true;
         }
-        byte[] bytes = ValueEncoder.Encode(_format, _channels, data, out int[] offsets);
-        Enqueue(bytes, offsets, timestamps, pushthrough);
+        return false;
+    }
+
+    /// <inheritdoc />
+    public void PushChunk(ReadOnlySpan<double> data, ReadOnlySpan<double> timestamps, bool pushthrough = true)
+    {
+        if (!NothingToSend(data.Length, timestamps))
+        {
+            Enqueue(ValueEncoder.Encode(_format, _channels, data, out int[] offsets), offsets, timestamps, pushthrough);
+        }
     }
 
     /// <inheritdoc />
     public void PushChunk(ReadOnlySpan<float> data, ReadOnlySpan<double> timestamps, bool pushthrough = true)
     {
-        CheckShape(data.Length, timestamps.Length);
-        if (_consumers.Length == 0)
+        if (!NothingToSend(data.Length, timestamps))
         {
-            AdvanceWithoutConsumers(timestamps);
-            return;
+            Enqueue(ValueEncoder.Encode(_format, _channels, data, out int[] offsets), offsets, timestamps, pushthrough);
         }
-        byte[] bytes = ValueEncoder.Encode(_format, _channels, data, out int[] offsets);
-        Enqueue(bytes, offsets, timestamps, pushthrough);
     }
 
     /// <inheritdoc />
     public void PushChunk(ReadOnlySpan<long> data, ReadOnlySpan<double> timestamps, bool pushthrough = true)
     {
-        CheckShape(data.Length, timestamps.Length);
-        if (_consumers.Length == 0)
+        if (!NothingToSend(data.Length, timestamps))
         {
-            AdvanceWithoutConsumers(timestamps);
-            return;
+            Enqueue(ValueEncoder.Encode(_format, _channels, data, out int[] offsets), offsets, timestamps, pushthrough);
         }
-        byte[] bytes = ValueEncoder.Encode(_format, _channels, data, out int[] offsets);
-        Enqueue(bytes, offsets, timestamps, pushthrough);
     }
 
     /// <inheritdoc />
@@ -325,31 +325,12 @@ internal sealed class ManagedOutlet : ILslOutlet
     internal static bool IsMulticast(IPAddress address) =>
         address.AddressFamily == AddressFamily.InterNetwork ? (address.GetAddressBytes()[0] & 0xF0) == 0xE0 : address.IsIPv6Multicast;
 
-    private async Task UdpLoopAsync(Socket socket, bool isService)
+    private Task UdpLoopAsync(Socket socket, bool isService)
     {
         byte[] buffer = new byte[LslLimits.MaxDatagramBytes + 1];
-        EndPoint any = new IPEndPoint(IPAddress.Any, 0);
         CancellationToken token = _cts.Token;
-        while (!token.IsCancellationRequested)
+        return UdpReceiveLoop.RunAsync(socket, buffer, async result =>
         {
-            SocketReceiveFromResult result;
-            try
-            {
-                result = await socket.ReceiveFromAsync(buffer, SocketFlags.None, any, token).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
-            {
-                return;
-            }
-            catch (SocketException) when (!token.IsCancellationRequested)
-            {
-                // ICMP "port unreachable" from an earlier reply surfaces here on some platforms; keep serving.
-                continue;
-            }
-            catch (SocketException)
-            {
-                return;
-            }
             double received = _backend.LocalClock();
             try
             {
@@ -361,9 +342,9 @@ internal sealed class ManagedOutlet : ILslOutlet
             }
             catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
             {
-                return;
+                // Shutting down: the loop sees the cancelled token or the closed socket on its next receive.
             }
-        }
+        }, token);
     }
 
     private async ValueTask HandleDatagramAsync(Socket socket, ReadOnlyMemory<byte> datagram, IPEndPoint source, double received, bool isService, CancellationToken token)

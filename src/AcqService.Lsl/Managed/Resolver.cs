@@ -202,61 +202,49 @@ internal sealed class Resolver
         }
     }
 
-    private async Task ReceiveRepliesAsync(Socket socket, string queryId, Action<LslStreamInfo> onResult, CancellationToken token)
+    private Task ReceiveRepliesAsync(Socket socket, string queryId, Action<LslStreamInfo> onResult, CancellationToken token)
     {
         byte[] buffer = new byte[LslLimits.MaxDatagramBytes + 1];
-        EndPoint any = new IPEndPoint(IPAddress.Any, 0);
-        while (!token.IsCancellationRequested)
+        return UdpReceiveLoop.RunAsync(socket, buffer, result =>
         {
-            SocketReceiveFromResult result;
-            try
-            {
-                result = await socket.ReceiveFromAsync(buffer, SocketFlags.None, any, token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-            catch (SocketException) when (!token.IsCancellationRequested)
-            {
-                continue;
-            }
-            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-            {
-                return;
-            }
-            var source = (IPEndPoint)result.RemoteEndPoint;
-            if (result.ReceivedBytes > LslLimits.MaxDatagramBytes)
-            {
-                _backend.Report($"resolver: oversized reply from {source} ignored");
-                continue;
-            }
-            string text = Encoding.UTF8.GetString(buffer, 0, result.ReceivedBytes);
-            int lineEnd = text.IndexOf('\n', StringComparison.Ordinal);
-            if (lineEnd < 0 || text[..lineEnd].TrimEnd() != queryId)
-            {
-                continue;
-            }
-            LslStreamInfo info;
-            try
-            {
-                info = LslStreamInfo.FromXml(text[(lineEnd + 1)..]);
-            }
-            catch (FormatException ex)
-            {
-                _backend.Report($"resolver: unusable reply from {source}: {ex.Message}");
-                continue;
-            }
-            if (info.Uid.Length == 0 || info.ChannelCount < 1 || info.ChannelCount > LslLimits.MaxChannelCount)
-            {
-                _backend.Report($"resolver: reply from {source} has no uid or an unsupported channel count ({info.ChannelCount})");
-                continue;
-            }
-            if (info.V4Address.Length == 0)
-            {
-                info.V4Address = source.Address.ToString();
-            }
-            onResult(info);
+            HandleReply(buffer, result, queryId, onResult);
+            return ValueTask.CompletedTask;
+        }, token);
+    }
+
+    private void HandleReply(byte[] buffer, SocketReceiveFromResult result, string queryId, Action<LslStreamInfo> onResult)
+    {
+        var source = (IPEndPoint)result.RemoteEndPoint;
+        if (result.ReceivedBytes > LslLimits.MaxDatagramBytes)
+        {
+            _backend.Report($"resolver: oversized reply from {source} ignored");
+            return;
         }
+        string text = Encoding.UTF8.GetString(buffer, 0, result.ReceivedBytes);
+        int lineEnd = text.IndexOf('\n', StringComparison.Ordinal);
+        if (lineEnd < 0 || text[..lineEnd].TrimEnd() != queryId)
+        {
+            return;
+        }
+        LslStreamInfo info;
+        try
+        {
+            info = LslStreamInfo.FromXml(text[(lineEnd + 1)..]);
+        }
+        catch (FormatException ex)
+        {
+            _backend.Report($"resolver: unusable reply from {source}: {ex.Message}");
+            return;
+        }
+        if (info.Uid.Length == 0 || info.ChannelCount < 1 || info.ChannelCount > LslLimits.MaxChannelCount)
+        {
+            _backend.Report($"resolver: reply from {source} has no uid or an unsupported channel count ({info.ChannelCount})");
+            return;
+        }
+        if (info.V4Address.Length == 0)
+        {
+            info.V4Address = source.Address.ToString();
+        }
+        onResult(info);
     }
 }
