@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using AcqService.Core.Profiles;
 using AcqService.Devices.Lsl;
 using AcqService.Devices.Profiles;
@@ -104,21 +105,17 @@ internal sealed class SimulateCommand : ICommand
                 Console.Out.WriteLine("Receive them with: ./acq run --profile device-profiles/lsl-needling.json");
                 using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 bool interrupted = false;
-                ConsoleCancelEventHandler onCancel = (_, e) =>
+                void OnSignal(PosixSignalContext context)
                 {
                     // Stop publishing cleanly (outlets closed, inlets see the end) instead of killing the process.
-                    e.Cancel = true;
+                    context.Cancel = true;
                     interrupted = true;
                     stop.Cancel();
-                };
-                Console.CancelKeyPress += onCancel;
-                try
+                }
+                using (PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal))
+                using (PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal))
                 {
                     await publisher.RunAsync(stop.Token).ConfigureAwait(false);
-                }
-                finally
-                {
-                    Console.CancelKeyPress -= onCancel;
                 }
                 Console.Out.WriteLine($"Published {publisher.SamplesPushed} EEG samples and {publisher.MarkersPushed} markers.");
                 return interrupted && duration is not null ? ExitCodes.Interrupted : ExitCodes.Ok;
