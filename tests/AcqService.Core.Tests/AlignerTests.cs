@@ -344,4 +344,37 @@ public sealed class AlignerTests
         Assert.Contains(events, e => e.DropReason?.Contains("ended before", StringComparison.Ordinal) == true);
         Assert.Contains(events, e => e.DropReason?.Contains("precedes the first sample", StringComparison.Ordinal) == true);
     }
+
+    [Fact]
+    public void Process_SourceReportedGapThenTimestampJump_CountsOneGap()
+    {
+        Aligner aligner = Aligner(EegAndMarkers());
+        double[] before = Times(100, 100);          // 10.00 … 10.99 s
+        double[] after = Times(100, 100, 12.0);     // 12.00 … 12.99 s: one second missing
+        List<AlignedItem> output = Align(aligner,
+        [
+            .. Chunked(Eeg, 1, before, null, 10),
+            SourceItem.ForGap(new StreamGap(Eeg, before[^1], double.NaN, 0, "LSL stream lost and recovered")),
+            .. Chunked(Eeg, 1, after, null, 10),
+        ], endAll: false);
+
+        AlignedItem gap = Assert.Single(output, i => i.Kind == AlignedItemKind.Gap);
+        Assert.Equal(100, gap.FirstSampleIndex);
+        Assert.Equal("LSL stream lost and recovered", gap.Gap.Reason);
+        Assert.Equal(1, aligner.Statistics(Eeg).Gaps);
+    }
+
+    [Fact]
+    public void Process_TimestampJumpWithoutReport_IsStillDetected()
+    {
+        Aligner aligner = Aligner(EegAndMarkers());
+        List<AlignedItem> output = Align(aligner,
+        [
+            .. Chunked(Eeg, 1, Times(100, 100), null, 10),
+            .. Chunked(Eeg, 1, Times(100, 100, 12.0), null, 10),
+        ], endAll: false);
+        AlignedItem gap = Assert.Single(output, i => i.Kind == AlignedItemKind.Gap);
+        Assert.Equal("timestamp jump", gap.Gap.Reason);
+        Assert.Equal(100, gap.Gap.MissingSamples);
+    }
 }

@@ -122,4 +122,15 @@ public sealed class ProfileValidationTests
         Assert.Contains("$.simulation", ex.Message);
         Assert.Contains("alphaGainRael", ex.Message);
     }
+
+    [Fact]
+    public void Parse_LslSignalStreamWithoutChannelList_IsValid()
+    {
+        JsonObject p = JsonNode.Parse(File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "device-profiles", "lsl-needling.json")))!.AsObject();
+        p["streams"]![0]!.AsObject().Remove("channels");
+        p["streams"]![0]!.AsObject().Remove("channelCount");
+        DeviceProfile profile = ProfileLoader.Parse(p.ToJsonString(), "lsl.json");
+        Assert.Null(profile.Streams[0].Channels);
+        Assert.Equal("lsl", profile.Streams[0].Source.Driver);
+    }
 }

@@ -86,6 +86,8 @@ public sealed class Aligner
                 StreamState gapState = _state[item.Stream];
                 if (gapState.Descriptor.Kind == StreamKind.Signal)
                 {
+                    // The source reported this gap; the timestamp jump at the next sample is the same gap.
+                    gapState.GapReported = true;
                     gapState.Gaps++;
                     output.Add(AlignedItem.ForGap(item.Gap, gapState.Total));
                 }
@@ -134,7 +136,7 @@ public sealed class Aligner
             if (state.Total > 0)
             {
                 double previous = state.LastTime;
-                if (t - previous > gapThreshold)
+                if (t - previous > gapThreshold && !state.GapReported)
                 {
                     long missing = (long)Math.Round((t - previous) / state.Period) - 1;
                     state.Gaps++;
@@ -148,6 +150,7 @@ public sealed class Aligner
             }
             state.Times[state.Total & state.Mask] = t;
             state.Total++;
+            state.GapReported = false;
         }
         output.Add(AlignedItem.ForSamples(chunk, first, offset));
         PlacePending(state, output);
@@ -293,6 +296,8 @@ public sealed class Aligner
         public double FirstRaw { get; set; } = double.NaN;
         public double LastRaw { get; set; } = double.NaN;
         public int Gaps { get; set; }
+        /// <summary>A source-reported gap is pending; suppresses the duplicate timestamp-jump gap at the next sample.</summary>
+        public bool GapReported { get; set; }
         public int MarkerCount { get; set; }
         public List<PendingMarker> Pending { get; } = new(64);
         public double LastTime => Times[(Total - 1) & Mask];

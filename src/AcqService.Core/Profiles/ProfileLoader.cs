@@ -113,7 +113,8 @@ public static partial class ProfileLoader
             {
                 problems.Add($"{at}.channelFormat: a signal stream cannot be 'string'");
             }
-            if (signal && (s.Channels is null || s.Channels.Count == 0))
+            // An LSL stream may describe its own channels (desc/channels); every other driver needs them listed.
+            if (signal && (s.Channels is null || s.Channels.Count == 0) && s.Source.Driver != "lsl")
             {
                 problems.Add($"{at}.channels: a signal stream needs its channels (label, unit, type)");
             }
@@ -168,13 +169,15 @@ public static partial class ProfileLoader
         }
         var eegLabels = new HashSet<string>(profile.Streams.Where(s => s.Kind == "signal" && s.Channels is not null)
             .SelectMany(s => s.Channels!.Select(c => c.Label)), StringComparer.OrdinalIgnoreCase);
+        // Streams whose channels come from the device (LSL desc) can only be checked when the session starts.
+        bool channelsKnown = profile.Streams.Where(s => s.Kind == "signal").All(s => s.Channels is { Count: > 0 });
         foreach ((string region, List<string> labels) in profile.Regions)
         {
             if (labels.Count == 0)
             {
                 problems.Add($"$.regions.{region}: lists no channels");
             }
-            foreach (string label in labels.Where(l => !eegLabels.Contains(l)))
+            foreach (string label in labels.Where(l => channelsKnown && !eegLabels.Contains(l)))
             {
                 problems.Add($"$.regions.{region}: channel '{label}' is not a channel of any signal stream");
             }

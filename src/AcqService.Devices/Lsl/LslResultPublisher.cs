@@ -74,7 +74,8 @@ public sealed partial class LslResultPublisher : IResultSink, IDisposable
             var epochs = new LslStreamInfo
             {
                 Name = $"{namePrefix} ERP outcomes",
-                Type = "Markers",
+                // Not "Markers": a session selecting its needle markers by type='Markers' must not pick this up.
+                Type = "ErpOutcomes",
                 ChannelCount = 1,
                 NominalSrate = 0,
                 ChannelFormat = LslChannelFormat.String,

@@ -175,6 +175,7 @@ internal sealed class RunCommand(bool isDemo) : ICommand
             Folder = folder,
             Settings = settings,
             Metadata = metadata,
+            Lsl = lsl,
             RawSinks = loggers => recording is null
                 ? []
                 : [new XdfRecorderSink(recording, [.. sources.SelectMany(s => s.Streams)], recordingMetadata, loggers.CreateLogger("AcqService.Recorder"))],

@@ -19,6 +19,9 @@ internal sealed class SessionJob
     /// <summary>Creates the raw sinks (the XDF recorder) once logging is available.</summary>
     public Func<Microsoft.Extensions.Logging.ILoggerFactory, IReadOnlyList<IRawSink>> RawSinks { get; init; } = _ => [];
 
+    /// <summary>The LSL backend when the session uses LSL (results are then published as outlets).</summary>
+    public AcqService.Lsl.ILslBackend? Lsl { get; init; }
+
     /// <summary>Exit code decided by the worker.</summary>
     public int ExitCode { get; set; } = Cli.ExitCodes.Failure;
 

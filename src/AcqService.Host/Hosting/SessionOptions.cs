@@ -27,6 +27,12 @@ public sealed class SessionOptions
     /// <summary>Protocol name written into the recording and session metadata.</summary>
     public string Protocol { get; set; } = "";
 
+    /// <summary>
+    /// When the session uses LSL, publish its results as LSL outlets: alpha power (regular stream, one channel per
+    /// EEG channel and region) and ERP outcomes (string markers, type <c>ErpOutcomes</c>).
+    /// </summary>
+    public bool PublishResultsOverLsl { get; set; } = true;
+
     /// <summary>Validates the values.</summary>
     public IEnumerable<string> Validate()
     {

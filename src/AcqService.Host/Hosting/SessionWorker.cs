@@ -1,6 +1,7 @@
 using AcqService.Core.Model;
 using AcqService.Core.Pipeline;
 using AcqService.Core.Results;
+using AcqService.Devices.Lsl;
 using AcqService.Host.Cli;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -20,9 +21,16 @@ internal sealed partial class SessionWorker(SessionJob job, IHostApplicationLife
     {
         using var statusStop = new CancellationTokenSource();
         Task status = Task.CompletedTask;
+        LslResultPublisher? publisher = null;
         try
         {
             var session = new AcquisitionSession(job.Sources, job.Plan, job.Folder, job.Metadata, LocalClock.Now, job.RawSinks(loggers), _logger);
+            if (job.Lsl is not null && job.Settings.Session.PublishResultsOverLsl)
+            {
+                // Display edges feed the publisher: a slow LSL consumer can only cost dropped (counted) result samples.
+                publisher = new LslResultPublisher(job.Lsl, session, job.Plan.Alpha, sourceIdPrefix: "acqservice-" + Path.GetFileName(job.Folder), logger: loggers.CreateLogger("AcqService.Results"));
+                session.AddResultSink(publisher);
+            }
             status = new StatusReporter(session, job.Settings.Session.StatusIntervalSeconds).RunAsync(statusStop.Token);
             SessionSummary summary = await session.RunAsync(stoppingToken).ConfigureAwait(false);
             job.Summary = summary;
@@ -37,6 +45,7 @@ internal sealed partial class SessionWorker(SessionJob job, IHostApplicationLife
         {
             await statusStop.CancelAsync().ConfigureAwait(false);
             await status.ConfigureAwait(false);
+            publisher?.Dispose();
             lifetime.StopApplication();
         }
     }

@@ -15,7 +15,7 @@ namespace AcqService.Host.Hosting;
 /// </summary>
 internal static class SettingsLoader
 {
-    /// <summary>Sections checked against the typed settings; others (Logging, Lsl…) belong to their owners.</summary>
+    /// <summary>Sections checked against the typed settings; others (Logging…) belong to their owners.</summary>
     private static readonly Dictionary<string, Type> s_checked = new(StringComparer.OrdinalIgnoreCase)
     {
         ["Session"] = typeof(SessionOptions),
@@ -23,6 +23,7 @@ internal static class SettingsLoader
         ["Alpha"] = typeof(AcqService.Core.Analysis.AlphaOptions),
         ["Aligner"] = typeof(AcqService.Core.Pipeline.AlignerOptions),
         ["Simulation"] = typeof(SimulationSettings),
+        ["Lsl"] = typeof(AcqService.Lsl.LslOptions),
     };
 
     public static IConfigurationRoot Build(string? settingsFile, IEnumerable<string> overrides)
