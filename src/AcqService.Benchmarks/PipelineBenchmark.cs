@@ -161,23 +161,7 @@ internal static class PipelineBenchmark
         return new Recording(settings, labels, [.. items], chunks, total, cursor);
     }
 
-    private static SessionPlan Plan() => new()
-    {
-        Conditions =
-        [
-            new("insert/real", "^needle/insert;.*kind=real"),
-            new("insert/sham", "^needle/insert;.*kind=sham"),
-            new("manipulate/real", "^needle/manipulate;.*kind=real"),
-            new("manipulate/sham", "^needle/manipulate;.*kind=sham"),
-            new("remove/real", "^needle/remove;.*kind=real"),
-            new("remove/sham", "^needle/remove;.*kind=sham"),
-        ],
-        Regions = new()
-        {
-            ["parietal-occipital"] = ["P3", "Pz", "P4", "PO3", "PO4", "O1", "Oz", "O2"],
-            ["central"] = ["C3", "Cz", "C4", "CP1", "CP2"],
-        },
-    };
+    private static SessionPlan Plan() => new() { Conditions = NeedlingDefaults.Conditions(), Regions = NeedlingDefaults.Regions() };
 
     /// <summary>The synchronous per-item path shared by the timed runs and the allocation measurement.</summary>
     private sealed class OfflinePipeline

@@ -616,24 +616,9 @@ internal static partial class XdfBench
         return result;
     }
 
-    /// <summary>The conditions of <c>device-profiles/simulated-needling.json</c> (the embedded default profile).</summary>
-    private static List<ConditionRule> DefaultConditions() =>
-    [
-        new("insert/real", "^needle/insert;.*kind=real"),
-        new("insert/sham", "^needle/insert;.*kind=sham"),
-        new("manipulate/real", "^needle/manipulate;.*kind=real"),
-        new("manipulate/sham", "^needle/manipulate;.*kind=sham"),
-        new("remove/real", "^needle/remove;.*kind=real"),
-        new("remove/sham", "^needle/remove;.*kind=sham"),
-    ];
+    private static List<ConditionRule> DefaultConditions() => NeedlingDefaults.Conditions();
 
-    /// <summary>The regions of <c>device-profiles/simulated-needling.json</c>.</summary>
-    private static Dictionary<string, List<string>> DefaultRegions() => new()
-    {
-        ["parietal-occipital"] = ["P3", "Pz", "P4", "PO3", "PO4", "O1", "Oz", "O2"],
-        ["central"] = ["C3", "Cz", "C4", "CP1", "CP2"],
-        ["frontal"] = ["F3", "Fz", "F4", "FC1", "FC2"],
-    };
+    private static Dictionary<string, List<string>> DefaultRegions() => NeedlingDefaults.Regions();
 
     // ---------------------------------------------------------------- helpers
 

@@ -133,4 +133,13 @@ public sealed class ProfileValidationTests
         Assert.Null(profile.Streams[0].Channels);
         Assert.Equal("lsl", profile.Streams[0].Source.Driver);
     }
+
+    [Fact]
+    public void DefaultProfile_MatchesNeedlingDefaultsUsedByTestsAndBenchmarks()
+    {
+        DeviceProfile profile = ProfileLoader.LoadFile(TestPaths.DefaultProfile);
+        Assert.Equal(AcqService.Devices.Simulation.NeedlingDefaults.Labels32, profile.Streams[0].Channels!.Select(c => c.Label));
+        Assert.Equal(AcqService.Devices.Simulation.NeedlingDefaults.Conditions().Select(c => (c.Name, c.Pattern)), profile.Conditions.Select(c => (c.Name, c.Match)));
+        Assert.Equal(AcqService.Devices.Simulation.NeedlingDefaults.Regions(), profile.Regions);
+    }
 }

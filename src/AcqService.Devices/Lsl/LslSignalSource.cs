@@ -4,7 +4,6 @@ using AcqService.Core.Pipeline;
 using AcqService.Core.Profiles;
 using AcqService.Lsl;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace AcqService.Devices.Lsl;
 
@@ -14,21 +13,17 @@ namespace AcqService.Devices.Lsl;
 /// pulls on a dedicated thread into pooled chunks with the sender's raw timestamps, reports the clock offset first
 /// and every few seconds, and turns a lost-and-recovered connection into a <see cref="StreamGap"/>.
 /// </summary>
-public sealed class LslSignalSource : ISource, IDisposable
+public sealed class LslSignalSource : LslSource
 {
     /// <summary>Seconds of data per pulled chunk (at most).</summary>
     private const double ChunkSeconds = 0.05;
 
-    private readonly LslConnection _connection;
     private long _received;
-    private int _gaps;
     private double _last = double.NaN;
-    private int _started;
 
     private LslSignalSource(LslConnection connection)
+        : base(connection)
     {
-        _connection = connection;
-        Stream = connection.Descriptor;
     }
 
     /// <summary>Resolves and checks the profile's stream and opens the inlet.</summary>
@@ -39,42 +34,20 @@ public sealed class LslSignalSource : ISource, IDisposable
     /// <exception cref="LslSourceException">Not found (the message names the predicate and discovery hints), ambiguous, or mismatching.</exception>
     public static async Task<LslSignalSource> ConnectAsync(StreamProfile profile, ILslBackend backend, ILogger? logger = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(profile);
-        ArgumentNullException.ThrowIfNull(backend);
-        if (profile.Kind != "signal")
-        {
-            throw new ArgumentException($"stream '{profile.Key}' is a {profile.Kind} stream; use LslMarkerSource", nameof(profile));
-        }
-        LslConnection connection = await LslConnection.ConnectAsync(profile, backend, logger ?? NullLogger.Instance, cancellationToken).ConfigureAwait(false);
+        LslConnection connection = await ConnectCoreAsync(profile, backend, logger, "signal", nameof(LslMarkerSource), cancellationToken).ConfigureAwait(false);
         return new LslSignalSource(connection);
     }
 
     /// <inheritdoc />
-    public string Name => $"LSL '{_connection.Info.Name}'";
-
-    /// <summary>The stream, as resolved and checked.</summary>
-    public StreamDescriptor Stream { get; }
-
-    /// <inheritdoc />
-    public IReadOnlyList<StreamDescriptor> Streams => [Stream];
-
-    /// <summary>The stream info the source connected to (with desc).</summary>
-    public LslStreamInfo Info => _connection.Info;
+    public override string Name => $"LSL '{Connection.Info.Name}'";
 
     /// <summary>Samples received so far (any thread).</summary>
     public long Received => Interlocked.Read(ref _received);
 
-    /// <summary>Gaps reported so far (any thread).</summary>
-    public int Gaps => Volatile.Read(ref _gaps);
-
     /// <inheritdoc />
-    /// <exception cref="LslSourceException">The stream was lost for good (a gap is written first).</exception>
-    public Task RunAsync(Edge<SourceItem> output, CancellationToken cancellationToken)
+    public override Task RunAsync(Edge<SourceItem> output, CancellationToken cancellationToken)
     {
-        if (Interlocked.Exchange(ref _started, 1) != 0)
-        {
-            throw new InvalidOperationException("an LSL source runs once");
-        }
+        BeginRun();
         int channels = Stream.ChannelCount;
         double rate = Stream.NominalRateHz;
         int capacity = Math.Clamp((int)Math.Ceiling(rate * ChunkSeconds), 1, 4096);
@@ -85,13 +58,13 @@ public sealed class LslSignalSource : ISource, IDisposable
         double recoveredThreshold = 3.5 / rate;
         double silentThreshold = Math.Max(0.5, recoveredThreshold);
         bool recoveryPending = false;
-        return _connection.RunAsync(output, () =>
+        return Connection.RunAsync(output, () =>
         {
             SampleChunk chunk = pool.Rent();
             int n;
             try
             {
-                n = _connection.Inlet.PullChunk(chunk.Data.AsSpan(0, capacity * channels), chunk.Timestamps.AsSpan(0, capacity), LslConnection.PullTimeout);
+                n = Connection.Inlet.PullChunk(chunk.Data.AsSpan(0, capacity * channels), chunk.Timestamps.AsSpan(0, capacity), LslConnection.PullTimeout);
             }
             catch
             {
@@ -100,7 +73,7 @@ public sealed class LslSignalSource : ISource, IDisposable
             }
             // Taken after the pull: the inlet counts a recovery before the new connection's first sample is
             // buffered, so samples pulled from the new instance always see it.
-            recoveryPending |= _connection.Inlet.TakeRecoveryCount() > 0;
+            recoveryPending |= Connection.Inlet.TakeRecoveryCount() > 0;
             if (n == 0)
             {
                 chunk.Release();
@@ -137,7 +110,7 @@ public sealed class LslSignalSource : ISource, IDisposable
             double end = chunk.Timestamps[0];
             long missing = double.IsNaN(start) ? 0 : Math.Max(0, (long)Math.Round((end - start) * rate) - 1);
             LslConnection.Write(output, SourceItem.ForGap(new StreamGap(Stream.Index, start, end, missing, reason)), cancellationToken);
-            Interlocked.Increment(ref _gaps);
+            CountGap();
             Emit(output, chunk, cancellationToken);
         }, () => _last, cancellationToken);
     }
@@ -167,12 +140,4 @@ public sealed class LslSignalSource : ISource, IDisposable
         Interlocked.Add(ref _received, count);
     }
 
-    /// <summary>Closes the inlet if the source never ran (a session that failed to start).</summary>
-    public void Dispose()
-    {
-        if (Volatile.Read(ref _started) == 0)
-        {
-            _connection.Dispose();
-        }
-    }
 }
