@@ -207,7 +207,8 @@ internal sealed class ReplayCommand : ICommand
         {
             while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
             {
-                TimeSpan t = watch.Elapsed;
+                // Rounded: the timer fires a hair before each full second.
+                TimeSpan t = TimeSpan.FromSeconds(Math.Round(watch.Elapsed.TotalSeconds));
                 Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"[{(int)t.TotalHours:00}:{t.Minutes:00}:{t.Seconds:00}] pass {publisher.Passes} | {publisher.SamplesPushed} samples | {publisher.MarkersPushed} markers"));
             }
