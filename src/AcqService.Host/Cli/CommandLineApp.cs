@@ -17,6 +17,7 @@ internal static class CommandLineApp
         new RepairCommand(),
         new SimulateCommand(),
         new StreamsCommand(),
+        new ReplayCommand(),
     ];
 
     public static string Version =>

@@ -1,0 +1,115 @@
+using AcqService.Core.Model;
+using AcqService.Core.Pipeline;
+using AcqService.Core.Profiles;
+using AcqService.Devices.Lsl;
+using AcqService.Devices.Simulation;
+using AcqService.Lsl;
+
+namespace AcqService.Host.Hosting;
+
+/// <summary>
+/// <c>--transport lsl</c>: the profile's simulated devices are published as real LSL outlets in this process
+/// (<see cref="SimulatedLslPublisher"/>, on the configured backend — loopback by default) and the session receives them
+/// through <see cref="LslSignalSource"/>/<see cref="LslMarkerSource"/>, so a demo exercises the whole LSL stack:
+/// discovery, stream info, TCP data, time sync. Each run gets its own source_ids, so two demos on one computer never
+/// receive each other's streams.
+/// </summary>
+internal sealed class SimulatedLslTransport : IDisposable
+{
+    private readonly SimulatedLslPublisher _publisher;
+
+    private SimulatedLslTransport(SimulatedLslPublisher publisher, DeviceProfile receiverProfile, string runId)
+    {
+        _publisher = publisher;
+        ReceiverProfile = receiverProfile;
+        RunId = runId;
+    }
+
+    /// <summary>The profile the session uses: the simulated streams replaced by <c>lsl</c> streams selecting this run's outlets by source_id.</summary>
+    public DeviceProfile ReceiverProfile { get; }
+
+    /// <summary>Suffix of this run's source_ids.</summary>
+    public string RunId { get; }
+
+    /// <summary>The publisher (outlet infos, counters).</summary>
+    public SimulatedLslPublisher Publisher => _publisher;
+
+    /// <summary>True when the profile has simulated devices that could go over LSL.</summary>
+    public static bool Applies(DeviceProfile profile) => profile.Streams.Any(IsSimulated);
+
+    /// <summary>Creates the outlets (discoverable from now on) and the receiver profile.</summary>
+    /// <param name="profile">A validated profile with one simulated-eeg and one simulated-needle stream.</param>
+    /// <param name="simulation">Simulation settings (a simulated marker clock offset cannot go over LSL).</param>
+    /// <param name="durationSeconds">Seconds of data to simulate, or null until stopped.</param>
+    /// <param name="backend">LSL backend the outlets and the inlets share.</param>
+    /// <exception cref="ArgumentException">The simulation cannot be published (marker clock offset, invalid settings).</exception>
+    /// <exception cref="NotSupportedException">The profile's simulated streams are not one pair.</exception>
+    public static SimulatedLslTransport Create(DeviceProfile profile, SimulationSettings simulation, double? durationSeconds, ILslBackend backend)
+    {
+        StreamProfile[] eeg = [.. profile.Streams.Where(s => s.Source.Driver == "simulated-eeg")];
+        StreamProfile[] needle = [.. profile.Streams.Where(s => s.Source.Driver == "simulated-needle")];
+        if (eeg.Length != 1 || needle.Length != 1)
+        {
+            throw new NotSupportedException("the simulated drivers come as a pair: one 'simulated-eeg' stream and one 'simulated-needle' stream");
+        }
+        string runId = Guid.NewGuid().ToString("N")[..12];
+        var rig = new SimulationRig(simulation, WithSourceId(eeg[0], runId), WithSourceId(needle[0], runId), SimulationPace.Live, durationSeconds, backend.LocalClock);
+        var publisher = new SimulatedLslPublisher(backend, rig);
+        var receiver = new DeviceProfile
+        {
+            Schema = profile.Schema,
+            Name = profile.Name,
+            Description = profile.Description,
+            Streams = [.. profile.Streams.Select(s => IsSimulated(s) ? OverLsl(s, SourceId(s, runId)) : s)],
+            Conditions = profile.Conditions,
+            Regions = profile.Regions,
+            Simulation = profile.Simulation,
+        };
+        return new SimulatedLslTransport(publisher, receiver, runId);
+    }
+
+    /// <summary>Publishes until the simulated duration ends or <paramref name="cancellationToken"/> is cancelled.</summary>
+    public Task RunAsync(CancellationToken cancellationToken) => _publisher.RunAsync(cancellationToken);
+
+    /// <summary>True when the session's LSL sources have received everything published so far.</summary>
+    public bool Delivered(IReadOnlyList<ISource> sources)
+    {
+        long samples = sources.OfType<LslSignalSource>().Where(s => s.Stream.SourceId == _publisher.Rig.Eeg.Stream.SourceId).Sum(s => s.Received);
+        long markers = sources.OfType<LslMarkerSource>().Where(s => s.Stream.SourceId == _publisher.Rig.Markers.Stream.SourceId).Sum(s => (long)s.Received);
+        return samples >= _publisher.SamplesPushed && markers >= _publisher.MarkersPushed;
+    }
+
+    /// <summary>Closes the outlets.</summary>
+    public void Dispose() => _publisher.Dispose();
+
+    private static bool IsSimulated(StreamProfile s) => s.Source.Driver is "simulated-eeg" or "simulated-needle";
+
+    private static string SourceId(StreamProfile s, string runId) => $"acqservice-{s.Key}-{runId}";
+
+    private static StreamDescriptor WithSourceId(StreamProfile s, string runId)
+    {
+        StreamDescriptor d = ProfileLoader.ToDescriptor(s);
+        return new StreamDescriptor(d.Key, d.Kind, d.Name, d.Type, d.Channels, d.NominalRateHz, d.Format, SourceId(s, runId));
+    }
+
+    /// <summary>The same stream (channels, rate, format, type) received over LSL by its unique source_id.</summary>
+    private static StreamProfile OverLsl(StreamProfile s, string sourceId) => new()
+    {
+        Key = s.Key,
+        Kind = s.Kind,
+        Name = s.Name,
+        Type = s.Type,
+        SampleRateHz = s.SampleRateHz,
+        ChannelFormat = s.ChannelFormat ?? (s.Kind == "signal" ? "float32" : "string"),
+        ChannelCount = s.ChannelCount,
+        Channels = s.Channels,
+        Source = new SourceProfile
+        {
+            Driver = "lsl",
+            Predicate = $"source_id='{sourceId}'",
+            // The outlets already exist in this process: found at once unless something is badly wrong.
+            ResolveTimeoutSeconds = 10,
+            OnMismatch = "error",
+        },
+    };
+}
