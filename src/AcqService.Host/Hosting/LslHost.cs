@@ -13,7 +13,8 @@ internal static class LslHost
     /// <summary>The bound options (defaults of <see cref="LslOptions"/> for missing keys).</summary>
     public static LslOptions Options(IConfiguration configuration)
     {
-        var options = new LslOptions();
+        // Loopback unless configuration says otherwise: the network rule must not depend on appsettings.json being present.
+        var options = new LslOptions { Loopback = true };
         configuration.GetSection("Lsl").Bind(options);
         return options;
     }
