@@ -134,7 +134,6 @@ internal sealed class ReplayCommand : ICommand
         string until = duration is double d ? d.ToString(CultureInfo.InvariantCulture) + " s" : loop ? "Ctrl+C" : "the end of the file";
         Console.Out.WriteLine($"AcqService {CommandLineApp.Version}: replaying {file} to LSL at speed {speed.ToString(CultureInfo.InvariantCulture)}, "
             + $"{(restamp ? "restamped to now" : "original timestamps")}{(loop ? ", looping (later passes restamped)" : "")}, until {until}");
-        Console.Out.WriteLine($"LSL backend: {backend}");
         Console.Out.WriteLine("Outlets:");
         foreach (StreamDescriptor stream in publisher.Streams)
         {

@@ -291,7 +291,6 @@ internal sealed class RunCommand(bool isDemo) : ICommand
         try
         {
             ILslBackend backend = LslHost.Create(configuration, out string description);
-            Console.Out.WriteLine($"LSL backend: {description}");
             return backend;
         }
         catch (Exception ex) when (ex is InvalidOperationException or NotSupportedException or AcqService.Lsl.Config.LslConfigException)

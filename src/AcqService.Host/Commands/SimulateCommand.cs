@@ -98,7 +98,6 @@ internal sealed class SimulateCommand : ICommand
             using (publisher)
             {
                 Console.Out.WriteLine($"AcqService {CommandLineApp.Version}: simulating {profile.Name} ({profileSource}) on LSL, {(duration is double d ? d.ToString(CultureInfo.InvariantCulture) + " s" : "until Ctrl+C")}");
-                Console.Out.WriteLine($"LSL backend: {description}");
                 Console.Out.WriteLine("Outlets:");
                 Console.Out.WriteLine("  EEG:     " + LslDiscoveryHelp.Describe(publisher.EegStream));
                 Console.Out.WriteLine("  markers: " + LslDiscoveryHelp.Describe(publisher.MarkerStream));
