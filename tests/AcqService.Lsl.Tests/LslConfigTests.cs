@@ -100,6 +100,7 @@ public class LslConfigTests
     [Fact]
     public void DiscoveryAddresses_PerScope_AreCumulativeAndHonourIPv6()
     {
+        // Only computes the address lists of each scope from the config; no backend is created and nothing is sent.
         LslConfig site = LslConfig.Parse("[ports]\nIPv6 = allow\n", "s.cfg");
         Assert.Equal(
             ["127.0.0.1", "255.255.255.255", "224.0.0.1", "224.0.0.183", "FF02:113D:6FDD:2C17:A643:FFE2:1BD1:3CD2", "239.255.172.215", "FF05:113D:6FDD:2C17:A643:FFE2:1BD1:3CD2"],
