@@ -27,10 +27,7 @@ internal sealed class AnalyzeCommand : ICommand
     [
         new("out", "DIR", "session folder to write (default: Session:OutputRoot/<date-time>-analyze-<file>)"),
         new("profile", "FILE", "take condition rules and regions from this device profile"),
-        new("signal-type", "TYPE", "type of the signal stream(s) to analyse (default EEG)"),
-        new("marker-type", "TYPE", "type of the marker stream(s) (default Markers)"),
-        new("signal-stream", "NAME", "pick the signal stream by name instead of type"),
-        new("marker-stream", "NAME", "pick the marker stream by name instead of type"),
+        .. RecordingArguments.StreamSelection("analyse"),
         new("labels-as-conditions", null, "each distinct marker label is its own condition (ignore stored rules)"),
         new("tmin", "SECONDS", "epoch start (Epochs:TminSeconds)"),
         new("tmax", "SECONDS", "epoch end (Epochs:TmaxSeconds)"),
@@ -44,14 +41,8 @@ internal sealed class AnalyzeCommand : ICommand
 
     public async Task<int> RunAsync(ParsedArguments arguments, CancellationToken cancellationToken)
     {
-        if (arguments.Positionals.Count != 1)
+        if (RecordingArguments.File(arguments, this) is not string file)
         {
-            throw new UsageException(arguments.Positionals.Count == 0 ? "which file? usage: " + Usage : $"one file at a time (got {arguments.Positionals.Count})");
-        }
-        string file = Path.GetFullPath(arguments.Positionals[0]);
-        if (!File.Exists(file))
-        {
-            Console.Error.WriteLine($"acq analyze: file '{arguments.Positionals[0]}' does not exist");
             return ExitCodes.Usage;
         }
         var overrides = new List<string>(arguments.ConfigurationOverrides);
@@ -80,23 +71,7 @@ internal sealed class AnalyzeCommand : ICommand
             return ExitCodes.Usage;
         }
 
-        var replayOptions = new XdfReplayOptions { Pace = ReplayPace.Fast };
-        if (arguments.Value("signal-type") is string st)
-        {
-            replayOptions.SignalTypes = [st];
-        }
-        if (arguments.Value("marker-type") is string mt)
-        {
-            replayOptions.MarkerTypes = [mt];
-        }
-        if (arguments.Value("signal-stream") is string sn)
-        {
-            replayOptions.SignalStreamNames = [sn];
-        }
-        if (arguments.Value("marker-stream") is string mn)
-        {
-            replayOptions.MarkerStreamNames = [mn];
-        }
+        XdfReplayOptions replayOptions = RecordingArguments.ReplayOptions(arguments, ReplayPace.Fast);
         XdfReplaySource source;
         try
         {

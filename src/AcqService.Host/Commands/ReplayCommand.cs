@@ -35,10 +35,7 @@ internal sealed class ReplayCommand : ICommand
         new("loop", null, "start again at the end (until Ctrl+C or --duration); each further pass is restamped"),
         new("restamp", null, "shift all streams by one offset so the recording starts now (default: original timestamps)"),
         new("duration", "SECONDS", "stop after this many seconds (default: end of the file, or Ctrl+C with --loop)"),
-        new("signal-type", "TYPE", "type of the signal stream(s) to publish (default EEG)"),
-        new("marker-type", "TYPE", "type of the marker stream(s) (default Markers)"),
-        new("signal-stream", "NAME", "pick the signal stream by name instead of type"),
-        new("marker-stream", "NAME", "pick the marker stream by name instead of type"),
+        .. RecordingArguments.StreamSelection("publish"),
         new("settings", "FILE", "extra settings JSON (same layout as appsettings.json; section Lsl)"),
     ];
 
@@ -46,14 +43,8 @@ internal sealed class ReplayCommand : ICommand
 
     public async Task<int> RunAsync(ParsedArguments arguments, CancellationToken cancellationToken)
     {
-        if (arguments.Positionals.Count != 1)
+        if (RecordingArguments.File(arguments, this) is not string file)
         {
-            throw new UsageException(arguments.Positionals.Count == 0 ? "which file? usage: " + Usage : $"one file at a time (got {arguments.Positionals.Count})");
-        }
-        string file = Path.GetFullPath(arguments.Positionals[0]);
-        if (!File.Exists(file))
-        {
-            Console.Error.WriteLine($"acq {Name}: file '{arguments.Positionals[0]}' does not exist");
             return ExitCodes.Usage;
         }
         double speed = arguments.Number("speed", 0.01, 1000) ?? 1;
@@ -70,23 +61,7 @@ internal sealed class ReplayCommand : ICommand
             return ExitCodes.Usage;
         }
 
-        var replayOptions = new XdfReplayOptions { Pace = ReplayPace.Live, SpeedFactor = speed };
-        if (arguments.Value("signal-type") is string st)
-        {
-            replayOptions.SignalTypes = [st];
-        }
-        if (arguments.Value("marker-type") is string mt)
-        {
-            replayOptions.MarkerTypes = [mt];
-        }
-        if (arguments.Value("signal-stream") is string sn)
-        {
-            replayOptions.SignalStreamNames = [sn];
-        }
-        if (arguments.Value("marker-stream") is string mn)
-        {
-            replayOptions.MarkerStreamNames = [mn];
-        }
+        XdfReplayOptions replayOptions = RecordingArguments.ReplayOptions(arguments, ReplayPace.Live, speed);
         XdfReplaySource source;
         try
         {
@@ -98,15 +73,8 @@ internal sealed class ReplayCommand : ICommand
             return ExitCodes.Failure;
         }
 
-        ILslBackend backend;
-        string description;
-        try
+        if (LslHost.TryCreate(configuration, Name) is not ILslBackend backend)
         {
-            backend = LslHost.Create(configuration, out description);
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or NotSupportedException or AcqService.Lsl.Config.LslConfigException)
-        {
-            Console.Error.WriteLine($"acq {Name}: LSL: {ex.Message}");
             return ExitCodes.Failure;
         }
         using (backend)
@@ -123,12 +91,12 @@ internal sealed class ReplayCommand : ICommand
             }
             using (publisher)
             {
-                return await PublishAsync(publisher, source, file, description, speed, loop, restamp, duration, cancellationToken).ConfigureAwait(false);
+                return await PublishAsync(publisher, source, file, speed, loop, restamp, duration, cancellationToken).ConfigureAwait(false);
             }
         }
     }
 
-    private static async Task<int> PublishAsync(SourceLslPublisher publisher, XdfReplaySource source, string file, string backend, double speed, bool loop, bool restamp,
+    private static async Task<int> PublishAsync(SourceLslPublisher publisher, XdfReplaySource source, string file, double speed, bool loop, bool restamp,
         double? duration, CancellationToken cancellationToken)
     {
         string until = duration is double d ? d.ToString(CultureInfo.InvariantCulture) + " s" : loop ? "Ctrl+C" : "the end of the file";

@@ -71,15 +71,8 @@ internal sealed class SimulateCommand : ICommand
             return ExitCodes.Usage;
         }
 
-        ILslBackend backend;
-        string description;
-        try
+        if (LslHost.TryCreate(configuration, Name) is not ILslBackend backend)
         {
-            backend = LslHost.Create(configuration, out description);
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or NotSupportedException or AcqService.Lsl.Config.LslConfigException)
-        {
-            Console.Error.WriteLine($"acq {Name}: LSL: {ex.Message}");
             return ExitCodes.Failure;
         }
         using (backend)

@@ -24,4 +24,18 @@ internal static class LslHost
     /// <exception cref="AcqService.Lsl.Config.LslConfigException">The configured lsl_api.cfg is invalid.</exception>
     public static ILslBackend Create(IConfiguration configuration, out string description) =>
         LslBackends.Create(Options(configuration), line => Console.Error.WriteLine(line), out description);
+
+    /// <summary>Creates the backend, or prints why it cannot be created (prefixed with the command) and returns null.</summary>
+    public static ILslBackend? TryCreate(IConfiguration configuration, string command)
+    {
+        try
+        {
+            return Create(configuration, out _);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or NotSupportedException or AcqService.Lsl.Config.LslConfigException)
+        {
+            Console.Error.WriteLine($"acq {command}: LSL: {ex.Message}");
+            return null;
+        }
+    }
 }
