@@ -64,6 +64,18 @@ public sealed class NirsSimulationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task LivePace_ProducesEveryFrameOnItsOwnTimer()
+    {
+        var rig = new SimulationRig(new SimulationSettings { NirsChunkSamples = 2 }, NirsTestKit.SmallEeg(), TestRig.Needle(), NirsTestKit.Nirs(), SimulationPace.Live, 1.5, LocalClock.Now);
+        List<NirsTestKit.Item> items = await NirsTestKit.DriveAsync(rig);
+        int nirs = rig.Nirs!.Stream.Index;
+        double[] times = [.. items.Where(i => i.Kind == SourceItemKind.Samples && i.Stream == nirs).SelectMany(i => i.Times)];
+        Assert.Equal(15, times.Length);
+        Assert.Equal(15, rig.Nirs.Produced);
+        Assert.InRange(times[^1] - rig.Origin, 1.39, 1.41);
+    }
+
+    [Fact]
     public void Hrf_PeaksNearSixSeconds_AndStepResponseSettlesToOne()
     {
         var sim = new NirsSimulator(new SimulationSettings(), NeedleSchedule.Create(new SimulationSettings(), 100), NirsTestKit.Nirs().Channels, 10);
