@@ -14,7 +14,7 @@ namespace AcqService.Core.Profiles;
 public static partial class ProfileLoader
 {
     /// <summary>Drivers the service knows; the host registers the implementations.</summary>
-    public static readonly IReadOnlySet<string> KnownDrivers = new HashSet<string>(StringComparer.Ordinal) { "simulated-eeg", "simulated-needle", "lsl" };
+    public static readonly IReadOnlySet<string> KnownDrivers = new HashSet<string>(StringComparer.Ordinal) { "simulated-eeg", "simulated-needle", "simulated-nirs", "lsl" };
 
     private static readonly JsonSerializerOptions s_options = new()
     {

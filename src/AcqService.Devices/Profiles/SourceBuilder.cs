@@ -88,6 +88,20 @@ public static class SourceBuilder
         SimulationRig? rig = null;
         StreamProfile? eeg = profile.Streams.FirstOrDefault(s => s.Source.Driver == "simulated-eeg");
         StreamProfile? needle = profile.Streams.FirstOrDefault(s => s.Source.Driver == "simulated-needle");
+        StreamProfile? nirs = profile.Streams.FirstOrDefault(s => s.Source.Driver == "simulated-nirs");
+        if (nirs is not null && (eeg is null || needle is null))
+        {
+            // The fNIRS simulator responds to the needle schedule and is paced by the EEG source at fast pace.
+            throw new NotSupportedException($"stream '{nirs.Key}': the 'simulated-nirs' driver needs a 'simulated-eeg' and a 'simulated-needle' stream in the same profile");
+        }
+        if (profile.Streams.Count(s => s.Source.Driver == "simulated-nirs") > 1)
+        {
+            throw new NotSupportedException("a profile can have only one simulated NIRS stream");
+        }
+        if (nirs is not null && nirs.Kind != "signal")
+        {
+            throw new NotSupportedException($"stream '{nirs.Key}': the 'simulated-nirs' driver produces a signal stream");
+        }
         if (eeg is not null || needle is not null)
         {
             if (eeg is null || needle is null)
@@ -98,10 +112,10 @@ public static class SourceBuilder
             {
                 throw new NotSupportedException("a profile can have only one simulated EEG and one simulated needle stream");
             }
-            rig = new SimulationRig(simulation, ProfileLoader.ToDescriptor(eeg), ProfileLoader.ToDescriptor(needle), pace, durationSeconds, clock);
+            rig = new SimulationRig(simulation, ProfileLoader.ToDescriptor(eeg), ProfileLoader.ToDescriptor(needle), nirs is null ? null : ProfileLoader.ToDescriptor(nirs), pace, durationSeconds, clock);
             sources.AddRange(rig.Sources);
         }
-        foreach (StreamProfile stream in profile.Streams.Where(s => s.Source.Driver is not ("simulated-eeg" or "simulated-needle" or "lsl")))
+        foreach (StreamProfile stream in profile.Streams.Where(s => s.Source.Driver is not ("simulated-eeg" or "simulated-needle" or "simulated-nirs" or "lsl")))
         {
             throw new NotSupportedException($"stream '{stream.Key}': driver '{stream.Source.Driver}' is not available in this build");
         }

@@ -78,6 +78,7 @@ public sealed class SimulatedEegSource : ISource
         finally
         {
             _rig.Markers.CompleteFast();
+            _rig.Nirs?.CompleteFast();
         }
 
         async Task ProduceAsync()
@@ -114,12 +115,22 @@ public sealed class SimulatedEegSource : ISource
                 {
                     // Markers due by the end of this chunk go first, as a real marker device would have sent them by then.
                     await _rig.Markers.EmitDueAsync(output, produced / rate, cancellationToken).ConfigureAwait(false);
+                    if (_rig.Nirs is { } nirs)
+                    {
+                        // fNIRS frames complete by the end of this chunk too, so all three streams advance together.
+                        await nirs.EmitDueAsync(output, produced / rate, flush: false, cancellationToken).ConfigureAwait(false);
+                    }
                 }
                 await output.WriteAsync(SourceItem.ForSamples(chunk), cancellationToken).ConfigureAwait(false);
             }
             if (_rig.Pace == SimulationPace.Fast)
             {
                 await _rig.Markers.EmitDueAsync(output, produced / rate, cancellationToken).ConfigureAwait(false);
+                if (_rig.Nirs is { } nirs)
+                {
+                    // Rounding the two rates' sample counts can leave an fNIRS frame just past the last EEG sample.
+                    await nirs.EmitDueAsync(output, produced / rate, flush: true, cancellationToken).ConfigureAwait(false);
+                }
             }
         }
     }

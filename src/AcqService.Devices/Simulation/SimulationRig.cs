@@ -4,7 +4,7 @@ using AcqService.Core.Pipeline;
 namespace AcqService.Devices.Simulation;
 
 /// <summary>
-/// A simulated needling set-up: one EEG amplifier and one needle-marker source sharing a schedule and a
+/// A simulated needling set-up: one EEG amplifier, one needle-marker source and optionally one fNIRS device sharing a schedule and a
 /// clock origin, so every marker corresponds to an injected response. Exposes the ground truth.
 /// </summary>
 public sealed class SimulationRig
@@ -17,6 +17,19 @@ public sealed class SimulationRig
     /// <param name="durationSeconds">Seconds of data to produce; null = until stopped (live only).</param>
     /// <param name="clock">Local LSL clock.</param>
     public SimulationRig(SimulationSettings settings, StreamDescriptor eeg, StreamDescriptor markers, SimulationPace pace, double? durationSeconds, Func<double> clock)
+        : this(settings, eeg, markers, null, pace, durationSeconds, clock)
+    {
+    }
+
+    /// <summary>Creates the rig, optionally with a simulated fNIRS device on the same schedule and clock origin.</summary>
+    /// <param name="settings">Simulation parameters.</param>
+    /// <param name="eeg">EEG stream (signal, channels with 10-20 labels, µV).</param>
+    /// <param name="markers">Needle marker stream.</param>
+    /// <param name="nirs">fNIRS stream (signal, channels labelled <c>S1-D1 760</c>, V), or null for none.</param>
+    /// <param name="pace">Live or as fast as possible.</param>
+    /// <param name="durationSeconds">Seconds of data to produce; null = until stopped (live only).</param>
+    /// <param name="clock">Local LSL clock.</param>
+    public SimulationRig(SimulationSettings settings, StreamDescriptor eeg, StreamDescriptor markers, StreamDescriptor? nirs, SimulationPace pace, double? durationSeconds, Func<double> clock)
     {
         string[] problems = [.. settings.Validate()];
         if (problems.Length > 0)
@@ -36,6 +49,7 @@ public sealed class SimulationRig
         Origin = clock() + 0.05;
         Eeg = new SimulatedEegSource(this, eeg);
         Markers = new SimulatedNeedleSource(this, markers);
+        Nirs = nirs is null ? null : new SimulatedNirsSource(this, nirs);
     }
 
     /// <summary>Parameters.</summary>
@@ -62,6 +76,9 @@ public sealed class SimulationRig
     /// <summary>The marker source.</summary>
     public SimulatedNeedleSource Markers { get; }
 
-    /// <summary>Both sources.</summary>
-    public IReadOnlyList<ISource> Sources => [Eeg, Markers];
+    /// <summary>The fNIRS source, or null when the rig has none.</summary>
+    public SimulatedNirsSource? Nirs { get; }
+
+    /// <summary>Every source: EEG, markers and, when present, fNIRS.</summary>
+    public IReadOnlyList<ISource> Sources => Nirs is null ? [Eeg, Markers] : [Eeg, Markers, Nirs];
 }

@@ -1,7 +1,7 @@
 namespace AcqService.Devices.Simulation;
 
 /// <summary>
-/// Parameters of the simulated EEG amplifier and needle-marker source (profile field <c>source.settings</c>,
+/// Parameters of the simulated EEG amplifier, needle-marker source and optional fNIRS device (fields <c>nirs…</c>) (profile field <c>source.settings</c>,
 /// or configuration section <c>Simulation</c>). Amplitudes are in µV, times in seconds, frequencies in Hz.
 /// Defaults are documented values the tests and the README refer to.
 /// </summary>
@@ -93,6 +93,69 @@ public sealed class SimulationSettings
     /// <summary>Seconds between clock-offset reports of each stream (LabRecorder uses 5 s).</summary>
     public double ClockOffsetIntervalSeconds { get; set; } = 5;
 
+    /// <summary>fNIRS (optional stream): source–detector distance in cm of every simulated pair (typical long channel).</summary>
+    public double NirsDistanceCm { get; set; } = 3;
+
+    /// <summary>fNIRS: differential pathlength factor used at both wavelengths (MNE's default 6).</summary>
+    public double NirsDpf { get; set; } = 6;
+
+    /// <summary>fNIRS: mean raw detector intensity in V; each channel's baseline is drawn within ± <see cref="NirsBaselineSpread"/> of it.</summary>
+    public double NirsBaselineVolts { get; set; } = 1.0;
+
+    /// <summary>fNIRS: relative spread of the per-channel baseline intensities (0.2 = ±20 %, uniform).</summary>
+    public double NirsBaselineSpread { get; set; } = 0.2;
+
+    /// <summary>
+    /// fNIRS: sustained ΔHbO (µM) reached while a real needle is in. The response is the boxcar insertion→removal
+    /// convolved with the unit-area haemodynamic response function, so this is its plateau, not its first peak.
+    /// </summary>
+    public double NirsHbORealMicromolar { get; set; } = 0.6;
+
+    /// <summary>fNIRS: sustained ΔHbO (µM) while a sham needle is in.</summary>
+    public double NirsHbOShamMicromolar { get; set; } = 0.25;
+
+    /// <summary>fNIRS: sustained ΔHbR (µM) while a real needle is in (negative: deoxyhaemoglobin is washed out).</summary>
+    public double NirsHbRRealMicromolar { get; set; } = -0.2;
+
+    /// <summary>fNIRS: sustained ΔHbR (µM) while a sham needle is in.</summary>
+    public double NirsHbRShamMicromolar { get; set; } = -0.08;
+
+    /// <summary>fNIRS: time to peak of the HRF's positive gamma (SPM-like double gamma, scale 1 s).</summary>
+    public double NirsHrfPeakSeconds { get; set; } = 6;
+
+    /// <summary>fNIRS: time to peak of the HRF's undershoot gamma.</summary>
+    public double NirsHrfUndershootSeconds { get; set; } = 16;
+
+    /// <summary>fNIRS: area of the undershoot relative to the positive lobe (SPM: 1/6).</summary>
+    public double NirsHrfUndershootRatio { get; set; } = 1.0 / 6;
+
+    /// <summary>fNIRS: cardiac pulsation amplitude in ΔHbO (µM; ΔHbR gets <see cref="NirsPhysiologyHbRRatio"/> of it).</summary>
+    public double NirsCardiacMicromolar { get; set; } = 0.3;
+
+    /// <summary>fNIRS: heart rate.</summary>
+    public double NirsCardiacHz { get; set; } = 1.1;
+
+    /// <summary>fNIRS: respiratory oscillation amplitude in ΔHbO (µM).</summary>
+    public double NirsRespirationMicromolar { get; set; } = 0.15;
+
+    /// <summary>fNIRS: respiration rate.</summary>
+    public double NirsRespirationHz { get; set; } = 0.25;
+
+    /// <summary>fNIRS: Mayer-wave (blood-pressure) oscillation amplitude in ΔHbO (µM).</summary>
+    public double NirsMayerMicromolar { get; set; } = 0.1;
+
+    /// <summary>fNIRS: Mayer-wave frequency.</summary>
+    public double NirsMayerHz { get; set; } = 0.1;
+
+    /// <summary>fNIRS: systemic oscillations in ΔHbR relative to ΔHbO (venous side, smaller).</summary>
+    public double NirsPhysiologyHbRRatio { get; set; } = 0.3;
+
+    /// <summary>fNIRS: RMS of white detector noise relative to the intensity (0.001 = 0.1 %).</summary>
+    public double NirsWhiteNoiseFraction { get; set; } = 0.001;
+
+    /// <summary>fNIRS: samples per chunk (NIRS devices send every frame as it is measured).</summary>
+    public int NirsChunkSamples { get; set; } = 1;
+
     /// <summary>Validates the settings; returns problems naming the field.</summary>
     public IEnumerable<string> Validate()
     {
@@ -126,6 +189,42 @@ public sealed class SimulationSettings
         if (!(AlphaRiseSeconds > 0) || !(AlphaDecaySeconds > 0))
         {
             yield return "alphaRiseSeconds and alphaDecaySeconds must be positive";
+        }
+        if (!(NirsDistanceCm > 0) || !(NirsDpf > 0) || !(NirsBaselineVolts > 0))
+        {
+            yield return "nirsDistanceCm, nirsDpf and nirsBaselineVolts must be positive";
+        }
+        if (NirsBaselineSpread is < 0 or >= 1 || double.IsNaN(NirsBaselineSpread))
+        {
+            yield return $"nirsBaselineSpread must be in [0, 1) (was {NirsBaselineSpread})";
+        }
+        if (!(NirsHrfPeakSeconds > 0) || !(NirsHrfUndershootSeconds > NirsHrfPeakSeconds))
+        {
+            yield return "nirsHrfPeakSeconds must be positive and nirsHrfUndershootSeconds larger than it";
+        }
+        if (NirsHrfUndershootRatio is < 0 or >= 1 || double.IsNaN(NirsHrfUndershootRatio))
+        {
+            yield return $"nirsHrfUndershootRatio must be in [0, 1) (was {NirsHrfUndershootRatio})";
+        }
+        if (NirsCardiacMicromolar < 0 || NirsRespirationMicromolar < 0 || NirsMayerMicromolar < 0 || NirsWhiteNoiseFraction < 0 || NirsPhysiologyHbRRatio < 0)
+        {
+            yield return "fNIRS noise amplitudes must be ≥ 0";
+        }
+        if (!(NirsCardiacHz > 0) || !(NirsRespirationHz > 0) || !(NirsMayerHz > 0))
+        {
+            yield return "nirsCardiacHz, nirsRespirationHz and nirsMayerHz must be positive";
+        }
+        foreach ((string name, double value) in new[] { ("nirsHbORealMicromolar", NirsHbORealMicromolar), ("nirsHbOShamMicromolar", NirsHbOShamMicromolar), ("nirsHbRRealMicromolar", NirsHbRRealMicromolar), ("nirsHbRShamMicromolar", NirsHbRShamMicromolar) })
+        {
+            // Tens of µM would already be far outside what a cortical response does; the MBLL stays linear anyway.
+            if (!double.IsFinite(value) || Math.Abs(value) > 100)
+            {
+                yield return $"{name} must be a finite value within ±100 µM (was {value})";
+            }
+        }
+        if (NirsChunkSamples is < 1 or > 10000)
+        {
+            yield return $"nirsChunkSamples must be 1..10000 (was {NirsChunkSamples})";
         }
         if (!(ClockOffsetIntervalSeconds > 0))
         {
