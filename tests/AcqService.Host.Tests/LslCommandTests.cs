@@ -93,4 +93,13 @@ public sealed class LslCommandTests
         Assert.StartsWith("acqservice-eeg-", session.RootElement.GetProperty("streams")[0].GetProperty("sourceId").GetString());
         Assert.True(File.Exists(Path.Combine(folder, "recording.xdf")));
     }
+
+    [Fact]
+    public async Task Run_NirsProfileOverLsl_IsRefusedWithReason()
+    {
+        using var capture = new ConsoleCapture();
+        int code = await AcqService.Host.Cli.CommandLineApp.RunAsync(["run", "--profile", Path.Combine(TestPaths.RepoRoot, "device-profiles", "simulated-needling-nirs.json"), "--transport", "lsl", "--duration", "5", "--out", TestPaths.NewFolder()]);
+        Assert.Equal(AcqService.Host.Cli.ExitCodes.Usage, code);
+        Assert.Contains("--transport direct", capture.Error);
+    }
 }

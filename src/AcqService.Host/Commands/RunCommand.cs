@@ -118,7 +118,12 @@ internal sealed class RunCommand(bool isDemo) : ICommand
         }
 
         // demo: simulated devices over LSL unless fast pace (which must stay in-process) or a profile without them.
-        bool overLsl = SimulatedLslTransport.Applies(profile) && (transportChoice ?? (isDemo && pace == SimulationPace.Live ? "lsl" : "direct")) == "lsl";
+        bool simulatedNirs = profile.Streams.Any(s => s.Source.Driver == "simulated-nirs");
+        if (transportChoice == "lsl" && simulatedNirs)
+        {
+            throw new UsageException($"--transport lsl publishes the simulated EEG and needle markers only; {profileSource} also has a simulated fNIRS device, so run it with --transport direct");
+        }
+        bool overLsl = SimulatedLslTransport.Applies(profile) && !simulatedNirs && (transportChoice ?? (isDemo && pace == SimulationPace.Live ? "lsl" : "direct")) == "lsl";
         if (transportChoice == "lsl" && !overLsl)
         {
             throw new UsageException($"--transport lsl applies to simulated devices, and {profileSource} has none (its LSL streams are received over LSL anyway)");
