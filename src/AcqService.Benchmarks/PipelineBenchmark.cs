@@ -70,9 +70,9 @@ internal static class PipelineBenchmark
         generation.Stop();
 
         output.WriteLine(string.Create(ci, $"AcqService pipeline benchmark, {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC"));
-        output.WriteLine(string.Create(ci, $"machine: {CpuModel()}, {Environment.ProcessorCount} logical cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}"));
+        output.WriteLine(string.Create(ci, $"machine: {BenchMachine.Description}"));
         output.WriteLine(string.Create(ci, $"data:    {settings.Channels} ch × {settings.Rate:0} Hz × {settings.Seconds:0} s = {recording.ChannelSamples:N0} channel-samples in {recording.Chunks:N0} chunks of {settings.ChunkFrames} frames, {recording.Markers} needle markers (generated in {generation.Elapsed.TotalSeconds:F1} s, not timed)"));
-        output.WriteLine(string.Create(ci, $"load:    {LoadAverage()} (load average before the run; other processes share the cores)"));
+        output.WriteLine(string.Create(ci, $"load:    {BenchMachine.LoadAverage()} (load average before the run; other processes share the cores)"));
         output.WriteLine("filter:  band-pass 0.1–30 Hz order 2 + 50 Hz notch; epochs −0.2..0.8 s; alpha: 2 s window, 1 s Hann segments, 50 % overlap, update 0.5 s");
         output.WriteLine();
 
@@ -347,28 +347,5 @@ internal static class PipelineBenchmark
         return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
     }
 
-    private static string LoadAverage()
-    {
-        try
-        {
-            return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
-        }
-        catch (IOException)
-        {
-            return "unknown";
-        }
-    }
 
-    private static string CpuModel()
-    {
-        try
-        {
-            string? line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal));
-            return line is null ? RuntimeInformation.ProcessArchitecture.ToString() : line[(line.IndexOf(':') + 1)..].Trim();
-        }
-        catch (IOException)
-        {
-            return RuntimeInformation.ProcessArchitecture.ToString();
-        }
-    }
 }

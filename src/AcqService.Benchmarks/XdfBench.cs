@@ -137,8 +137,8 @@ internal static partial class XdfBench
         }
 
         Console.WriteLine(string.Create(s_ci, $"AcqService XDF benchmark, {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC"));
-        Console.WriteLine(string.Create(s_ci, $"machine: {CpuModel()}, {Environment.ProcessorCount} logical cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}"));
-        Console.WriteLine(string.Create(s_ci, $"load:    {LoadAverage()} (load average before the run)"));
+        Console.WriteLine(string.Create(s_ci, $"machine: {BenchMachine.Description}"));
+        Console.WriteLine(string.Create(s_ci, $"load:    {BenchMachine.LoadAverage()} (load average before the run)"));
         Console.WriteLine(string.Create(s_ci, $"files:   {root} ({free / 1e9:F1} GB free; {(settings.Keep ? "kept (--keep)" : "each deleted after its part")})"));
 #if DEBUG
         Console.WriteLine("warning: Debug build; run with -c Release for meaningful figures");
@@ -650,30 +650,5 @@ internal static partial class XdfBench
                 new System.Xml.Linq.XElement("unit", "microvolts"),
                 new System.Xml.Linq.XElement("type", "EEG")))));
         return XdfWriter.CreateStreamInfoXml(name, "EEG", channels, rate, XdfChannelFormat.Float32, "bench-" + name.ToLowerInvariant(), desc);
-    }
-
-    private static string LoadAverage()
-    {
-        try
-        {
-            return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
-        }
-        catch (IOException)
-        {
-            return "unknown";
-        }
-    }
-
-    private static string CpuModel()
-    {
-        try
-        {
-            string? line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal));
-            return line is null ? RuntimeInformation.ProcessArchitecture.ToString() : line[(line.IndexOf(':') + 1)..].Trim();
-        }
-        catch (IOException)
-        {
-            return RuntimeInformation.ProcessArchitecture.ToString();
-        }
     }
 }
