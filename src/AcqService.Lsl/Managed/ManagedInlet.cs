@@ -92,6 +92,33 @@ internal sealed class ManagedInlet : ILslInlet
         }
     }
 
+    /// <summary>Checks the caller's buffer against the channel count; returns the channel count.</summary>
+    private int CheckCapacity(int values, int samples)
+    {
+        int channels = Info.ChannelCount;
+        if (values < samples * channels)
+        {
+            throw new ArgumentException($"data holds {values} values but {samples} samples × {channels} channels need {samples * channels}");
+        }
+        return channels;
+    }
+
+    /// <summary>
+    /// The next buffered sample of a pull. Only the first sample of a pull waits (up to <paramref name="timeout"/>),
+    /// so a pull returns what is buffered instead of waiting for a full chunk.
+    /// </summary>
+    private bool TryNextSample(int pulled, TimeSpan timeout, out InSample sample)
+    {
+        while (!_buffer.Reader.TryRead(out sample))
+        {
+            if (pulled > 0 || !WaitForData(timeout))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /// <inheritdoc />
     public int PullChunk(Span<double> data, Span<double> timestamps, TimeSpan timeout)
     {
@@ -99,23 +126,10 @@ internal sealed class ManagedInlet : ILslInlet
         {
             throw new InvalidOperationException("numeric pull from a string stream; use the string overload");
         }
-        int channels = Info.ChannelCount;
-        if (data.Length < timestamps.Length * channels)
-        {
-            throw new ArgumentException($"data holds {data.Length} values but {timestamps.Length} samples × {channels} channels need {timestamps.Length * channels}");
-        }
+        int channels = CheckCapacity(data.Length, timestamps.Length);
         int count = 0;
-        ChannelReader<InSample> reader = _buffer.Reader;
-        while (count < timestamps.Length)
+        while (count < timestamps.Length && TryNextSample(count, timeout, out InSample sample))
         {
-            if (!reader.TryRead(out InSample sample))
-            {
-                if (count > 0 || !WaitForData(timeout))
-                {
-                    break;
-                }
-                continue;
-            }
             sample.Numbers!.CopyTo(data.Slice(count * channels, channels));
             _pool.Return(sample.Numbers);
             timestamps[count++] = sample.Timestamp;
@@ -126,23 +140,10 @@ internal sealed class ManagedInlet : ILslInlet
     /// <inheritdoc />
     public int PullChunk(Span<string> data, Span<double> timestamps, TimeSpan timeout)
     {
-        int channels = Info.ChannelCount;
-        if (data.Length < timestamps.Length * channels)
-        {
-            throw new ArgumentException($"data holds {data.Length} values but {timestamps.Length} samples × {channels} channels need {timestamps.Length * channels}");
-        }
+        int channels = CheckCapacity(data.Length, timestamps.Length);
         int count = 0;
-        ChannelReader<InSample> reader = _buffer.Reader;
-        while (count < timestamps.Length)
+        while (count < timestamps.Length && TryNextSample(count, timeout, out InSample sample))
         {
-            if (!reader.TryRead(out InSample sample))
-            {
-                if (count > 0 || !WaitForData(timeout))
-                {
-                    break;
-                }
-                continue;
-            }
             for (int k = 0; k < channels; k++)
             {
                 data[count * channels + k] = sample.Strings is not null

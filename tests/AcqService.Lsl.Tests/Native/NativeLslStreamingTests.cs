@@ -32,13 +32,7 @@ public sealed class NativeLslStreamingTests
             double[] sentTs = Timestamps(samples, 12345.678901);
             outlet.PushChunk(sent, sentTs);
 
-            var data = new double[samples * channels];
-            var ts = new double[samples];
-            int got = NativeLslFixture.PullAll<double>((d, t) => inlet.PullChunk(d.Span, t.Span, TimeSpan.FromMilliseconds(500)), data, ts, channels, samples);
-
-            Assert.Equal(samples, got);
-            Assert.Equal(sentTs, ts);
-            Assert.Equal(sent.Select(f => (double)f), data);
+            AssertReceived(inlet, channels, sentTs, sent.Select(f => (double)f));
         }
     }
 
@@ -55,13 +49,7 @@ public sealed class NativeLslStreamingTests
             double[] sentTs = Timestamps(samples, 500.25);
             outlet.PushChunk(sent, sentTs);
 
-            var data = new double[samples * channels];
-            var ts = new double[samples];
-            int got = NativeLslFixture.PullAll<double>((d, t) => inlet.PullChunk(d.Span, t.Span, TimeSpan.FromMilliseconds(500)), data, ts, channels, samples);
-
-            Assert.Equal(samples, got);
-            Assert.Equal(sentTs, ts);
-            Assert.Equal(sent, data);
+            AssertReceived(inlet, channels, sentTs, sent);
         }
     }
 
@@ -83,13 +71,7 @@ public sealed class NativeLslStreamingTests
             double[] sentTs = Timestamps(samples, 77.5);
             outlet.PushChunk(sent, sentTs);
 
-            var data = new double[samples * channels];
-            var ts = new double[samples];
-            int got = NativeLslFixture.PullAll<double>((d, t) => inlet.PullChunk(d.Span, t.Span, TimeSpan.FromMilliseconds(500)), data, ts, channels, samples);
-
-            Assert.Equal(samples, got);
-            Assert.Equal(sentTs, ts);
-            Assert.Equal(sent.Select(v => (double)v), data);
+            AssertReceived(inlet, channels, sentTs, sent.Select(v => (double)v));
         }
     }
 
@@ -253,5 +235,17 @@ public sealed class NativeLslStreamingTests
             Assert.Equal(1, inlet.TakeRecoveryCount());
             Assert.Equal(0, inlet.TakeRecoveryCount());
         }
+    }
+
+    /// <summary>Pulls every sample of a numeric stream and checks timestamps and values exactly.</summary>
+    private static void AssertReceived(ILslInlet inlet, int channels, double[] sentTimestamps, IEnumerable<double> sentValues)
+    {
+        int samples = sentTimestamps.Length;
+        var data = new double[samples * channels];
+        var ts = new double[samples];
+        int got = NativeLslFixture.PullAll<double>((d, t) => inlet.PullChunk(d.Span, t.Span, TimeSpan.FromMilliseconds(500)), data, ts, channels, samples);
+        Assert.Equal(samples, got);
+        Assert.Equal(sentTimestamps, ts);
+        Assert.Equal(sentValues, data);
     }
 }
