@@ -4,8 +4,9 @@ using System.Runtime.InteropServices;
 using AcqService.Core.Analysis;
 using AcqService.Core.Model;
 using AcqService.Core.Pipeline;
-using AcqService.Core.Results;
-using AcqService.Devices.Simulation;
+using AcqService.Sinks;
+using AcqService.Sources.Simulation;
+using AcqService.Sessions;
 
 namespace AcqService.Benchmarks;
 

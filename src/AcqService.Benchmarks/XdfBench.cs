@@ -3,10 +3,12 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using AcqService.Core.Model;
 using AcqService.Core.Pipeline;
-using AcqService.Core.Results;
-using AcqService.Devices.Simulation;
-using AcqService.Devices.Xdf;
+using AcqService.Sinks;
+using AcqService.Sources.Simulation;
+using AcqService.Sources.Xdf;
 using AcqService.Xdf;
+using AcqService.Sessions;
+using AcqService.Sinks.Xdf;
 
 namespace AcqService.Benchmarks;
 

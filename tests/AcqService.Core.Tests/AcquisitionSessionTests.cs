@@ -1,7 +1,8 @@
 using AcqService.Core.Model;
 using AcqService.Core.Pipeline;
-using AcqService.Core.Results;
+using AcqService.Sinks;
 using static AcqService.Core.Tests.TestStreams;
+using AcqService.Sessions;
 
 namespace AcqService.Core.Tests;
 

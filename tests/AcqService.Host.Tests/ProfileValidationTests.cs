@@ -118,7 +118,7 @@ public sealed class ProfileValidationTests
         JsonObject p = DefaultProfile();
         p["simulation"] = new JsonObject { ["alphaGainRael"] = 0.5 };
         DeviceProfile profile = ProfileLoader.Parse(p.ToJsonString(), "sim.json");
-        ProfileException ex = Assert.Throws<ProfileException>(() => AcqService.Devices.Profiles.SourceBuilder.SimulationSettingsOf(profile, "sim.json"));
+        ProfileException ex = Assert.Throws<ProfileException>(() => AcqService.Sources.Profiles.SourceBuilder.SimulationSettingsOf(profile, "sim.json"));
         Assert.Contains("$.simulation", ex.Message);
         Assert.Contains("alphaGainRael", ex.Message);
     }
@@ -138,8 +138,8 @@ public sealed class ProfileValidationTests
     public void DefaultProfile_MatchesNeedlingDefaultsUsedByTestsAndBenchmarks()
     {
         DeviceProfile profile = ProfileLoader.LoadFile(TestPaths.DefaultProfile);
-        Assert.Equal(AcqService.Devices.Simulation.NeedlingDefaults.Labels32, profile.Streams[0].Channels!.Select(c => c.Label));
-        Assert.Equal(AcqService.Devices.Simulation.NeedlingDefaults.Conditions().Select(c => (c.Name, c.Pattern)), profile.Conditions.Select(c => (c.Name, c.Match)));
-        Assert.Equal(AcqService.Devices.Simulation.NeedlingDefaults.Regions(), profile.Regions);
+        Assert.Equal(AcqService.Sources.Simulation.NeedlingDefaults.Labels32, profile.Streams[0].Channels!.Select(c => c.Label));
+        Assert.Equal(AcqService.Sources.Simulation.NeedlingDefaults.Conditions().Select(c => (c.Name, c.Pattern)), profile.Conditions.Select(c => (c.Name, c.Match)));
+        Assert.Equal(AcqService.Sources.Simulation.NeedlingDefaults.Regions(), profile.Regions);
     }
 }

@@ -1,4 +1,4 @@
-using AcqService.Devices.Xdf;
+using AcqService.Sources.Xdf;
 
 namespace AcqService.Host.Cli;
 

@@ -1,11 +1,12 @@
 using AcqService.Core.Pipeline;
 using AcqService.Core.Profiles;
-using AcqService.Core.Results;
-using AcqService.Devices.Xdf;
+using AcqService.Sinks;
+using AcqService.Sources.Xdf;
 using AcqService.Host.Cli;
 using AcqService.Host.Hosting;
 using AcqService.Xdf;
 using Microsoft.Extensions.Configuration;
+using AcqService.Sessions;
 
 namespace AcqService.Host.Commands;
 

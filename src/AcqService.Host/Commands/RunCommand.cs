@@ -1,11 +1,11 @@
 using System.Globalization;
 using AcqService.Core.Pipeline;
 using AcqService.Core.Profiles;
-using AcqService.Core.Results;
-using AcqService.Devices.Lsl;
-using AcqService.Devices.Profiles;
-using AcqService.Devices.Simulation;
-using AcqService.Devices.Xdf;
+using AcqService.Sinks;
+using AcqService.Sources.Lsl;
+using AcqService.Sources.Profiles;
+using AcqService.Sources.Simulation;
+using AcqService.Sources.Xdf;
 using AcqService.Host.Cli;
 using AcqService.Host.Hosting;
 using AcqService.Lsl;
@@ -13,6 +13,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using AcqService.Sessions;
+using AcqService.Sinks.Xdf;
 
 namespace AcqService.Host.Commands;
 

@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using AcqService.Core.Profiles;
-using AcqService.Devices.Lsl;
-using AcqService.Devices.Profiles;
-using AcqService.Devices.Simulation;
+using AcqService.Sources.Lsl;
+using AcqService.Sources.Profiles;
+using AcqService.Sources.Simulation;
 using AcqService.Host.Cli;
 using AcqService.Host.Hosting;
 using AcqService.Lsl;

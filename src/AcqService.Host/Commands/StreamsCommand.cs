@@ -1,5 +1,5 @@
 using System.Globalization;
-using AcqService.Devices.Lsl;
+using AcqService.Sources.Lsl;
 using AcqService.Host.Cli;
 using AcqService.Host.Hosting;
 using AcqService.Lsl;

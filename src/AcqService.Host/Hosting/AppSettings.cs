@@ -1,6 +1,6 @@
 using AcqService.Core.Analysis;
 using AcqService.Core.Pipeline;
-using AcqService.Devices.Simulation;
+using AcqService.Sources.Simulation;
 
 namespace AcqService.Host.Hosting;
 

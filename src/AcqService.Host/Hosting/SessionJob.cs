@@ -1,5 +1,6 @@
 using AcqService.Core.Pipeline;
-using AcqService.Core.Results;
+using AcqService.Sinks;
+using AcqService.Sessions;
 
 namespace AcqService.Host.Hosting;
 

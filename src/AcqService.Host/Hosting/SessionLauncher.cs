@@ -46,7 +46,7 @@ internal static class SessionLauncher
     public static string? PrepareFolder(string? requested, AppSettings settings, string name, string command)
     {
         string folder = Path.GetFullPath(requested ?? Path.Combine(settings.Session.OutputRoot, $"{DateTime.Now:yyyyMMdd-HHmmss}-{name}"));
-        if (File.Exists(Path.Combine(folder, Core.Results.SessionOutput.MetadataFile)))
+        if (File.Exists(Path.Combine(folder, Sinks.SessionOutput.MetadataFile)))
         {
             Console.Error.WriteLine($"acq {command}: '{folder}' already holds a session; choose another --out folder (nothing is overwritten)");
             return null;

@@ -1,10 +1,12 @@
 using AcqService.Core.Model;
 using AcqService.Core.Pipeline;
-using AcqService.Core.Results;
-using AcqService.Devices.Lsl;
+using AcqService.Sinks;
+using AcqService.Sources.Lsl;
 using AcqService.Host.Cli;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using AcqService.Sessions;
+using AcqService.Sinks.Lsl;
 
 namespace AcqService.Host.Hosting;
 
@@ -28,7 +30,7 @@ internal sealed partial class SessionWorker(SessionJob job, IHostApplicationLife
             if (job.Lsl is not null && job.Settings.Session.PublishResultsOverLsl)
             {
                 // Display edges feed the publisher: a slow LSL consumer can only cost dropped (counted) result samples.
-                publisher = new LslResultPublisher(job.Lsl, session, job.Plan.Alpha, sourceIdPrefix: "acqservice-" + Path.GetFileName(job.Folder), logger: loggers.CreateLogger("AcqService.Results"));
+                publisher = new LslResultPublisher(job.Lsl, session.Streams, session.Alpha, job.Plan.Alpha, sourceIdPrefix: "acqservice-" + Path.GetFileName(job.Folder), logger: loggers.CreateLogger("AcqService.Results"));
                 session.AddResultSink(publisher);
             }
             status = new StatusReporter(session, job.Settings.Session.StatusIntervalSeconds).RunAsync(statusStop.Token);

@@ -1,8 +1,8 @@
 using System.Collections;
 using System.Reflection;
 using AcqService.Core.Profiles;
-using AcqService.Devices.Profiles;
-using AcqService.Devices.Simulation;
+using AcqService.Sources.Profiles;
+using AcqService.Sources.Simulation;
 using AcqService.Host.Cli;
 using Microsoft.Extensions.Configuration;
 

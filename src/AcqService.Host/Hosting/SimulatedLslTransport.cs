@@ -1,8 +1,8 @@
 using AcqService.Core.Model;
 using AcqService.Core.Pipeline;
 using AcqService.Core.Profiles;
-using AcqService.Devices.Lsl;
-using AcqService.Devices.Simulation;
+using AcqService.Sources.Lsl;
+using AcqService.Sources.Simulation;
 using AcqService.Lsl;
 
 namespace AcqService.Host.Hosting;

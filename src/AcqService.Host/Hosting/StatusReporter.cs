@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using AcqService.Core.Model;
 using AcqService.Core.Pipeline;
+using AcqService.Sessions;
 
 namespace AcqService.Host.Hosting;
 

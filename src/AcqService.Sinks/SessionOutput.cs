@@ -1,0 +1,166 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using AcqService.Core.Analysis;
+
+namespace AcqService.Sinks;
+
+/// <summary>Writes the end-of-session files of a session folder (layouts documented in the README).</summary>
+public static class SessionOutput
+{
+    /// <summary><c>session.json</c>.</summary>
+    public const string MetadataFile = "session.json";
+    /// <summary><c>erp_averages.json</c>.</summary>
+    public const string ErpJsonFile = "erp_averages.json";
+    /// <summary><c>erp_averages.csv</c>.</summary>
+    public const string ErpCsvFile = "erp_averages.csv";
+    /// <summary><c>alpha_summary.csv</c>.</summary>
+    public const string AlphaSummaryFile = "alpha_summary.csv";
+    /// <summary><c>summary.json</c>.</summary>
+    public const string SummaryJsonFile = "summary.json";
+    /// <summary><c>summary.txt</c>.</summary>
+    public const string SummaryTextFile = "summary.txt";
+
+    /// <summary>JSON options used for every file: camelCase, indented, readable characters, enums as strings.</summary>
+    public static JsonSerializerOptions JsonOptions { get; } = new()
+    {
+        WriteIndented = true,
+        // Files are read by people and other tools; keep µ, → and quotes readable instead of \u escapes.
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
+
+    /// <summary>Writes <c>session.json</c> atomically (temp file + rename), so a crash never leaves half a file.</summary>
+    public static void WriteMetadata(string folder, SessionMetadata metadata) =>
+        WriteAtomic(Path.Combine(folder, MetadataFile), JsonSerializer.Serialize(metadata, JsonOptions));
+
+    /// <summary>Writes <c>erp_averages.json</c> and <c>erp_averages.csv</c>.</summary>
+    public static void WriteErpAverages(string folder, IReadOnlyList<ConditionAverage> averages)
+    {
+        using (var stream = new MemoryStream())
+        {
+            using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+            {
+                json.WriteStartObject();
+                json.WriteNumber("formatVersion", 1);
+                json.WriteString("amplitudeUnit", "uV");
+                json.WriteString("timeReference", "seconds relative to the marker (0 = first sample at or after the marker)");
+                json.WriteStartArray("conditions");
+                foreach (ConditionAverage average in averages)
+                {
+                    json.WriteStartObject();
+                    json.WriteString("stream", average.StreamKey);
+                    json.WriteString("condition", average.Condition);
+                    json.WriteNumber("count", average.Count);
+                    json.WriteStartArray("channels");
+                    foreach (string label in average.Channels)
+                    {
+                        json.WriteStringValue(label);
+                    }
+                    json.WriteEndArray();
+                    WriteArray(json, "timesS", average.Times);
+                    json.WriteStartArray("meanUv");
+                    for (int c = 0; c < average.Channels.Count; c++)
+                    {
+                        WriteRow(json, average.MeanOf(c));
+                    }
+                    json.WriteEndArray();
+                    json.WriteStartArray("semUv");
+                    double[] se = new double[average.TimePoints];
+                    for (int c = 0; c < average.Channels.Count; c++)
+                    {
+                        for (int k = 0; k < se.Length; k++)
+                        {
+                            se[k] = average.StandardError(c, k);
+                        }
+                        WriteRow(json, se);
+                    }
+                    json.WriteEndArray();
+                    json.WriteEndObject();
+                }
+                json.WriteEndArray();
+                json.WriteEndObject();
+            }
+            WriteAtomic(Path.Combine(folder, ErpJsonFile), Encoding.UTF8.GetString(stream.ToArray()));
+        }
+
+        var csv = new StringBuilder();
+        csv.AppendLine("stream,condition,count,channel,time_s,mean_uV,sem_uV");
+        foreach (ConditionAverage average in averages)
+        {
+            for (int c = 0; c < average.Channels.Count; c++)
+            {
+                ReadOnlySpan<double> mean = average.MeanOf(c);
+                for (int k = 0; k < average.TimePoints; k++)
+                {
+                    csv.AppendLine(Csv.Line(Csv.Field(average.StreamKey), Csv.Field(average.Condition), average.Count.ToString(CultureInfo.InvariantCulture),
+                        Csv.Field(average.Channels[c]), Csv.Fixed(average.Times[k], 6), Csv.Number(mean[k]), Csv.Number(average.StandardError(c, k))));
+                }
+            }
+        }
+        WriteAtomic(Path.Combine(folder, ErpCsvFile), csv.ToString());
+    }
+
+    /// <summary>Writes <c>alpha_summary.csv</c>.</summary>
+    public static void WriteAlphaSummary(string folder, IReadOnlyList<AlphaConditionSummary> summaries)
+    {
+        var csv = new StringBuilder();
+        csv.AppendLine("stream,condition,region,events,pre_mean_uV2,post_mean_uV2,change_percent,change_percent_sem");
+        foreach (AlphaConditionSummary s in summaries)
+        {
+            csv.AppendLine(Csv.Line(Csv.Field(s.StreamKey), Csv.Field(s.Condition), Csv.Field(s.Region), s.Events.ToString(CultureInfo.InvariantCulture),
+                Csv.Number(s.PreMean), Csv.Number(s.PostMean), Csv.Number(s.ChangePercent), Csv.Number(s.ChangePercentStandardError)));
+        }
+        WriteAtomic(Path.Combine(folder, AlphaSummaryFile), csv.ToString());
+    }
+
+    /// <summary>Writes <c>summary.json</c> and a human-readable <c>summary.txt</c>.</summary>
+    public static void WriteSummary(string folder, SessionSummary summary)
+    {
+        WriteAtomic(Path.Combine(folder, SummaryJsonFile), JsonSerializer.Serialize(summary, JsonOptions));
+        WriteAtomic(Path.Combine(folder, SummaryTextFile), summary.ToText());
+    }
+
+    /// <summary>Writes a file via a temporary sibling and a rename.</summary>
+    public static void WriteAtomic(string path, string content)
+    {
+        string temp = path + ".tmp";
+        File.WriteAllText(temp, content, new UTF8Encoding(false));
+        File.Move(temp, path, overwrite: true);
+    }
+
+    private static void WriteArray(Utf8JsonWriter json, string name, ReadOnlySpan<double> values)
+    {
+        json.WriteStartArray(name);
+        foreach (double v in values)
+        {
+            WriteNumber(json, v);
+        }
+        json.WriteEndArray();
+    }
+
+    private static void WriteRow(Utf8JsonWriter json, ReadOnlySpan<double> values)
+    {
+        json.WriteStartArray();
+        foreach (double v in values)
+        {
+            WriteNumber(json, v);
+        }
+        json.WriteEndArray();
+    }
+
+    private static void WriteNumber(Utf8JsonWriter json, double value)
+    {
+        if (double.IsFinite(value))
+        {
+            json.WriteNumberValue(Math.Round(value, 9));
+        }
+        else
+        {
+            json.WriteNullValue();
+        }
+    }
+}

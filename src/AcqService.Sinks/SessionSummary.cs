@@ -1,0 +1,104 @@
+using System.Globalization;
+using System.Text;
+using AcqService.Core.Analysis;
+
+namespace AcqService.Sinks;
+
+/// <summary>End-of-session summary (<c>summary.json</c> / <c>summary.txt</c>).</summary>
+public sealed class SessionSummary
+{
+    /// <summary>Seconds of signal processed (longest signal stream).</summary>
+    public double DurationSeconds { get; set; }
+
+    /// <summary>Per stream: samples, effective rate, gaps.</summary>
+    public List<StreamStatistics> Streams { get; set; } = [];
+
+    /// <summary>Markers received per marker stream.</summary>
+    public Dictionary<string, int> Markers { get; set; } = [];
+
+    /// <summary>Accepted epochs per condition.</summary>
+    public Dictionary<string, int> EpochsPerCondition { get; set; } = [];
+
+    /// <summary>Drop counts by reason (reasons with numbers folded into a category).</summary>
+    public Dictionary<string, int> DropsByReason { get; set; } = [];
+
+    /// <summary>Pre/post alpha per condition and region.</summary>
+    public List<AlphaConditionSummary> Alpha { get; set; } = [];
+
+    /// <summary>Edges with their throughput and drops.</summary>
+    public List<EdgeStatistics> Edges { get; set; } = [];
+
+    /// <summary>Errors that ended a source or stage early.</summary>
+    public List<string> Errors { get; set; } = [];
+
+    /// <summary>Plain-text rendering for the technician.</summary>
+    public string ToText()
+    {
+        var sb = new StringBuilder();
+        IFormatProvider ci = CultureInfo.InvariantCulture;
+        sb.AppendLine(string.Create(ci, $"AcqService session summary — {DurationSeconds:F1} s of signal"));
+        sb.AppendLine();
+        sb.AppendLine("Streams:");
+        foreach (StreamStatistics s in Streams)
+        {
+            sb.AppendLine(string.Create(ci, $"  {s.Key,-12} {s.Samples,10} samples  {s.EffectiveRateHz,9:F3} Hz effective  gaps {s.Gaps}"));
+        }
+        foreach ((string stream, int count) in Markers)
+        {
+            sb.AppendLine(string.Create(ci, $"  {stream,-12} {count,10} markers"));
+        }
+        sb.AppendLine();
+        sb.AppendLine("Epochs per condition:");
+        foreach ((string condition, int count) in EpochsPerCondition)
+        {
+            sb.AppendLine(string.Create(ci, $"  {condition,-24} {count,6}"));
+        }
+        if (DropsByReason.Count > 0)
+        {
+            sb.AppendLine("Dropped markers:");
+            foreach ((string reason, int count) in DropsByReason)
+            {
+                sb.AppendLine(string.Create(ci, $"  {count,6}  {reason}"));
+            }
+        }
+        sb.AppendLine();
+        sb.AppendLine("Alpha power, post vs pre event (mean over events):");
+        foreach (AlphaConditionSummary a in Alpha)
+        {
+            sb.AppendLine(string.Create(ci, $"  {a.Condition,-24} {a.Region,-20} n={a.Events,3}  pre {a.PreMean,8:F2} µV²  post {a.PostMean,8:F2} µV²  change {a.ChangePercent,7:+0.0;-0.0}% ± {(double.IsFinite(a.ChangePercentStandardError) ? a.ChangePercentStandardError.ToString("F1", ci) : "n/a")}"));
+        }
+        if (Edges.Any(e => e.Dropped > 0))
+        {
+            sb.AppendLine();
+            sb.AppendLine("Display edges that dropped items (live view only; no data lost):");
+            foreach (EdgeStatistics e in Edges.Where(e => e.Dropped > 0))
+            {
+                sb.AppendLine(string.Create(ci, $"  {e.Name}: {e.Dropped} of {e.Written + e.Dropped}"));
+            }
+        }
+        if (Errors.Count > 0)
+        {
+            sb.AppendLine();
+            sb.AppendLine("Errors:");
+            foreach (string error in Errors)
+            {
+                sb.AppendLine("  " + error);
+            }
+        }
+        return sb.ToString();
+    }
+}
+
+/// <summary>Statistics of one signal stream.</summary>
+/// <param name="Key">Stream key.</param>
+/// <param name="Samples">Samples received.</param>
+/// <param name="EffectiveRateHz">(samples − 1) / (last − first timestamp).</param>
+/// <param name="Gaps">Gaps reported or detected.</param>
+public sealed record StreamStatistics(string Key, long Samples, double EffectiveRateHz, int Gaps);
+
+/// <summary>Counters of one edge.</summary>
+/// <param name="Name">Edge name.</param>
+/// <param name="Mode">Full mode.</param>
+/// <param name="Written">Items accepted.</param>
+/// <param name="Dropped">Items dropped.</param>
+public sealed record EdgeStatistics(string Name, string Mode, long Written, long Dropped);

@@ -1,0 +1,247 @@
+using System.Globalization;
+using AcqService.Core.Model;
+using AcqService.Core.Pipeline;
+using AcqService.Core.Profiles;
+using AcqService.Lsl;
+using Microsoft.Extensions.Logging;
+
+namespace AcqService.Sources.Lsl;
+
+/// <summary>
+/// The part the LSL signal and marker sources share: resolve the profile's predicate, open the inlet, check the
+/// stream against the profile, build the descriptor, and the pull thread with clock offsets and loss handling.
+/// The descriptor is built from the resolved stream, which is why sources are connected before the session
+/// registers their streams.
+/// </summary>
+internal sealed partial class LslConnection : IDisposable
+{
+    /// <summary>Default seconds to wait for a stream when the profile does not say.</summary>
+    public const double DefaultResolveTimeoutSeconds = 10;
+
+    /// <summary>How long one pull waits for data; bounds how late a stop is noticed.</summary>
+    public static readonly TimeSpan PullTimeout = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Seconds between clock-offset reports (LSL measures every 2 s; the brief asks for ≤ 5 s).</summary>
+    public const double OffsetIntervalSeconds = 2.5;
+
+    /// <summary>Reason written into gaps caused by a lost connection.</summary>
+    public const string RecoveredReason = "LSL stream lost and recovered";
+
+    private static readonly TimeSpan s_fullInfoTimeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan s_openTimeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan s_firstOffsetTimeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan s_laterOffsetTimeout = TimeSpan.FromMilliseconds(100);
+
+    private readonly ILslBackend _backend;
+    private double _nextOffsetAt;
+    private bool _haveOffset;
+    private double _offset;
+
+    private LslConnection(ILslBackend backend, StreamProfile profile, ILslInlet inlet, LslStreamInfo info, StreamDescriptor descriptor, ILogger logger)
+    {
+        _backend = backend;
+        Profile = profile;
+        Inlet = inlet;
+        Info = info;
+        Descriptor = descriptor;
+        Logger = logger;
+    }
+
+    public StreamProfile Profile { get; }
+
+    public ILslInlet Inlet { get; }
+
+    /// <summary>Full info of the stream (with desc when the outlet served it).</summary>
+    public LslStreamInfo Info { get; }
+
+    public StreamDescriptor Descriptor { get; }
+
+    public ILogger Logger { get; }
+
+    /// <summary>Latest clock offset (local − remote), 0 until measured.</summary>
+    public double Offset => _offset;
+
+    /// <summary>
+    /// Resolves the profile's stream, opens an inlet and checks it. Blocking calls run on a worker with finite
+    /// timeouts, so several sources can connect in parallel.
+    /// </summary>
+    /// <exception cref="LslSourceException">Not found, ambiguous, or not matching the profile (onMismatch = error).</exception>
+    public static Task<LslConnection> ConnectAsync(StreamProfile profile, ILslBackend backend, ILogger logger, CancellationToken cancellationToken) =>
+        Task.Run(() => Connect(profile, backend, logger, cancellationToken), cancellationToken);
+
+    private static LslConnection Connect(StreamProfile profile, ILslBackend backend, ILogger logger, CancellationToken cancellationToken)
+    {
+        if (profile.Source.Driver != "lsl" || string.IsNullOrWhiteSpace(profile.Source.Predicate))
+        {
+            throw new ArgumentException($"stream '{profile.Key}' is not an LSL stream with a predicate", nameof(profile));
+        }
+        string predicate = profile.Source.Predicate;
+        double seconds = profile.Source.ResolveTimeoutSeconds is > 0 and double s ? s : DefaultResolveTimeoutSeconds;
+        IReadOnlyList<LslStreamInfo> found = backend.Resolve(predicate, 1, TimeSpan.FromSeconds(seconds), cancellationToken);
+        if (found.Count == 0)
+        {
+            throw new LslSourceException(NotFoundMessage(profile, predicate, seconds, backend, cancellationToken));
+        }
+        if (found.Count > 1)
+        {
+            throw new LslSourceException($"stream '{profile.Key}': the predicate \"{predicate}\" matches {found.Count} LSL streams, so it is ambiguous:\n"
+                + string.Join("\n", found.Select(f => "  " + LslDiscoveryHelp.Describe(f)))
+                + "\nMake it specific, e.g. add \"and source_id='…'\" or \"and hostname='…'\" to source.predicate.");
+        }
+        LslStreamInfo shortInfo = found[0];
+        ILslInlet inlet = backend.CreateInlet(shortInfo, maxBufferedSeconds: 360, maxChunkLength: 0, recover: true);
+        try
+        {
+            LslStreamInfo info;
+            try
+            {
+                info = inlet.GetFullInfo(s_fullInfoTimeout);
+            }
+            catch (TimeoutException ex)
+            {
+                // Without desc only the labels are missing; the profile's channels still apply.
+                LogNoFullInfo(logger, profile.Key, ex.Message);
+                info = shortInfo;
+            }
+            StreamDescriptor descriptor = LslProfileCheck.Describe(profile, info, logger);
+            inlet.Open(s_openTimeout);
+            LogConnected(logger, profile.Key, LslDiscoveryHelp.Describe(info), predicate);
+            return new LslConnection(backend, profile, inlet, info, descriptor, logger);
+        }
+        catch (LslStreamLostException ex)
+        {
+            inlet.Dispose();
+            throw new LslSourceException($"stream '{profile.Key}' ({LslDiscoveryHelp.Describe(shortInfo)}) was lost while connecting: {ex.Message}", ex);
+        }
+        catch (TimeoutException ex)
+        {
+            inlet.Dispose();
+            throw new LslSourceException($"stream '{profile.Key}' ({LslDiscoveryHelp.Describe(shortInfo)}) was found but its data connection did not open: {ex.Message}. "
+                + "A firewall that allows discovery (UDP) but blocks TCP 16572-16603 does exactly this.", ex);
+        }
+        catch
+        {
+            inlet.Dispose();
+            throw;
+        }
+    }
+
+    private static string NotFoundMessage(StreamProfile profile, string predicate, double seconds, ILslBackend backend, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        // What is visible at all tells the user whether discovery works and only the predicate is wrong.
+        IReadOnlyList<LslStreamInfo> visible;
+        try
+        {
+            visible = backend.Resolve(null, 0, TimeSpan.FromSeconds(1.5), cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            visible = [];
+        }
+        string seen = visible.Count == 0
+            ? "No LSL stream at all is visible from here."
+            : $"Visible streams ({visible.Count}), none of which match:\n" + string.Join("\n", visible.Take(20).Select(v => "  " + LslDiscoveryHelp.Describe(v)));
+        return string.Create(CultureInfo.InvariantCulture,
+            $"stream '{profile.Key}': no LSL stream matching the predicate \"{predicate}\" was found within {seconds:0.#} s (source.resolveTimeoutSeconds).\n{seen}\n")
+            + LslDiscoveryHelp.Explain(backend);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="pullOnce"/> on a dedicated thread until cancelled, reporting clock offsets first and then
+    /// every <see cref="OffsetIntervalSeconds"/>. A lost stream becomes a gap and a <see cref="LslSourceException"/>.
+    /// </summary>
+    /// <param name="output">Edge to write to.</param>
+    /// <param name="pullOnce">Pulls once with <see cref="PullTimeout"/> and writes what it got.</param>
+    /// <param name="lastTimestamp">Raw timestamp of the last item written (for the final gap).</param>
+    /// <param name="cancellationToken">Graceful stop.</param>
+    public Task RunAsync(Edge<SourceItem> output, Action pullOnce, Func<double> lastTimestamp, CancellationToken cancellationToken) =>
+        Task.Factory.StartNew(() => Pump(output, pullOnce, lastTimestamp, cancellationToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    private void Pump(Edge<SourceItem> output, Action pullOnce, Func<double> lastTimestamp, CancellationToken cancellationToken)
+    {
+        try
+        {
+            ReportOffset(output, first: true, cancellationToken);
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                if (_backend.LocalClock() >= _nextOffsetAt)
+                {
+                    ReportOffset(output, first: false, cancellationToken);
+                }
+                pullOnce();
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Graceful stop while waiting on a full edge.
+        }
+        catch (LslStreamLostException ex)
+        {
+            double last = lastTimestamp();
+            Write(output, SourceItem.ForGap(new StreamGap(Descriptor.Index, last, double.NaN, 0, "LSL stream lost: " + ex.Message)), cancellationToken);
+            throw new LslSourceException($"LSL stream '{Info.Name}' (source_id '{Info.SourceId}') is lost and cannot be recovered: {ex.Message}", ex);
+        }
+        finally
+        {
+            Inlet.Dispose();
+        }
+    }
+
+    private void ReportOffset(Edge<SourceItem> output, bool first, CancellationToken cancellationToken)
+    {
+        double now = _backend.LocalClock();
+        try
+        {
+            _offset = Inlet.TimeCorrection(first ? s_firstOffsetTimeout : s_laterOffsetTimeout);
+            _haveOffset = true;
+            _nextOffsetAt = now + OffsetIntervalSeconds;
+            // CollectionTime is in the stream's clock, as in XDF.
+            Write(output, SourceItem.ForOffset(new ClockOffset(Descriptor.Index, _backend.LocalClock() - _offset, _offset)), cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            // After a recovery the estimate is re-measured; keep the last one and try again soon.
+            _nextOffsetAt = now + 0.5;
+            if (first || !_haveOffset)
+            {
+                LogNoOffset(Logger, Descriptor.Key);
+            }
+        }
+    }
+
+    /// <summary>Writes one item from the pull thread (blocks only on back-pressure, which the stop token ends).</summary>
+    public static void Write(Edge<SourceItem> output, SourceItem item, CancellationToken cancellationToken)
+    {
+        ValueTask pending = output.WriteAsync(item, cancellationToken);
+        if (!pending.IsCompletedSuccessfully)
+        {
+            pending.AsTask().GetAwaiter().GetResult();
+        }
+    }
+
+    /// <summary>Writes a chunk, giving back its reference if it could not be written.</summary>
+    public static void Write(Edge<SourceItem> output, SampleChunk chunk, CancellationToken cancellationToken)
+    {
+        try
+        {
+            Write(output, SourceItem.ForSamples(chunk), cancellationToken);
+        }
+        catch
+        {
+            chunk.Release();
+            throw;
+        }
+    }
+
+    public void Dispose() => Inlet.Dispose();
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "LSL stream {Key}: connected to {Stream} (predicate {Predicate})")]
+    private static partial void LogConnected(ILogger logger, string key, string stream, string predicate);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "LSL stream {Key}: full info (desc) not received ({Reason}); using the profile's channels")]
+    private static partial void LogNoFullInfo(ILogger logger, string key, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "LSL stream {Key}: no clock offset measured yet; timestamps are used uncorrected until one arrives")]
+    private static partial void LogNoOffset(ILogger logger, string key);
+}

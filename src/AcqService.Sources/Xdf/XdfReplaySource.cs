@@ -1,0 +1,273 @@
+using System.Diagnostics;
+using System.Globalization;
+using AcqService.Core.Model;
+using AcqService.Core.Pipeline;
+using AcqService.Xdf;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace AcqService.Sources.Xdf;
+
+/// <summary>
+/// Plays an XDF recording into a session: the chosen signal and marker streams' items in FILE order (samples
+/// chunks as pooled <see cref="SampleChunk"/>s with their raw timestamps, string samples as
+/// <see cref="Marker"/>s, ClockOffset chunks as <see cref="ClockOffset"/>s, and the gaps and marker codes an
+/// the XDF recorder (<c>AcqService.Sinks.Xdf.XdfRecorderSink</c>) kept in its events stream), so a session recorded live and replayed gives the
+/// aligner the same sequence. Created by <see cref="XdfReplayFactory.Open"/>; one instance per session.
+/// </summary>
+/// <remarks>
+/// A damaged file is read as far as it can be: the reader's diagnostics (truncated last chunk, corrupt chunks
+/// skipped to the next boundary) are logged as warnings and kept in <see cref="Diagnostics"/>. The only
+/// difference from the live sequence is that offsets the recorder repeated are delivered again (same value,
+/// so the aligner's state does not change).
+/// </remarks>
+public sealed partial class XdfReplaySource : ISource
+{
+    private readonly XdfReplayOptions _options;
+    private readonly ILogger _logger;
+    private readonly IReadOnlyList<ReplayStream> _streams;
+    private readonly uint? _eventsId;
+    private readonly List<XdfDiagnostic> _diagnostics = [];
+    private long _items;
+
+    internal XdfReplaySource(string path, XdfReplayOptions options, string? fileHeaderXml, IReadOnlyList<ReplayStream> streams, uint? eventsId, ILogger? logger)
+    {
+        Path = path;
+        _options = options;
+        FileHeaderXml = fileHeaderXml;
+        _streams = streams;
+        _eventsId = eventsId;
+        _logger = logger ?? NullLogger.Instance;
+        Streams = [.. streams.Select(s => s.Descriptor)];
+        Metadata = RecordingMetadata.FromFileHeader(fileHeaderXml);
+    }
+
+    /// <inheritdoc />
+    public string Name => "xdf replay";
+
+    /// <summary>The recording.</summary>
+    public string Path { get; }
+
+    /// <inheritdoc />
+    public IReadOnlyList<StreamDescriptor> Streams { get; }
+
+    /// <summary>The recording's FileHeader XML, if it has one.</summary>
+    public string? FileHeaderXml { get; }
+
+    /// <summary>Session metadata from the FileHeader, when AcqService recorded the file.</summary>
+    public RecordingMetadata? Metadata { get; }
+
+    /// <summary>Items written to the session so far.</summary>
+    public long ItemsEmitted => Interlocked.Read(ref _items);
+
+    /// <summary>Problems the reader found in the file (complete once <see cref="RunAsync"/> has returned).</summary>
+    public IReadOnlyList<XdfDiagnostic> Diagnostics => _diagnostics;
+
+    /// <inheritdoc />
+    public Task RunAsync(Edge<SourceItem> output, CancellationToken cancellationToken) =>
+        // The reader is synchronous; run it on the pool so the session can start its other sources meanwhile.
+        Task.Run(() => ReplayAsync(output, cancellationToken), cancellationToken);
+
+    private async Task ReplayAsync(Edge<SourceItem> output, CancellationToken cancellationToken)
+    {
+        var byId = new Dictionary<uint, Playing>();
+        var byKey = new Dictionary<string, Playing>(StringComparer.Ordinal);
+        foreach (ReplayStream stream in _streams)
+        {
+            StreamDescriptor d = stream.Descriptor;
+            if (d.Index < 0)
+            {
+                throw new InvalidOperationException($"stream '{d.Key}' is not registered in a session");
+            }
+            int capacity = _options.MaxChunkFrames > 0 ? _options.MaxChunkFrames : Math.Max(32, (int)Math.Ceiling(d.NominalRateHz * 0.1));
+            var playing = new Playing(d, d.Kind == StreamKind.Signal ? new ChunkPool(d.Index, d.ChannelCount, capacity) : null);
+            byId[stream.StreamId] = playing;
+            string recordedKey = RecordedKey(d);
+            byKey.TryAdd(recordedKey, playing);
+        }
+        uint? eventsId = _eventsId;
+        var pace = _options.Pace == ReplayPace.Live ? new Pacer(_options.SpeedFactor) : null;
+        long samples = 0, markers = 0, offsets = 0, gaps = 0;
+
+        using XdfReader reader = XdfReplayFactory.OpenReader(Path);
+        try
+        {
+            while (reader.TryReadChunk(out XdfChunk? chunk))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                switch (chunk)
+                {
+                    case XdfSamplesChunk s when byId.TryGetValue(s.StreamId, out Playing? p):
+                        if (p.Pool is not null && s.NumericValues is not null)
+                        {
+                            if (pace is not null)
+                            {
+                                await pace.WaitAsync(s.Timestamps[^1] + p.Offset, cancellationToken).ConfigureAwait(false);
+                            }
+                            await WriteSamplesAsync(output, p, s, cancellationToken).ConfigureAwait(false);
+                            samples += s.SampleCount;
+                        }
+                        else if (p.Pool is null)
+                        {
+                            for (int i = 0; i < s.SampleCount; i++)
+                            {
+                                if (pace is not null)
+                                {
+                                    await pace.WaitAsync(s.Timestamps[i] + p.Offset, cancellationToken).ConfigureAwait(false);
+                                }
+                                await Emit(output, SourceItem.ForMarker(ToMarker(p, s, i)), cancellationToken).ConfigureAwait(false);
+                                markers++;
+                            }
+                        }
+                        break;
+                    case XdfClockOffsetChunk o when byId.TryGetValue(o.StreamId, out Playing? p):
+                        p.Offset = o.OffsetValue;
+                        await Emit(output, SourceItem.ForOffset(new ClockOffset(p.Descriptor.Index, o.CollectionTime, o.OffsetValue)), cancellationToken).ConfigureAwait(false);
+                        offsets++;
+                        break;
+                    case XdfSamplesChunk e when e.StreamId == eventsId && e.StringValues is not null:
+                        foreach (string text in e.StringValues)
+                        {
+                            if (!XdfEvents.TryParse(text, out XdfEvents.Entry entry) || !byKey.TryGetValue(entry.Stream, out Playing? target))
+                            {
+                                continue;
+                            }
+                            if (entry.Event == "gap" && target.Pool is not null)
+                            {
+                                await Emit(output, SourceItem.ForGap(entry.Gap with { Stream = target.Descriptor.Index }), cancellationToken).ConfigureAwait(false);
+                                gaps++;
+                            }
+                            else if (entry.Event == "code")
+                            {
+                                target.Codes[entry.Label] = entry.Code;
+                            }
+                        }
+                        break;
+                    case XdfStreamHeaderChunk h when XdfEvents.IsEventsStream(h.Header.Name, h.Header.Type):
+                        eventsId = h.StreamId;
+                        break;
+                }
+            }
+        }
+        finally
+        {
+            lock (_diagnostics)
+            {
+                _diagnostics.AddRange(reader.Diagnostics);
+            }
+            foreach (XdfDiagnostic diagnostic in reader.Diagnostics.Take(20))
+            {
+                LogDiagnostic(_logger, Path, diagnostic.ToString());
+            }
+            if (reader.Diagnostics.Count > 20 || reader.SuppressedDiagnosticCount > 0)
+            {
+                LogMoreDiagnostics(_logger, Path, reader.Diagnostics.Count - 20 + reader.SuppressedDiagnosticCount);
+            }
+        }
+        LogReplayed(_logger, Path, samples, markers, offsets, gaps);
+    }
+
+    private async ValueTask WriteSamplesAsync(Edge<SourceItem> output, Playing p, XdfSamplesChunk s, CancellationToken cancellationToken)
+    {
+        int channels = p.Descriptor.ChannelCount;
+        int capacity = p.Pool!.CapacityFrames;
+        for (int start = 0; start < s.SampleCount; start += capacity)
+        {
+            int count = Math.Min(capacity, s.SampleCount - start);
+            SampleChunk chunk = p.Pool.Rent();
+            s.Timestamps.AsSpan(start, count).CopyTo(chunk.Timestamps);
+            s.NumericValues.AsSpan(start * channels, count * channels).CopyTo(chunk.Data);
+            chunk.Count = count;
+            try
+            {
+                await Emit(output, SourceItem.ForSamples(chunk), cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                // Not handed over: the reference is still ours.
+                chunk.Release();
+                throw;
+            }
+        }
+    }
+
+    private static Marker ToMarker(Playing p, XdfSamplesChunk s, int sample)
+    {
+        if (s.StringValues is not null)
+        {
+            // Multi-channel string streams: the first channel is the label (LSL marker convention).
+            string label = s.StringValues[sample * s.ChannelCount] ?? "";
+            return new Marker(p.Descriptor.Index, s.Timestamps[sample], label, p.Codes.TryGetValue(label, out int? code) ? code : null);
+        }
+        // Numeric marker streams (trigger boxes): the value is the code, and its text the label.
+        double value = s.NumericValues![sample * s.ChannelCount];
+        int? numeric = double.IsFinite(value) && value >= int.MinValue && value <= int.MaxValue ? (int)value : null;
+        return new Marker(p.Descriptor.Index, s.Timestamps[sample], value.ToString(CultureInfo.InvariantCulture), numeric);
+    }
+
+    private ValueTask Emit(Edge<SourceItem> output, SourceItem item, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _items);
+        return output.WriteAsync(item, cancellationToken);
+    }
+
+    private static string RecordedKey(StreamDescriptor d)
+    {
+        // The events stream names streams by the key they had when recorded (desc/acqservice/key).
+        try
+        {
+            string? key = d.DescriptionXml is null ? null : System.Xml.Linq.XElement.Parse(d.DescriptionXml).Element("acqservice")?.Element("key")?.Value.Trim();
+            return string.IsNullOrEmpty(key) ? d.Key : key;
+        }
+        catch (System.Xml.XmlException)
+        {
+            return d.Key;
+        }
+    }
+
+    /// <summary>A stream of the file chosen for replay.</summary>
+    /// <param name="StreamId">XDF stream id.</param>
+    /// <param name="Descriptor">Its descriptor in the session.</param>
+    internal sealed record ReplayStream(uint StreamId, StreamDescriptor Descriptor);
+
+    private sealed class Playing(StreamDescriptor descriptor, ChunkPool? pool)
+    {
+        public StreamDescriptor Descriptor { get; } = descriptor;
+        public ChunkPool? Pool { get; } = pool;
+        public double Offset { get; set; }
+        public Dictionary<string, int?> Codes { get; } = new(StringComparer.Ordinal);
+    }
+
+    /// <summary>Live pace: item due at (local time − first local time) / speed after the first item.</summary>
+    private sealed class Pacer(double speed)
+    {
+        private readonly Stopwatch _clock = new();
+        private double _first = double.NaN;
+
+        public async ValueTask WaitAsync(double localTime, CancellationToken cancellationToken)
+        {
+            if (double.IsNaN(_first))
+            {
+                _first = localTime;
+                _clock.Start();
+                return;
+            }
+            double due = (localTime - _first) / speed;
+            double wait = due - _clock.Elapsed.TotalSeconds;
+            // Sleeps shorter than a millisecond are left to accumulate: the timer cannot do them anyway.
+            if (wait >= 0.001)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(wait), cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Path}: {Diagnostic}")]
+    private static partial void LogDiagnostic(ILogger logger, string path, string diagnostic);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Path}: {Count} more problems not listed")]
+    private static partial void LogMoreDiagnostics(ILogger logger, string path, int count);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replayed {Path}: {Samples} samples, {Markers} markers, {Offsets} clock offsets, {Gaps} gaps")]
+    private static partial void LogReplayed(ILogger logger, string path, long samples, long markers, long offsets, long gaps);
+}

@@ -1,0 +1,191 @@
+using System.Diagnostics;
+using AcqService.Core.Analysis;
+using AcqService.Core.Model;
+using AcqService.Core.Pipeline;
+using AcqService.Sinks;
+using AcqService.Sources.Xdf;
+using Xunit.Abstractions;
+using AcqService.Sessions;
+using AcqService.Sinks.Xdf;
+
+namespace AcqService.Sources.Tests.Xdf;
+
+/// <summary>Replaying recordings through the real pipeline.</summary>
+public sealed class XdfReplaySourceTests(ITestOutputHelper output)
+{
+    private static async Task<AcquisitionSession> ReplayAsync(string path, SessionPlan plan, XdfReplayOptions? options = null)
+    {
+        XdfReplaySource source = XdfReplayFactory.Open(path, options);
+        var session = new AcquisitionSession([source], plan, TestRig.TempFolder(), new SessionMetadata { Mode = "analyze" }, () => XdfTestSessions.Clock);
+        await session.RunAsync(CancellationToken.None);
+        Assert.Empty(session.Errors);
+        return session;
+    }
+
+    [Fact]
+    public async Task Replay_RecordedFastSession_ErpAlphaAndDropLogIdenticalToLive()
+    {
+        // double64 EEG: the simulator's values are not float32-exact, and the file keeps the stream's own format.
+        SessionPlan plan = XdfTestSessions.Plan();
+        // A tight rejection threshold so the drop log has both outcomes.
+        plan.Epochs.RejectPeakToPeakMicrovolts = 45;
+        XdfTestSessions.Recorded live = await XdfTestSessions.RecordAsync(300, ChannelFormat.Double64, plan);
+        AcquisitionSession replay = await ReplayAsync(live.Path, plan);
+
+        Assert.Equal(["eeg", "needle"], replay.Streams.Streams.Select(s => s.Key));
+        Assert.Equal(TestRig.Labels32, replay.Streams[0].Channels.Select(c => c.Label));
+        Assert.Equal(live.Session.Aligner.SampleCount(0), replay.Aligner.SampleCount(0));
+
+        // ERP: same conditions, same epoch counts, every averaged value bit for bit.
+        IReadOnlyList<ConditionAverage> expected = live.Session.Erp.Averages;
+        IReadOnlyList<ConditionAverage> actual = replay.Erp.Averages;
+        Assert.Equal(expected.Select(a => (a.Condition, a.StreamKey, a.Count)), actual.Select(a => (a.Condition, a.StreamKey, a.Count)));
+        for (int i = 0; i < expected.Count; i++)
+        {
+            Assert.Equal(expected[i].Times, actual[i].Times);
+            double[] e = expected[i].Mean.ToArray(), a = actual[i].Mean.ToArray();
+            Assert.Equal(e.Length, a.Length);
+            for (int k = 0; k < e.Length; k++)
+            {
+                if (BitConverter.DoubleToInt64Bits(e[k]) != BitConverter.DoubleToInt64Bits(a[k]))
+                {
+                    Assert.Fail($"{expected[i].Condition} value {k}: live {e[k]:R} vs replay {a[k]:R}");
+                }
+            }
+        }
+        output.WriteLine($"live: {live.Session.Erp.Accepted} accepted, {live.Session.Erp.Dropped} dropped");
+        Assert.True(live.Session.Erp.Accepted >= 20 && live.Session.Erp.Dropped >= 5, $"{live.Session.Erp.Accepted} accepted, {live.Session.Erp.Dropped} dropped");
+        Assert.Equal(live.Session.Erp.Accepted, replay.Erp.Accepted);
+        Assert.Equal(live.Session.Erp.Dropped, replay.Erp.Dropped);
+
+        // Result files, row for row (drop log includes marker codes, which travel through the events stream).
+        string[] liveDrops = File.ReadAllLines(Path.Combine(live.Session.Folder, DropLogWriter.FileName));
+        string[] replayDrops = File.ReadAllLines(Path.Combine(replay.Folder, DropLogWriter.FileName));
+        Assert.True(liveDrops.Length > 30, $"{liveDrops.Length} drop log lines");
+        Assert.Contains(liveDrops, l => l.Contains(",dropped,", StringComparison.Ordinal));
+        Assert.Equal(liveDrops, replayDrops);
+        string liveAlpha = Path.Combine(live.Session.Folder, AlphaCsvWriter.FileNameFor("eeg"));
+        string[] liveAlphaRows = File.ReadAllLines(liveAlpha);
+        Assert.True(liveAlphaRows.Length > 100, $"{liveAlphaRows.Length} alpha rows");
+        Assert.Equal(liveAlphaRows, File.ReadAllLines(Path.Combine(replay.Folder, AlphaCsvWriter.FileNameFor("eeg"))));
+        Assert.Equal(File.ReadAllLines(Path.Combine(live.Session.Folder, SessionOutput.ErpCsvFile)), File.ReadAllLines(Path.Combine(replay.Folder, SessionOutput.ErpCsvFile)));
+        Assert.Equal(File.ReadAllLines(Path.Combine(live.Session.Folder, SessionOutput.AlphaSummaryFile)), File.ReadAllLines(Path.Combine(replay.Folder, SessionOutput.AlphaSummaryFile)));
+    }
+
+    [Fact]
+    public async Task Replay_SameFileTwice_ItemSequenceMatchesRecordedOne()
+    {
+        XdfTestSessions.Recorded live = await XdfTestSessions.RecordAsync(60);
+        XdfReplaySource source = XdfReplayFactory.Open(live.Path);
+        var capture = new RawCapture();
+        var session = new AcquisitionSession([source], XdfTestSessions.Plan(), TestRig.TempFolder(), new SessionMetadata(), () => XdfTestSessions.Clock, [capture]);
+        await session.RunAsync(CancellationToken.None);
+
+        Assert.Equal("P001", source.Metadata!.SubjectId);
+        Assert.Empty(source.Diagnostics);
+        // Same chunks (float32 values as stored), same markers with codes, same offsets, in the same order;
+        // the replay adds only the offsets the recorder repeated and the session's end-of-stream items.
+        Assert.Equal(live.Capture.Chunks.Count, capture.Chunks.Count);
+        for (int i = 0; i < capture.Chunks.Count; i++)
+        {
+            Assert.Equal(live.Capture.Chunks[i].Times, capture.Chunks[i].Times);
+            Assert.Equal(live.Capture.Chunks[i].Values.Select(v => (double)(float)v), capture.Chunks[i].Values);
+        }
+        Assert.Equal(live.Capture.Markers, capture.Markers);
+        Assert.All(capture.Markers, m => Assert.NotNull(m.Code));
+        Assert.Equal(live.Capture.Offsets.Count + live.Recorder.RepeatedClockOffsets, capture.Offsets.Count);
+        Assert.Equal(live.Capture.Kinds.Where(k => k != SourceItemKind.ClockOffset), capture.Kinds.Where(k => k != SourceItemKind.ClockOffset));
+    }
+
+    [Fact]
+    public async Task Replay_LivePaceSpeed10_TakesAboutATenthOfTheDuration()
+    {
+        XdfTestSessions.Recorded live = await XdfTestSessions.RecordAsync(30);
+        var watch = Stopwatch.StartNew();
+        AcquisitionSession replay = await ReplayAsync(live.Path, XdfTestSessions.Plan(), new XdfReplayOptions { Pace = ReplayPace.Live, SpeedFactor = 10 });
+        watch.Stop();
+        output.WriteLine($"30 s at ×10 took {watch.Elapsed.TotalSeconds:F2} s");
+        Assert.Equal(15_000, replay.Aligner.SampleCount(0));
+        // Only a lower bound: a loaded CI machine may be slower, never faster than the pacing allows.
+        Assert.True(watch.Elapsed.TotalSeconds >= 0.5 * 3.0, $"took {watch.Elapsed.TotalSeconds:F2} s");
+    }
+
+    [Fact]
+    public void Open_NotAnXdfFile_ErrorNamesTheFile()
+    {
+        string path = XdfTestSessions.TempXdf("notes.xdf");
+        File.WriteAllText(path, "this is not XDF");
+        InvalidDataException error = Assert.Throws<InvalidDataException>(() => XdfReplayFactory.Open(path));
+        Assert.Contains(path, error.Message, StringComparison.Ordinal);
+        Assert.Contains("not an XDF file", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Open_StreamSelection_ByTypeAndByNameOverride()
+    {
+        XdfTestSessions.Recorded live = await XdfTestSessions.RecordAsync(10);
+        XdfReplaySource byType = XdfReplayFactory.Open(live.Path);
+        Assert.Equal([(StreamKind.Signal, "SimEEG", 500.0), (StreamKind.Markers, "SimNeedle", 0.0)], byType.Streams.Select(s => (s.Kind, s.Name, s.NominalRateHz)));
+        Assert.Equal("uV", byType.Streams[0].Channels[5].Unit);
+        Assert.Equal(ChannelFormat.Float32, byType.Streams[0].Format);
+
+        XdfReplaySource noMarkers = XdfReplayFactory.Open(live.Path, new XdfReplayOptions { MarkerStreamNames = ["simeeg"], SignalStreamNames = ["SIMEEG"] });
+        Assert.Equal(["SimEEG"], noMarkers.Streams.Select(s => s.Name));
+
+        InvalidDataException missing = Assert.Throws<InvalidDataException>(() => XdfReplayFactory.Open(live.Path, new XdfReplayOptions { SignalTypes = ["NIRS"] }));
+        Assert.Contains("'SimEEG' (EEG, float32, 500 Hz)", missing.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Replay_GapAndChangingCodes_ComeBackAsGapItemAndMarkerCodes()
+    {
+        var registry = new StreamRegistry();
+        StreamDescriptor eeg = registry.Add(XdfTestSessions.Eeg(ChannelFormat.Int16));
+        StreamDescriptor needle = registry.Add(TestRig.Needle());
+        Edge<SourceItem> edge = new EdgeFactory(new PipelineOptions()).Recorder<SourceItem>("test");
+        var chunk = new SampleChunk(eeg.Index, 32, 4) { Count = 4 };
+        for (int i = 0; i < 4; i++)
+        {
+            chunk.Timestamps[i] = 50 + (i / 500.0);
+            chunk.Frame(i).Fill(-3 * i);
+        }
+        var gap = new StreamGap(eeg.Index, 50.006, 52.0, 997, "amplifier reconnect");
+        SourceItem[] items =
+        [
+            SourceItem.ForMarker(new Marker(needle.Index, 50.001, "x", 1)),
+            SourceItem.ForSamples(chunk),
+            SourceItem.ForGap(gap),
+            SourceItem.ForMarker(new Marker(needle.Index, 52.001, "x", 2)),
+            SourceItem.ForMarker(new Marker(needle.Index, 52.002, "x")),
+        ];
+        foreach (SourceItem item in items)
+        {
+            await edge.WriteAsync(item, CancellationToken.None);
+        }
+        edge.Complete();
+        string path = XdfTestSessions.TempXdf();
+        await new XdfRecorderSink(path, registry.Streams).RunAsync(edge, CancellationToken.None);
+
+        XdfReplaySource source = XdfReplayFactory.Open(path);
+        var replayRegistry = new StreamRegistry();
+        foreach (StreamDescriptor s in source.Streams)
+        {
+            replayRegistry.Add(s);
+        }
+        Assert.Equal(ChannelFormat.Int16, source.Streams[0].Format);
+        Edge<SourceItem> output = new EdgeFactory(new PipelineOptions()).Data<SourceItem>("out");
+        await source.RunAsync(output, CancellationToken.None);
+        output.Complete();
+        var replayed = new List<SourceItem>();
+        await foreach (SourceItem item in output.Reader.ReadAllAsync())
+        {
+            replayed.Add(item);
+        }
+
+        Assert.Equal([SourceItemKind.Marker, SourceItemKind.Samples, SourceItemKind.Gap, SourceItemKind.Marker, SourceItemKind.Marker], replayed.Select(r => r.Kind));
+        Assert.Equal([1, 2, (int?)null], replayed.Where(r => r.Kind == SourceItemKind.Marker).Select(r => r.Marker.Code));
+        Assert.Equal(gap, replayed[2].Gap);
+        Assert.Equal([0.0, -3, -6, -9], replayed[1].Chunk!.Values.ToArray().Where((_, k) => k % 32 == 0));
+        replayed[1].Chunk!.Release();
+    }
+}
