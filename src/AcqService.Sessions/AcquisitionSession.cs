@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.RegularExpressions;
 using AcqService.Core.Analysis;
 using AcqService.Core.Model;
 using AcqService.Core.Pipeline;
@@ -33,7 +32,12 @@ public sealed partial class AcquisitionSession
     private readonly Func<double> _clock;
     private readonly List<string> _errors = [];
     private readonly List<IResultSink> _resultSinks = [];
+    private readonly Dictionary<string, int> _drops = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopSources = new();
     private int _started;
+    private int _sourceFailures;
+    private double _startClock;
+    private SessionEnd? _end;
     private volatile AlphaSnapshot? _latestAlpha;
 
     /// <summary>Creates a session; registers every source's streams.</summary>
@@ -127,17 +131,46 @@ public sealed partial class AcquisitionSession
         _resultSinks.Add(sink);
     }
 
-    /// <summary>Runs the session until every source is done or <paramref name="stop"/> is cancelled, then drains and writes results.</summary>
-    /// <param name="stop">Graceful stop: cancels the sources only.</param>
+    /// <summary>Seconds after a stop request (or the end of the sources) that the pipeline gets to drain before its stages are aborted.</summary>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How often the summary files are rewritten while the session runs (so a crash leaves a recent one).</summary>
+    public TimeSpan SummaryInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Damage found in the input so far (a replayed recording's diagnostics), read for the summary.</summary>
+    public Func<IReadOnlyList<string>>? InputDamage { get; set; }
+
+    /// <summary>How the session ended, once it has (null while running).</summary>
+    public SessionEnd? End => _end;
+
+    /// <summary>
+    /// Stops the sources; the pipeline then drains and the results are written. The first reason given is the one the
+    /// summary reports (a later Ctrl+C does not overwrite "disk full").
+    /// </summary>
+    public void RequestStop(SessionEndKind kind, string reason)
+    {
+        SetEnd(kind, reason);
+        try
+        {
+            _stopSources.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already over.
+        }
+    }
+
+    /// <summary>Runs the session until every source is done or it is stopped, then drains and writes results.</summary>
+    /// <param name="stop">Operator stop (Ctrl+C, SIGTERM, service stop): cancels the sources only, then the pipeline drains.</param>
     /// <param name="abort">Hard abort of every stage.</param>
     public async Task<SessionSummary> RunAsync(CancellationToken stop, CancellationToken abort = default)
     {
         Interlocked.Exchange(ref _started, 1);
-        PrepareFolder(_folder);
         // A preset start clock (analysis of a recording) keeps session_time_s equal to the live run's.
         double startClock = _metadata.ClockAtStart > 0 ? _metadata.ClockAtStart : _clock();
         _metadata.StartedUtc = DateTimeOffset.UtcNow;
         _metadata.ClockAtStart = startClock;
+        _startClock = startClock;
         _metadata.Streams = [.. _registry.Streams.Select(s => new StreamSummary(s.Key, s.Kind == StreamKind.Signal ? "signal" : "markers", s.Name, s.Type,
             s.NominalRateHz, s.Format.ToString().ToLowerInvariant(), [.. s.Channels.Select(c => c.Label)], [.. s.Channels.Select(c => c.Unit)], s.SourceId))];
         foreach (StreamDescriptor s in _registry.Streams.Where(s => s.Kind == StreamKind.Signal))
@@ -148,10 +181,13 @@ public sealed partial class AcquisitionSession
                 _metadata.Notes.Add($"stream '{s.Key}': {unknown.Length} EEG channel(s) have no recognised voltage unit; values were taken as µV");
             }
         }
-        SessionOutput.WriteMetadata(_folder, _metadata);
+        using var folder = new SessionFolder(_folder);
+        folder.WriteMetadata(_metadata);
         LogStarting(_logger, _registry.Count, _folder);
 
-        using var sourceStop = CancellationTokenSource.CreateLinkedTokenSource(stop, abort);
+        using CancellationTokenRegistration operatorStop = stop.Register(() => RequestStop(SessionEndKind.OperatorStop, "stopped by the operator"));
+        using var abortAll = CancellationTokenSource.CreateLinkedTokenSource(abort);
+        using var sourceStop = CancellationTokenSource.CreateLinkedTokenSource(_stopSources.Token, abortAll.Token);
         Edge<SourceItem> ingest = Edges.Data<SourceItem>("sources→aligner", singleWriter: false);
         Edge<AlignedItem> erpIn = Edges.Data<AlignedItem>("aligner→erp");
         Edge<AlignedItem> alphaIn = Edges.Data<AlignedItem>("aligner→alpha");
@@ -162,49 +198,89 @@ public sealed partial class AcquisitionSession
         Edge<EpochOutcome>[] sinkEpochs = [.. _resultSinks.Select(s => Edges.Display<EpochOutcome>("erp→" + s.Name))];
         Edge<SourceItem>[] taps = [.. _rawSinks.Select(s => Edges.Recorder<SourceItem>("aligner→" + s.Name, item => item.Chunk?.Release()))];
 
-        using var dropLog = new DropLogWriter(_folder, startClock);
-        using var alphaCsv = new AlphaCsvWriter(_folder, startClock, Alpha.ChannelLabels, Alpha.RegionNames);
-
-        var stages = new List<(string Name, Task Task)>
+        using DropLogWriter dropLog = folder.OpenDropLog(startClock);
+        using AlphaCsvWriter alphaCsv = folder.OpenAlphaCsv(startClock, Alpha.ChannelLabels, Alpha.RegionNames);
+        void LogOutcome(EpochOutcome outcome)
         {
-            ("aligner", new AlignerStage(Aligner, ingest, [erpIn, alphaIn], taps).RunAsync(abort)),
-            ("erp", StageRunner.RunAsync<AlignedItem, EpochOutcome>(erpIn, Erp.Process, [erpOut, .. sinkEpochs], abort)),
-            ("alpha", StageRunner.RunAsync<AlignedItem, AlphaUpdate>(alphaIn, Alpha.Process, [alphaOut, alphaDisplay, .. sinkAlpha], abort)),
-            ("drop log", StageRunner.DrainAsync(erpOut, dropLog.Write, abort)),
-            ("alpha csv", StageRunner.DrainAsync(alphaOut, alphaCsv.Write, abort)),
-            ("status", StageRunner.DrainAsync(alphaDisplay, u => _latestAlpha = AlphaSnapshot.From(u, Alpha.RegionNames), abort)),
+            if (outcome.Reason is DropReason reason)
+            {
+                // Counted from the typed reason as it passes: the summary never re-reads the drop log.
+                lock (_drops)
+                {
+                    _drops[reason.Category] = _drops.GetValueOrDefault(reason.Category) + 1;
+                }
+            }
+            dropLog.Write(outcome);
+        }
+
+        var stages = new List<(string Name, Task Task, SessionEndKind OnFailure)>
+        {
+            ("aligner", new AlignerStage(Aligner, ingest, [erpIn, alphaIn], taps).RunAsync(abortAll.Token), SessionEndKind.StageFailed),
+            ("erp", StageRunner.RunAsync<AlignedItem, EpochOutcome>(erpIn, Erp.Process, [erpOut, .. sinkEpochs], abortAll.Token), SessionEndKind.StageFailed),
+            ("alpha", StageRunner.RunAsync<AlignedItem, AlphaUpdate>(alphaIn, Alpha.Process, [alphaOut, alphaDisplay, .. sinkAlpha], abortAll.Token), SessionEndKind.StageFailed),
+            (DropLogWriter.FileName, StageRunner.DrainAsync<EpochOutcome>(erpOut, LogOutcome, abortAll.Token), SessionEndKind.StageFailed),
+            ("alpha csv", StageRunner.DrainAsync(alphaOut, alphaCsv.Write, abortAll.Token), SessionEndKind.StageFailed),
+            ("status", StageRunner.DrainAsync(alphaDisplay, u => _latestAlpha = AlphaSnapshot.From(u, Alpha.RegionNames), abortAll.Token), SessionEndKind.StageFailed),
         };
         for (int i = 0; i < _rawSinks.Count; i++)
         {
-            stages.Add((_rawSinks[i].Name, _rawSinks[i].RunAsync(taps[i], abort)));
+            stages.Add((_rawSinks[i].Name, _rawSinks[i].RunAsync(taps[i], abortAll.Token), SessionEndKind.RecordingFailed));
         }
         for (int i = 0; i < _resultSinks.Count; i++)
         {
-            stages.Add((_resultSinks[i].Name, RunResultSinkAsync(_resultSinks[i], sinkAlpha[i], sinkEpochs[i], abort)));
+            stages.Add((_resultSinks[i].Name, RunResultSinkAsync(_resultSinks[i], sinkAlpha[i], sinkEpochs[i], abortAll.Token), SessionEndKind.StageFailed));
         }
-        // A faulted stage stops the sources, so nothing waits forever on an edge nobody reads.
-        foreach ((string name, Task task) in stages)
+        // A faulted stage stops the sources, so nothing waits forever on an edge nobody reads; a failed recorder stops
+        // acquisition because data that cannot be recorded must not be taken as if it were.
+        foreach ((string name, Task task, SessionEndKind onFailure) in stages)
         {
             _ = task.ContinueWith(t =>
             {
                 if (t.IsFaulted)
                 {
-                    sourceStop.Cancel();
+                    string message = t.Exception!.InnerException?.Message ?? t.Exception.Message;
+                    RequestStop(onFailure, onFailure == SessionEndKind.RecordingFailed
+                        ? $"the recording could not be written ({message}); acquisition stopped so that no data goes unrecorded"
+                        : $"stage '{name}' failed: {message}");
                 }
             }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
 
-        Task[] sourceTasks = [.. _sources.Select(source => RunSourceAsync(source, ingest, sourceStop.Token, abort))];
-        await Task.WhenAll(sourceTasks).ConfigureAwait(false);
+        using var snapshots = new CancellationTokenSource();
+        Task snapshotting = WriteSnapshotsAsync(folder, snapshots.Token);
+        Task[] sourceTasks = [.. _sources.Select(source => RunSourceAsync(source, ingest, sourceStop.Token, abortAll.Token))];
+        Task sourcesDone = Task.WhenAll(sourceTasks);
+        // Sources get the drain timeout to return once stopped; one that hangs must not hold the session forever.
+        await Task.WhenAny(sourcesDone, WaitForStopThenDelayAsync(sourceStop.Token, abortAll.Token)).ConfigureAwait(false);
+        if (!sourcesDone.IsCompleted)
+        {
+            string[] hung = [.. _sources.Where((s, i) => !sourceTasks[i].IsCompleted).Select(s => s.Name)];
+            AddError($"source(s) {string.Join(", ", hung)} did not stop within {DrainTimeout.TotalSeconds:F0} s; the session ended without them");
+        }
         ingest.Complete();
 
-        foreach ((string name, Task task) in stages)
+        // Drain: bounded by the shutdown timeout, after which the stages are aborted and the results are what they are.
+        Task drained = Task.WhenAll(stages.Select(s => s.Task));
+        if (await Task.WhenAny(drained, Task.Delay(DrainTimeout, CancellationToken.None)).ConfigureAwait(false) != drained)
         {
+            string[] running = [.. stages.Where(s => !s.Task.IsCompleted).Select(s => s.Name)];
+            SetEnd(SessionEndKind.ShutdownTimeout, $"the pipeline did not drain within the shutdown timeout ({DrainTimeout.TotalSeconds:F0} s); " +
+                $"still running: {string.Join(", ", running)}; those stages were aborted and their results are incomplete");
+            await abortAll.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAny(drained, Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None)).ConfigureAwait(false);
+        }
+        foreach ((string name, Task task, _) in stages)
+        {
+            if (!task.IsCompleted)
+            {
+                AddError($"stage '{name}' did not end after the abort");
+                continue;
+            }
             try
             {
                 await task.ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (abort.IsCancellationRequested)
+            catch (OperationCanceledException) when (abortAll.IsCancellationRequested)
             {
                 AddError($"stage '{name}' aborted");
             }
@@ -214,15 +290,83 @@ public sealed partial class AcquisitionSession
                 AddError($"stage '{name}' failed: {ex.Message}");
             }
         }
+        await snapshots.CancelAsync().ConfigureAwait(false);
+        await snapshotting.ConfigureAwait(false);
 
-        SessionSummary summary = BuildSummary(dropLog);
-        SessionOutput.WriteErpAverages(_folder, Erp.Averages);
-        SessionOutput.WriteAlphaSummary(_folder, summary.Alpha);
-        SessionOutput.WriteSummary(_folder, summary);
+        lock (_errors)
+        {
+            if (_end is null && _sourceFailures > 0)
+            {
+                SetEnd(SessionEndKind.SourceFailed, _sourceFailures == _sources.Count ? "every source failed (see Errors)" : "a source failed (see Errors); the others ran to their end");
+            }
+        }
+        SetEnd(SessionEndKind.Completed, "every source finished");
+        SessionSummary summary = BuildSummary(final: true);
         _metadata.EndedUtc = DateTimeOffset.UtcNow;
-        SessionOutput.WriteMetadata(_folder, _metadata);
+        IEnumerable<OutputFileStatus> incremental =
+        [
+            new(DropLogWriter.FileName, stages.Single(s => s.Name == DropLogWriter.FileName).Task.IsCompletedSuccessfully, ErrorOf(stages, DropLogWriter.FileName)),
+            .. Alpha.StreamKeys.Select(k => new OutputFileStatus(AlphaCsvWriter.FileNameFor(k), stages.Single(s => s.Name == "alpha csv").Task.IsCompletedSuccessfully, ErrorOf(stages, "alpha csv"))),
+            .. _rawSinks.Select((r, i) => new OutputFileStatus(r is AcqService.Sinks.Xdf.XdfRecorderSink x ? Path.GetFileName(x.Path) : r.Name, stages.Single(s => s.Name == r.Name).Task.IsCompletedSuccessfully, ErrorOf(stages, r.Name))),
+        ];
+        folder.Finish(summary, summary.Alpha, Erp.Averages, _metadata, incremental);
         LogFinished(_logger, summary.DurationSeconds, Erp.Accepted, Erp.Dropped, _folder);
         return summary;
+    }
+
+    private static string? ErrorOf(List<(string Name, Task Task, SessionEndKind OnFailure)> stages, string name)
+    {
+        Task task = stages.Single(s => s.Name == name).Task;
+        return task.IsCompletedSuccessfully ? null
+            : task.IsFaulted ? task.Exception!.InnerException?.Message ?? task.Exception.Message
+            : task.IsCanceled ? "aborted" : "still running at the end";
+    }
+
+    /// <summary>Completes <see cref="DrainTimeout"/> after the sources were told to stop (never, if they are not).</summary>
+    private async Task WaitForStopThenDelayAsync(CancellationToken sourcesStopped, CancellationToken abort)
+    {
+        try
+        {
+            await Task.Delay(Timeout.Infinite, sourcesStopped).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stop requested: the sources now have the drain timeout to return.
+        }
+        try
+        {
+            await Task.Delay(DrainTimeout, abort).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Aborted: stop waiting at once.
+        }
+    }
+
+    /// <summary>Rewrites the summaries every <see cref="SummaryInterval"/> until cancelled.</summary>
+    private async Task WriteSnapshotsAsync(SessionFolder folder, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(SummaryInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (folder.UpdateSummary(BuildSummary(final: false)) is string error)
+                {
+                    LogSnapshotFailed(_logger, error);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Session over.
+        }
+    }
+
+    private void SetEnd(SessionEndKind kind, string reason)
+    {
+        double seconds = _startClock > 0 ? _clock() - _startClock : 0;
+        Interlocked.CompareExchange(ref _end, new SessionEnd(kind, reason, DateTimeOffset.UtcNow, Math.Max(0, seconds)), null);
     }
 
     /// <summary>Runs a result sink; its failure is an error of the session, not a reason to stop acquiring.</summary>
@@ -258,6 +402,7 @@ public sealed partial class AcquisitionSession
             // A failed source ends its streams; the others keep running and everything received is kept.
             LogSourceFailed(_logger, ex, source.Name);
             AddError($"source '{source.Name}' failed: {ex.Message}");
+            Interlocked.Increment(ref _sourceFailures);
         }
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(abort);
         timeout.CancelAfter(TimeSpan.FromSeconds(10));
@@ -272,12 +417,22 @@ public sealed partial class AcquisitionSession
                 AddError($"could not signal the end of stream '{stream.Key}' within 10 s (pipeline stalled)");
                 break;
             }
+            catch (System.Threading.Channels.ChannelClosedException)
+            {
+                // The session stopped waiting for this source (drain timeout); its end is already reported.
+                break;
+            }
         }
     }
 
-    private SessionSummary BuildSummary(DropLogWriter dropLog)
+    /// <summary>The summary from the stages' counters; the alpha table only at the end (the analyzer owns it while running).</summary>
+    private SessionSummary BuildSummary(bool final)
     {
-        var summary = new SessionSummary();
+        var summary = new SessionSummary
+        {
+            StartedUtc = _metadata.StartedUtc,
+            Ended = final ? _end : new SessionEnd(SessionEndKind.Running, "running", DateTimeOffset.UtcNow, _clock() - _startClock),
+        };
         foreach (StreamDescriptor stream in _registry.Streams)
         {
             (long samples, double first, double last, int gaps, int markers) = Aligner.Statistics(stream.Index);
@@ -292,79 +447,33 @@ public sealed partial class AcquisitionSession
                 summary.Markers[stream.Key] = markers;
             }
         }
-        foreach (ConditionAverage average in Erp.Averages)
+        bool severalStreams = Erp.StreamKeys.Skip(1).Any();
+        if (final)
         {
-            string key = Erp.StreamKeys.Count() > 1 ? $"{average.StreamKey}:{average.Condition}" : average.Condition;
-            summary.EpochsPerCondition[key] = average.Count;
+            foreach (ConditionAverage average in Erp.Averages)
+            {
+                summary.EpochsPerCondition[severalStreams ? $"{average.StreamKey}:{average.Condition}" : average.Condition] = average.Count;
+            }
+            summary.Alpha = [.. Alpha.Summaries()];
         }
-        foreach ((string reason, int count) in ReadDropReasons())
+        else
         {
-            summary.DropsByReason[reason] = count;
+            foreach ((string condition, int count) in Erp.CountsByCondition)
+            {
+                summary.EpochsPerCondition[condition] = count;
+            }
         }
-        summary.Alpha = [.. Alpha.Summaries()];
+        lock (_drops)
+        {
+            foreach ((string category, int count) in _drops)
+            {
+                summary.DropsByReason[category] = count;
+            }
+        }
         summary.Edges = [.. Edges.Edges.Select(e => new EdgeStatistics(e.Name, e.Mode.ToString(), e.Written, e.Dropped))];
         summary.Errors = [.. Errors];
-        _ = dropLog;
+        summary.InputDamage = [.. InputDamage?.Invoke() ?? []];
         return summary;
-    }
-
-    /// <summary>Folds the drop log's reasons into categories (numbers replaced by #) for the summary.</summary>
-    private Dictionary<string, int> ReadDropReasons()
-    {
-        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
-        string path = Path.Combine(_folder, DropLogWriter.FileName);
-        foreach (string line in File.ReadLines(path).Skip(1))
-        {
-            string[] fields = SplitCsv(line);
-            if (fields.Length >= 8 && fields[6] == "dropped")
-            {
-                string category = NumberPattern().Replace(fields[7], "#");
-                counts[category] = counts.GetValueOrDefault(category) + 1;
-            }
-        }
-        return counts;
-    }
-
-    private static string[] SplitCsv(string line)
-    {
-        var fields = new List<string>();
-        var current = new System.Text.StringBuilder();
-        bool quoted = false;
-        for (int i = 0; i < line.Length; i++)
-        {
-            char c = line[i];
-            if (quoted)
-            {
-                if (c == '"' && i + 1 < line.Length && line[i + 1] == '"')
-                {
-                    current.Append('"');
-                    i++;
-                }
-                else if (c == '"')
-                {
-                    quoted = false;
-                }
-                else
-                {
-                    current.Append(c);
-                }
-            }
-            else if (c == '"')
-            {
-                quoted = true;
-            }
-            else if (c == ',')
-            {
-                fields.Add(current.ToString());
-                current.Clear();
-            }
-            else
-            {
-                current.Append(c);
-            }
-        }
-        fields.Add(current.ToString());
-        return [.. fields];
     }
 
     private void AddError(string message)
@@ -374,21 +483,6 @@ public sealed partial class AcquisitionSession
             _errors.Add(message);
         }
     }
-
-    private static void PrepareFolder(string folder)
-    {
-        Directory.CreateDirectory(folder);
-        if (File.Exists(Path.Combine(folder, SessionOutput.MetadataFile)))
-        {
-            throw new IOException($"'{folder}' already holds a session (session.json exists); choose another output folder");
-        }
-        string probe = Path.Combine(folder, ".write-test");
-        File.WriteAllText(probe, "");
-        File.Delete(probe);
-    }
-
-    [GeneratedRegex(@"\d+(\.\d+)?")]
-    private static partial Regex NumberPattern();
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Session starting: {StreamCount} streams, output {Folder}")]
     private static partial void LogStarting(ILogger logger, int streamCount, string folder);
@@ -401,6 +495,9 @@ public sealed partial class AcquisitionSession
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Result sink {Sink} failed; acquisition and analysis continue without it")]
     private static partial void LogResultSinkFailed(ILogger logger, Exception exception, string sink);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The summary snapshot could not be written: {Error}")]
+    private static partial void LogSnapshotFailed(ILogger logger, string error);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Pipeline stage {Stage} failed")]
     private static partial void LogStageFailed(ILogger logger, Exception exception, string stage);

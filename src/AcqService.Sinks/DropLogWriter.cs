@@ -43,7 +43,7 @@ public sealed class DropLogWriter : IDisposable
             outcome.Marker.Code?.ToString(CultureInfo.InvariantCulture) ?? "",
             Csv.Field(outcome.Condition),
             outcome.Accepted ? "epoch" : "dropped",
-            Csv.Field(outcome.Reason),
+            Csv.Field(outcome.Reason?.ToString()),
             outcome.SampleIndex.ToString(CultureInfo.InvariantCulture),
             outcome.ConditionCount.ToString(CultureInfo.InvariantCulture)));
         _writer.Flush();

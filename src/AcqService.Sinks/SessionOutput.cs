@@ -128,8 +128,17 @@ public static class SessionOutput
     public static void WriteAtomic(string path, string content)
     {
         string temp = path + ".tmp";
-        File.WriteAllText(temp, content, new UTF8Encoding(false));
-        File.Move(temp, path, overwrite: true);
+        try
+        {
+            File.WriteAllText(temp, content, new UTF8Encoding(false));
+            File.Move(temp, path, overwrite: true);
+        }
+        catch (IOException)
+        {
+            // A half-written temporary file (disk full) is useless and takes the space other results need.
+            File.Delete(temp);
+            throw;
+        }
     }
 
     private static void WriteArray(Utf8JsonWriter json, string name, ReadOnlySpan<double> values)

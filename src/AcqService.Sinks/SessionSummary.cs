@@ -7,6 +7,18 @@ namespace AcqService.Sinks;
 /// <summary>End-of-session summary (<c>summary.json</c> / <c>summary.txt</c>).</summary>
 public sealed class SessionSummary
 {
+    /// <summary>How and when the session ended (<see cref="SessionEndKind.Running"/> in the snapshots written while it runs).</summary>
+    public SessionEnd? Ended { get; set; }
+
+    /// <summary>Start of the session (UTC).</summary>
+    public DateTimeOffset StartedUtc { get; set; }
+
+    /// <summary>Output files and whether each is complete (filled at the end).</summary>
+    public List<OutputFileStatus> Files { get; set; } = [];
+
+    /// <summary>Damage found in the input (a recording with corrupt chunks), one line each; empty for clean input.</summary>
+    public List<string> InputDamage { get; set; } = [];
+
     /// <summary>Seconds of signal processed (longest signal stream).</summary>
     public double DurationSeconds { get; set; }
 
@@ -19,7 +31,7 @@ public sealed class SessionSummary
     /// <summary>Accepted epochs per condition.</summary>
     public Dictionary<string, int> EpochsPerCondition { get; set; } = [];
 
-    /// <summary>Drop counts by reason (reasons with numbers folded into a category).</summary>
+    /// <summary>Drop counts by category (<c>DropReason.Category</c>: the kind, and the channel where one is named).</summary>
     public Dictionary<string, int> DropsByReason { get; set; } = [];
 
     /// <summary>Pre/post alpha per condition and region.</summary>
@@ -37,6 +49,12 @@ public sealed class SessionSummary
         var sb = new StringBuilder();
         IFormatProvider ci = CultureInfo.InvariantCulture;
         sb.AppendLine(string.Create(ci, $"AcqService session summary — {DurationSeconds:F1} s of signal"));
+        if (Ended is { } end)
+        {
+            sb.AppendLine(end.Kind == SessionEndKind.Running
+                ? string.Create(ci, $"Still running (snapshot at {end.AtUtc:yyyy-MM-dd HH:mm:ss} UTC, {end.SessionSeconds:F0} s after the start)")
+                : string.Create(ci, $"Ended: {end.Reason} — at {end.AtUtc:yyyy-MM-dd HH:mm:ss} UTC, {end.SessionSeconds:F1} s after the start"));
+        }
         sb.AppendLine();
         sb.AppendLine("Streams:");
         foreach (StreamStatistics s in Streams)
@@ -74,6 +92,28 @@ public sealed class SessionSummary
             foreach (EdgeStatistics e in Edges.Where(e => e.Dropped > 0))
             {
                 sb.AppendLine(string.Create(ci, $"  {e.Name}: {e.Dropped} of {e.Written + e.Dropped}"));
+            }
+        }
+        if (InputDamage.Count > 0)
+        {
+            sb.AppendLine();
+            sb.AppendLine(string.Create(ci, $"Damaged input ({InputDamage.Count} problem(s); everything readable was used):"));
+            foreach (string problem in InputDamage.Take(20))
+            {
+                sb.AppendLine("  " + problem);
+            }
+            if (InputDamage.Count > 20)
+            {
+                sb.AppendLine(string.Create(ci, $"  … and {InputDamage.Count - 20} more (acq inspect lists them all)"));
+            }
+        }
+        if (Files.Count > 0)
+        {
+            sb.AppendLine();
+            sb.AppendLine("Files:");
+            foreach (OutputFileStatus f in Files)
+            {
+                sb.AppendLine(f.Complete ? $"  {f.File}: complete" : $"  {f.File}: INCOMPLETE — {f.Error}");
             }
         }
         if (Errors.Count > 0)

@@ -33,7 +33,7 @@ public sealed class AlignerTests
         AlignedEvent ev = output[1].Event;
         Assert.Equal(16, ev.SampleIndex);
         Assert.Equal(times[16], ev.SampleTime);
-        Assert.Null(ev.DropReason);
+        Assert.Null(ev.DropReason?.ToString());
         Assert.Equal(0, aligner.PendingMarkers(Eeg));
     }
 
@@ -121,7 +121,7 @@ public sealed class AlignerTests
                 items.Add(chunk);
             }
             items.AddRange(queue.Select(m => Mark(Mk, m.Time, m.Label)));
-            return Events(Align(Aligner(EegAndMarkers(rate)), items)).ToDictionary(e => e.Marker.Label, e => (e.SampleIndex, e.SampleTime, e.DropReason));
+            return Events(Align(Aligner(EegAndMarkers(rate)), items)).ToDictionary(e => e.Marker.Label, e => (e.SampleIndex, e.SampleTime, e.DropReason?.ToString()));
         }
 
         Dictionary<string, (long, double, string?)> single = Run(1), seven = Run(7), whole = Run(n);
@@ -232,7 +232,7 @@ public sealed class AlignerTests
 
         AlignedEvent old = events.Single(e => e.Marker.Label == "old");
         Assert.Equal(-1, old.SampleIndex);
-        Assert.Equal("marker arrived 2.5 s late, beyond the 1 s alignment history", old.DropReason);
+        Assert.Equal("marker arrived 2.5 s late, beyond the 1 s alignment history", old.DropReason?.ToString());
         Assert.Equal(251, events.Single(e => e.Marker.Label == "recent").SampleIndex);
     }
 
@@ -245,7 +245,7 @@ public sealed class AlignerTests
 
         AlignedEvent early = events.Single(e => e.Marker.Label == "early");
         Assert.Equal(-1, early.SampleIndex);
-        Assert.Equal("marker precedes the first sample of 'eeg' by 500.0 ms", early.DropReason);
+        Assert.Equal("marker precedes the first sample of 'eeg' by 500.0 ms", early.DropReason?.ToString());
         Assert.Equal(0, events.Single(e => e.Marker.Label == "just-before").SampleIndex);
     }
 
@@ -264,9 +264,9 @@ public sealed class AlignerTests
             Mark(Mk, 11.495, "gap-end"),
         ]));
 
-        Assert.Equal("marker falls in a data gap of 'eeg' (next sample 300.0 ms later)", events.Single(e => e.Marker.Label == "pending-in-gap").DropReason);
-        Assert.Equal("marker falls in a data gap of 'eeg' (next sample 505.0 ms later)", events.Single(e => e.Marker.Label == "gap-start").DropReason);
-        Assert.Equal("marker falls in a data gap of 'eeg' (next sample 200.0 ms later)", events.Single(e => e.Marker.Label == "late-in-gap").DropReason);
+        Assert.Equal("marker falls in a data gap of 'eeg' (next sample 300.0 ms later)", events.Single(e => e.Marker.Label == "pending-in-gap").DropReason?.ToString());
+        Assert.Equal("marker falls in a data gap of 'eeg' (next sample 505.0 ms later)", events.Single(e => e.Marker.Label == "gap-start").DropReason?.ToString());
+        Assert.Equal("marker falls in a data gap of 'eeg' (next sample 200.0 ms later)", events.Single(e => e.Marker.Label == "late-in-gap").DropReason?.ToString());
         Assert.All(events.Where(e => e.DropReason is not null), e => Assert.Equal(-1, e.SampleIndex));
         // 5 ms before the first sample after the gap is within the 2.5-period lag: placed.
         Assert.Equal(100, events.Single(e => e.Marker.Label == "gap-end").SampleIndex);
@@ -307,14 +307,14 @@ public sealed class AlignerTests
         aligner.Process(SourceItem.Ended(0), output);
 
         Assert.Equal(3, output.Count);
-        Assert.All(output.Take(2), a => Assert.Equal("stream 'eeg' ended before the marker time", a.Event.DropReason));
+        Assert.All(output.Take(2), a => Assert.Equal("stream 'eeg' ended before the marker time", a.Event.DropReason?.ToString()));
         Assert.Equal(AlignedItemKind.StreamEnded, output[2].Kind);
         Assert.Equal(100, output[2].FirstSampleIndex);
         Assert.Equal(0, aligner.PendingMarkers(0));
 
         output.Clear();
         aligner.EndAll(output);
-        Assert.Equal(2, output.Count(a => a.Kind == AlignedItemKind.Event && a.Event.DropReason == "stream 'idle' had no data"));
+        Assert.Equal(2, output.Count(a => a.Kind == AlignedItemKind.Event && a.Event.DropReason?.ToString() == "stream 'idle' had no data"));
     }
 
     [Fact]
@@ -340,9 +340,9 @@ public sealed class AlignerTests
         Assert.Equal(300, events.Count(e => e.SignalStream == 0));
         // The mix exercised placements and several drop reasons.
         Assert.Contains(events, e => e.DropReason is null);
-        Assert.Contains(events, e => e.DropReason?.Contains("data gap", StringComparison.Ordinal) == true);
-        Assert.Contains(events, e => e.DropReason?.Contains("ended before", StringComparison.Ordinal) == true);
-        Assert.Contains(events, e => e.DropReason?.Contains("precedes the first sample", StringComparison.Ordinal) == true);
+        Assert.Contains(events, e => e.DropReason?.ToString().Contains("data gap", StringComparison.Ordinal) == true);
+        Assert.Contains(events, e => e.DropReason?.ToString().Contains("ended before", StringComparison.Ordinal) == true);
+        Assert.Contains(events, e => e.DropReason?.ToString().Contains("precedes the first sample", StringComparison.Ordinal) == true);
     }
 
     [Fact]

@@ -42,7 +42,7 @@ public sealed class ErpAnalyzerTests
             Assert.Equal(i < 130 ? 0 : 1, harness.Outcomes.Count);
         }
         EpochOutcome outcome = harness.Outcomes.Single();
-        Assert.True(outcome.Accepted, outcome.Reason);
+        Assert.True(outcome.Accepted, outcome.Reason?.ToString());
         Assert.Equal(50, outcome.SampleIndex);
         Assert.Equal(1, outcome.ConditionCount);
     }
@@ -85,7 +85,7 @@ public sealed class ErpAnalyzerTests
 
         EpochOutcome outcome = Assert.Single(harness.Outcomes);
         Assert.False(outcome.Accepted);
-        Assert.Equal("peak-to-peak 201.0 µV on Cz exceeds 150 µV", outcome.Reason);
+        Assert.Equal("peak-to-peak 201.0 µV on Cz exceeds 150 µV", outcome.Reason?.ToString());
         Assert.Empty(harness.Erp.Averages);
         Assert.Equal(1, harness.Erp.Dropped);
     }
@@ -100,7 +100,7 @@ public sealed class ErpAnalyzerTests
 
         EpochOutcome outcome = Assert.Single(harness.Outcomes);
         Assert.False(outcome.Accepted);
-        Assert.Equal("flat: peak-to-peak 0.300 µV on Pz below 0.5 µV", outcome.Reason);
+        Assert.Equal("flat: peak-to-peak 0.300 µV on Pz below 0.5 µV", outcome.Reason?.ToString());
     }
 
     [Fact]
@@ -112,11 +112,11 @@ public sealed class ErpAnalyzerTests
         double[] values = Values(400, Alternating, Alternating);
         harness.Feed([.. Chunked(0, 2, times, values, 10), Mark(1, times[50], "stim-a"), Mark(1, times[120], "stim-b"), Mark(1, times[119], "stim-c")]);
 
-        Assert.Equal("data gap inside the epoch", harness.Outcomes.Single(o => o.Marker.Label == "stim-a").Reason);
+        Assert.Equal("data gap inside the epoch", harness.Outcomes.Single(o => o.Marker.Label == "stim-a").Reason?.ToString());
         // Locked to 120 the epoch starts at sample 100, the first after the gap: no gap inside.
         Assert.True(harness.Outcomes.Single(o => o.Marker.Label == "stim-b").Accepted);
         // Locked to 119 it starts at 99, the last sample before the gap.
-        Assert.Equal("data gap inside the epoch", harness.Outcomes.Single(o => o.Marker.Label == "stim-c").Reason);
+        Assert.Equal("data gap inside the epoch", harness.Outcomes.Single(o => o.Marker.Label == "stim-c").Reason?.ToString());
     }
 
     [Fact]
@@ -130,7 +130,7 @@ public sealed class ErpAnalyzerTests
 
         EpochOutcome old = harness.Outcomes.Single(o => o.Marker.Label == "stim-old");
         Assert.Equal(100, old.SampleIndex);
-        Assert.Equal("marker placed too late: epoch data older than the 2 s buffer", old.Reason);
+        Assert.Equal("marker placed too late: epoch data older than the 2 s buffer", old.Reason?.ToString());
         Assert.True(harness.Outcomes.Single(o => o.Marker.Label == "stim-new").Accepted);
     }
 
@@ -145,7 +145,7 @@ public sealed class ErpAnalyzerTests
         harness.End();
 
         EpochOutcome outcome = Assert.Single(harness.Outcomes);
-        Assert.Equal("recording ended before the epoch was complete", outcome.Reason);
+        Assert.Equal("recording ended before the epoch was complete", outcome.Reason?.ToString());
         Assert.Equal(50, outcome.SampleIndex);
     }
 
@@ -158,7 +158,7 @@ public sealed class ErpAnalyzerTests
 
         EpochOutcome outcome = Assert.Single(harness.Outcomes);
         Assert.Null(outcome.Condition);
-        Assert.Equal("no condition rule matches the marker label", outcome.Reason);
+        Assert.Equal("no condition rule matches the marker label", outcome.Reason?.ToString());
     }
 
     [Fact]
@@ -168,7 +168,7 @@ public sealed class ErpAnalyzerTests
         double[] times = Times(200, Rate);
         harness.Feed([.. Chunked(0, 2, times, Values(200, Alternating, Alternating), 10), Mark(1, times[19])]);
 
-        Assert.Equal("epoch would start before the first sample of the stream", Assert.Single(harness.Outcomes).Reason);
+        Assert.Equal("epoch would start before the first sample of the stream", Assert.Single(harness.Outcomes).Reason?.ToString());
     }
 
     [Fact]

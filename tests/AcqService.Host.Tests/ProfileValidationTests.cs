@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using AcqService.Core.Profiles;
+using AcqService.Sources.Profiles;
 using AcqService.Host.Cli;
 
 namespace AcqService.Host.Tests;

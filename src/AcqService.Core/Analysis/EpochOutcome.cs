@@ -1,8 +1,9 @@
 using AcqService.Core.Model;
+using AcqService.Core.Pipeline;
 
 namespace AcqService.Core.Analysis;
 
-/// <summary>What became of one marker on one epoched stream: an epoch, or a named drop reason. One per marker per epoched stream.</summary>
+/// <summary>What became of one marker on one epoched stream: an epoch, or a typed drop reason. One per marker per epoched stream.</summary>
 /// <param name="StreamKey">Key of the epoched signal stream.</param>
 /// <param name="Marker">The marker as received.</param>
 /// <param name="MarkerTime">Marker time on the local clock (seconds).</param>
@@ -11,4 +12,4 @@ namespace AcqService.Core.Analysis;
 /// <param name="Accepted">True when the epoch entered the condition average.</param>
 /// <param name="Reason">Drop reason, null when accepted.</param>
 /// <param name="ConditionCount">Epochs in the condition average after this outcome.</param>
-public readonly record struct EpochOutcome(string StreamKey, Marker Marker, double MarkerTime, long SampleIndex, string? Condition, bool Accepted, string? Reason, int ConditionCount);
+public readonly record struct EpochOutcome(string StreamKey, Marker Marker, double MarkerTime, long SampleIndex, string? Condition, bool Accepted, DropReason? Reason, int ConditionCount);

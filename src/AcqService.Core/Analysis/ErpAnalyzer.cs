@@ -107,7 +107,7 @@ public sealed class ErpAnalyzer
         outcomes.Add(new EpochOutcome(epocher.Stream.Key, ev.Marker, ev.MarkerTime, ev.SampleIndex, condition, true, null, average.Count));
     }
 
-    private void Drop(StreamEpocher epocher, in AlignedEvent ev, string reason, List<EpochOutcome> outcomes)
+    private void Drop(StreamEpocher epocher, in AlignedEvent ev, DropReason reason, List<EpochOutcome> outcomes)
     {
         Interlocked.Increment(ref _dropped);
         int count = ev.Condition is not null && _byCondition.TryGetValue((epocher.Stream.Index, ev.Condition), out ConditionAverage? average) ? average.Count : 0;
@@ -222,21 +222,21 @@ public sealed class ErpAnalyzer
 
         public void OnEvent(ErpAnalyzer owner, in AlignedEvent ev, List<EpochOutcome> outcomes)
         {
-            if (ev.DropReason is not null)
+            if (ev.DropReason is DropReason placement)
             {
-                owner.Drop(this, ev, ev.DropReason, outcomes);
+                owner.Drop(this, ev, placement, outcomes);
                 return;
             }
             if (ev.Condition is null)
             {
-                owner.Drop(this, ev, "no condition rule matches the marker label", outcomes);
+                owner.Drop(this, ev, new DropReason(DropKind.NoConditionRule, Stream.Key), outcomes);
                 return;
             }
             long start = ev.SampleIndex + _startOffset;
             long end = start + _length - 1;
             if (start < 0)
             {
-                owner.Drop(this, ev, "epoch would start before the first sample of the stream", outcomes);
+                owner.Drop(this, ev, new DropReason(DropKind.EpochBeforeStart, Stream.Key), outcomes);
                 return;
             }
             if (end < _total)
@@ -271,7 +271,7 @@ public sealed class ErpAnalyzer
         {
             foreach ((AlignedEvent ev, long _) in _pending)
             {
-                owner.Drop(this, ev, "recording ended before the epoch was complete", outcomes);
+                owner.Drop(this, ev, new DropReason(DropKind.EndedBeforeComplete, Stream.Key), outcomes);
             }
             _pending.Clear();
         }
@@ -281,14 +281,14 @@ public sealed class ErpAnalyzer
             long end = start + _length - 1;
             if (start < _total - RingFrames)
             {
-                owner.Drop(this, ev, $"marker placed too late: epoch data older than the {_options.HistorySeconds.ToString(CultureInfo.InvariantCulture)} s buffer", outcomes);
+                owner.Drop(this, ev, new DropReason(DropKind.BeyondEpochBuffer, Stream.Key, Limit: _options.HistorySeconds), outcomes);
                 return;
             }
             foreach (long gap in _gaps)
             {
                 if (gap > start && gap <= end)
                 {
-                    owner.Drop(this, ev, "data gap inside the epoch", outcomes);
+                    owner.Drop(this, ev, new DropReason(DropKind.GapInEpoch, Stream.Key), outcomes);
                     return;
                 }
             }
@@ -315,12 +315,12 @@ public sealed class ErpAnalyzer
                     double ptp = max - min;
                     if (_options.RejectPeakToPeakMicrovolts is double reject && !(ptp <= reject))
                     {
-                        owner.Drop(this, ev, string.Create(CultureInfo.InvariantCulture, $"peak-to-peak {ptp:F1} µV on {Labels[c]} exceeds {reject} µV"), outcomes);
+                        owner.Drop(this, ev, new DropReason(DropKind.PeakToPeak, Stream.Key, Labels[c], ptp, reject), outcomes);
                         return;
                     }
                     if (_options.FlatPeakToPeakMicrovolts is double flat && ptp < flat)
                     {
-                        owner.Drop(this, ev, string.Create(CultureInfo.InvariantCulture, $"flat: peak-to-peak {ptp:F3} µV on {Labels[c]} below {flat} µV"), outcomes);
+                        owner.Drop(this, ev, new DropReason(DropKind.Flat, Stream.Key, Labels[c], ptp, flat), outcomes);
                         return;
                     }
                 }

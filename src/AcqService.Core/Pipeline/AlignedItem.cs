@@ -27,7 +27,7 @@ public enum AlignedItemKind : byte
 /// <param name="SampleTime">Local-clock time of that sample, or NaN.</param>
 /// <param name="Condition">Condition name from the <see cref="EventClassifier"/>, or null if no rule matched.</param>
 /// <param name="DropReason">Why the marker could not be placed, or null.</param>
-public readonly record struct AlignedEvent(Marker Marker, int SignalStream, long SampleIndex, double MarkerTime, double SampleTime, string? Condition, string? DropReason);
+public readonly record struct AlignedEvent(Marker Marker, int SignalStream, long SampleIndex, double MarkerTime, double SampleTime, string? Condition, DropReason? DropReason);
 
 /// <summary>One message on an aligner → analyzer edge.</summary>
 public readonly struct AlignedItem

@@ -218,15 +218,16 @@ public sealed class Aligner
     private AlignedEvent Place(StreamState state, PendingMarker pending)
     {
         int stream = state.Descriptor.Index;
-        AlignedEvent Drop(string reason) => new(pending.Marker, stream, -1, pending.Time, double.NaN, pending.Condition, reason);
+        AlignedEvent Drop(DropKind kind, double value = double.NaN, double limit = double.NaN) =>
+            new(pending.Marker, stream, -1, pending.Time, double.NaN, pending.Condition, new DropReason(kind, state.Descriptor.Key, null, value, limit));
 
         if (state.Total == 0)
         {
-            return Drop($"stream '{state.Descriptor.Key}' had no data");
+            return Drop(DropKind.NoData);
         }
         if (pending.Time > state.LastTime)
         {
-            return Drop($"stream '{state.Descriptor.Key}' ended before the marker time");
+            return Drop(DropKind.StreamEnded);
         }
         long oldest = Math.Max(0, state.Total - state.Times.Length);
         double oldestTime = state.Times[oldest & state.Mask];
@@ -234,10 +235,10 @@ public sealed class Aligner
         {
             double age = state.LastTime - pending.Time;
             return oldest == 0 && oldestTime - pending.Time > _options.MaxPlacementLagPeriods * state.Period
-                ? Drop($"marker precedes the first sample of '{state.Descriptor.Key}' by {Ms(oldestTime - pending.Time)}")
+                ? Drop(DropKind.BeforeFirstSample, oldestTime - pending.Time)
                 : oldest == 0
                     ? new AlignedEvent(pending.Marker, stream, 0, pending.Time, oldestTime, pending.Condition, null)
-                    : Drop($"marker arrived {age.ToString("F1", CultureInfo.InvariantCulture)} s late, beyond the {_options.HistorySeconds} s alignment history");
+                    : Drop(DropKind.BeyondAlignmentHistory, age, _options.HistorySeconds);
         }
         // Binary search for the first sample at or after the marker time.
         long lo = oldest, hi = state.Total - 1;
@@ -258,12 +259,10 @@ public sealed class Aligner
         double lag = sampleTime - pending.Time;
         if (lag > _options.MaxPlacementLagPeriods * state.Period)
         {
-            return Drop($"marker falls in a data gap of '{state.Descriptor.Key}' (next sample {Ms(lag)} later)");
+            return Drop(DropKind.InDataGap, lag);
         }
         return new AlignedEvent(pending.Marker, stream, lo, pending.Time, sampleTime, pending.Condition, null);
     }
-
-    private static string Ms(double seconds) => (seconds * 1000).ToString("F1", CultureInfo.InvariantCulture) + " ms";
 
     private readonly record struct PendingMarker(Marker Marker, double Time, string? Condition);
 

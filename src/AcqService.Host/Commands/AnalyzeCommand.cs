@@ -1,12 +1,9 @@
-using AcqService.Core.Pipeline;
-using AcqService.Core.Profiles;
-using AcqService.Sinks;
-using AcqService.Sources.Xdf;
 using AcqService.Host.Cli;
 using AcqService.Host.Hosting;
-using AcqService.Xdf;
-using Microsoft.Extensions.Configuration;
 using AcqService.Sessions;
+using AcqService.Sources.Profiles;
+using AcqService.Sources.Xdf;
+using Microsoft.Extensions.Configuration;
 
 namespace AcqService.Host.Commands;
 
@@ -72,97 +69,19 @@ internal sealed class AnalyzeCommand : ICommand
             return ExitCodes.Usage;
         }
 
-        XdfReplayOptions replayOptions = RecordingArguments.ReplayOptions(arguments, ReplayPace.Fast);
-        XdfReplaySource source;
-        try
-        {
-            source = XdfReplayFactory.Open(file, replayOptions);
-        }
-        catch (Exception ex) when (ex is InvalidDataException or XdfFormatException or IOException or ArgumentException)
-        {
-            Console.Error.WriteLine($"acq analyze: {ex.Message}");
-            return ExitCodes.Failure;
-        }
-
         IConfigurationRoot configuration = SettingsLoader.Build(arguments.Value("settings"), overrides);
-        DeviceProfile settingsProfile = profile ?? DefaultProfileForAnalysis();
-        (AppSettings settings, List<string> problems) = SettingsLoader.Bind(configuration, settingsProfile, profileSource ?? DefaultProfile.SourceName);
-
-        // Conditions: profile > stored rules (our recordings: same as live) > one condition per label.
-        List<ConditionRule> rules = arguments.Flag("labels-as-conditions") ? []
-            : profile is not null ? ProfileLoader.Conditions(profile)
-            : source.Metadata?.ConditionRules ?? [];
-        var labels = new HashSet<string>(source.Streams.SelectMany(s => s.Channels.Select(c => c.Label)), StringComparer.OrdinalIgnoreCase);
-        Dictionary<string, List<string>> regions = profile?.Regions ?? DefaultRegionsFor(labels);
-        var plan = new SessionPlan
-        {
-            Aligner = settings.Aligner,
-            Epochs = settings.Epochs,
-            Alpha = settings.Alpha,
-            Conditions = rules,
-            LabelsAsConditions = rules.Count == 0,
-            Regions = regions,
-        };
-        problems.AddRange(plan.Validate());
+        (AppSettings settings, List<string> problems) = SettingsLoader.Bind(configuration, profile ?? DefaultProfile.Load(null).Profile, profileSource ?? DefaultProfile.SourceName);
         if (SessionLauncher.ReportProblems(problems, Name))
         {
             return ExitCodes.Usage;
         }
-        string? folder = SessionLauncher.PrepareFolder(arguments.Value("out"), settings, "analyze-" + Path.GetFileNameWithoutExtension(file), Name);
-        if (folder is null)
+        var request = new SessionRequest
         {
-            return ExitCodes.Usage;
-        }
-        var metadata = new SessionMetadata
-        {
-            Mode = "analyze",
-            ProfileName = profile?.Name ?? "(from recording)",
-            ProfileSource = file,
-            Profile = profileSource is null ? null : SessionLauncher.ParseJson(File.ReadAllText(profileSource)),
-            SoftwareVersion = CommandLineApp.Version,
-            Settings = new { settings.Epochs, settings.Alpha, settings.Aligner, Conditions = rules, LabelsAsConditions = rules.Count == 0, Regions = regions, Recording = file },
+            Input = new SessionInput.Recording(file, RecordingArguments.ReplayOptions(arguments, ReplayPace.Fast), profile, profileSource, arguments.Flag("labels-as-conditions")),
+            Settings = settings,
+            OutputFolder = arguments.Value("out"),
+            Pace = Sources.Simulation.SimulationPace.Fast,
         };
-        metadata.ClockAtStart = source.Metadata?.ClockAtStart ?? FirstTimestamp(file);
-        metadata.Notes.Add(rules.Count == 0 ? "conditions: one per distinct marker label"
-            : profile is not null ? $"conditions: from profile {profileSource}" : "conditions: the rules stored in the recording");
-        var job = new SessionJob { Sources = [source], Plan = plan, Folder = folder, Settings = settings, Metadata = metadata };
-        string banner = $"AcqService {CommandLineApp.Version}: analyzing {file} ({string.Join(", ", source.Streams.Select(s => $"{s.Key} {s.Type}"))})";
-        int code = await SessionLauncher.RunAsync(job, configuration, banner, cancellationToken).ConfigureAwait(false);
-        if (source.Diagnostics.Count > 0)
-        {
-            Console.Error.WriteLine($"acq analyze: the file has {source.Diagnostics.Count} problem(s); everything readable was used. First: {source.Diagnostics[0]}");
-        }
-        return code;
-    }
-
-    /// <summary>First sample timestamp in the file (session-time origin for recordings made by other tools).</summary>
-    private static double FirstTimestamp(string file)
-    {
-        using XdfReader reader = XdfReader.Open(file);
-        while (reader.TryReadChunk(out XdfChunk? chunk))
-        {
-            if (chunk is XdfSamplesChunk { Timestamps.Length: > 0 } samples)
-            {
-                return samples.Timestamps[0];
-            }
-        }
-        return 0;
-    }
-
-    private static DeviceProfile DefaultProfileForAnalysis() => DefaultProfile.Load(null).Profile;
-
-    /// <summary>The default profile's regions restricted to the channels the file has (regions left empty are dropped).</summary>
-    private static Dictionary<string, List<string>> DefaultRegionsFor(HashSet<string> labels)
-    {
-        var regions = new Dictionary<string, List<string>>();
-        foreach ((string name, List<string> members) in DefaultProfile.Load(null).Profile.Regions)
-        {
-            List<string> present = [.. members.Where(labels.Contains)];
-            if (present.Count > 0)
-            {
-                regions[name] = present;
-            }
-        }
-        return regions;
+        return await SessionLauncher.RunAsync(request, configuration, Name, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -1,11 +1,12 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using AcqService.Core.Model;
-using AcqService.Core.Profiles;
+using AcqService.Sources.Profiles;
 using AcqService.Sources.Lsl;
 using AcqService.Sources.Xdf;
 using AcqService.Host.Cli;
 using AcqService.Host.Hosting;
+using AcqService.Sessions;
 using AcqService.Lsl;
 using AcqService.Xdf;
 using Microsoft.Extensions.Configuration;

@@ -1,11 +1,11 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
-using AcqService.Core.Profiles;
-using AcqService.Sources.Lsl;
 using AcqService.Sources.Profiles;
+using AcqService.Sources.Lsl;
 using AcqService.Sources.Simulation;
 using AcqService.Host.Cli;
 using AcqService.Host.Hosting;
+using AcqService.Sessions;
 using AcqService.Lsl;
 using Microsoft.Extensions.Configuration;
 

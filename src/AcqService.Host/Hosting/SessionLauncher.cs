@@ -1,4 +1,8 @@
 using AcqService.Host.Cli;
+using AcqService.Lsl;
+using AcqService.Sessions;
+using AcqService.Sinks;
+using AcqService.Sources.Drivers;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -6,10 +10,18 @@ using Microsoft.Extensions.Logging;
 
 namespace AcqService.Host.Hosting;
 
-/// <summary>Runs a prepared <see cref="SessionJob"/> in the worker host and prints the summary.</summary>
+/// <summary>
+/// Runs one session in the worker host: builds it with the <see cref="SessionFactory"/>, prints the banner, runs it
+/// until it ends or the host is stopped (Ctrl+C, SIGTERM), prints the summary and maps its ending to the exit code.
+/// </summary>
 internal static class SessionLauncher
 {
-    public static async Task<int> RunAsync(SessionJob job, IConfiguration configuration, string banner, CancellationToken cancellationToken)
+    /// <summary>The session factory for this process's configuration (LSL backend from section <c>Lsl</c>).</summary>
+    public static SessionFactory Factory(IConfiguration configuration, ILoggerFactory loggers) =>
+        new(SourceDriverRegistry.Default, () => CreateLsl(configuration), loggers, CommandLineApp.Version);
+
+    /// <summary>Builds and runs a session; returns the exit code.</summary>
+    public static async Task<int> RunAsync(SessionRequest request, IConfiguration configuration, string command, CancellationToken cancellationToken)
     {
         HostApplicationBuilder builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
@@ -25,34 +37,58 @@ internal static class SessionLauncher
         });
         // Logs go to stderr so stdout carries the status line and the summary.
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(job.Settings.Session.ShutdownTimeoutSeconds));
+        // The session enforces Session:ShutdownTimeoutSeconds itself (and says so in the summary); the host waits longer,
+        // so it never cuts the session off before the results are written.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(request.Settings.Session.ShutdownTimeoutSeconds + 30));
+        var job = new SessionJob { Request = request, StatusIntervalSeconds = request.Settings.Session.StatusIntervalSeconds };
         builder.Services.AddSingleton(job);
         builder.Services.AddHostedService<SessionWorker>();
         using IHost host = builder.Build();
-        Console.Out.WriteLine(banner);
-        Console.Out.WriteLine($"Session folder: {job.Folder}");
+        SessionFactory factory = Factory(configuration, host.Services.GetRequiredService<ILoggerFactory>());
+        try
+        {
+            job.Session = await factory.CreateAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SessionSetupException ex)
+        {
+            Console.Error.WriteLine($"acq {command}: {ex.Message}");
+            return ex.IsUsageError ? ExitCodes.Usage : ExitCodes.Failure;
+        }
+        catch (OperationCanceledException)
+        {
+            return ExitCodes.Interrupted;
+        }
+        await using Session session = job.Session;
+        foreach (string line in session.Banner)
+        {
+            Console.Out.WriteLine(line);
+        }
+        Console.Out.WriteLine($"Session folder: {session.Folder}");
         await host.RunAsync(cancellationToken).ConfigureAwait(false);
-        if (job.Summary is not null)
+        if (job.Summary is SessionSummary summary)
         {
             Console.Out.WriteLine();
-            Console.Out.Write(job.Summary.ToText());
+            Console.Out.Write(summary.ToText());
             Console.Out.WriteLine();
-            Console.Out.WriteLine($"Results written to {job.Folder}");
+            Console.Out.WriteLine($"Results written to {session.Folder}");
+            if (summary.InputDamage.Count > 0)
+            {
+                Console.Error.WriteLine($"acq {command}: the input has {summary.InputDamage.Count} problem(s); everything readable was used. First: {summary.InputDamage[0]}");
+            }
         }
-        return job.ExitCode;
+        return job.Summary is null ? ExitCodes.Failure : ExitCodeOf(job.Summary);
     }
 
-    /// <summary>Resolves and checks the session folder; null with a message when it cannot be used.</summary>
-    public static string? PrepareFolder(string? requested, AppSettings settings, string name, string command)
+    /// <summary>
+    /// Exit code of a finished session: 130 when the operator stopped it, 1 when it ended abnormally or with errors or
+    /// damaged input (results were written for what was received), 0 otherwise.
+    /// </summary>
+    public static int ExitCodeOf(SessionSummary summary) => summary.Ended?.Kind switch
     {
-        string folder = Path.GetFullPath(requested ?? Path.Combine(settings.Session.OutputRoot, $"{DateTime.Now:yyyyMMdd-HHmmss}-{name}"));
-        if (File.Exists(Path.Combine(folder, Sinks.SessionOutput.MetadataFile)))
-        {
-            Console.Error.WriteLine($"acq {command}: '{folder}' already holds a session; choose another --out folder (nothing is overwritten)");
-            return null;
-        }
-        return folder;
-    }
+        SessionEndKind.OperatorStop => ExitCodes.Interrupted,
+        SessionEndKind.Completed or SessionEndKind.DurationReached when summary.Errors.Count == 0 && summary.InputDamage.Count == 0 => ExitCodes.Ok,
+        _ => ExitCodes.SessionErrors,
+    };
 
     /// <summary>Prints settings problems; returns true when there were any.</summary>
     public static bool ReportProblems(IReadOnlyList<string> problems, string command)
@@ -69,13 +105,15 @@ internal static class SessionLauncher
         return true;
     }
 
-    /// <summary>Parses a JSON document for embedding in session.json.</summary>
-    public static System.Text.Json.JsonElement ParseJson(string json)
+    private static ILslBackend CreateLsl(IConfiguration configuration)
     {
-        using var document = System.Text.Json.JsonDocument.Parse(json, new System.Text.Json.JsonDocumentOptions { CommentHandling = System.Text.Json.JsonCommentHandling.Skip, AllowTrailingCommas = true });
-        return document.RootElement.Clone();
+        try
+        {
+            return LslHost.Create(configuration, out _);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or NotSupportedException or AcqService.Lsl.Config.LslConfigException)
+        {
+            throw new SessionSetupException("LSL: " + ex.Message, isUsageError: true, ex);
+        }
     }
-
-    /// <summary>Exit code for a session whose result was decided by the worker (for tests and scripts).</summary>
-    public static int ExitCodeOf(SessionJob job) => job.Summary is null ? ExitCodes.Failure : job.ExitCode;
 }

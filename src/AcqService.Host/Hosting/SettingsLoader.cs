@@ -1,9 +1,9 @@
 using System.Collections;
 using System.Reflection;
-using AcqService.Core.Profiles;
 using AcqService.Sources.Profiles;
 using AcqService.Sources.Simulation;
 using AcqService.Host.Cli;
+using AcqService.Sessions;
 using Microsoft.Extensions.Configuration;
 
 namespace AcqService.Host.Hosting;
@@ -25,6 +25,9 @@ internal static class SettingsLoader
         ["Simulation"] = typeof(SimulationSettings),
         ["Lsl"] = typeof(AcqService.Lsl.LslOptions),
     };
+
+    /// <summary>Sections that belong to the framework (their keys are checked by their owners).</summary>
+    private static readonly HashSet<string> s_owned = new(StringComparer.OrdinalIgnoreCase) { "Logging" };
 
     public static IConfigurationRoot Build(string? settingsFile, IEnumerable<string> overrides)
     {
@@ -61,6 +64,13 @@ internal static class SettingsLoader
             if (s_checked.TryGetValue(section.Key, out Type? type))
             {
                 CheckKeys(section, type, section.Key, problems);
+            }
+            else if (!s_owned.Contains(section.Key) && section.GetChildren().Any())
+            {
+                // A misspelt section would otherwise be ignored: --Sesion:SubjectId=P001 would record an empty subject. (Plain
+                // values such as ACQ_LIBLSL_PATH are not sections and belong to whoever reads them.)
+                string near = s_checked.Keys.Concat(s_owned).OrderBy(n => Distance(n.ToLowerInvariant(), section.Key.ToLowerInvariant())).First();
+                problems.Add($"unknown settings section '{section.Key}' (in '{section.Key}:{section.GetChildren().FirstOrDefault()?.Key}'; did you mean '{near}'?)");
             }
         }
         var settings = new AppSettings();

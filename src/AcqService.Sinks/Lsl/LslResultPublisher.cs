@@ -120,7 +120,7 @@ public sealed partial class LslResultPublisher : IResultSink, IDisposable
         text.Append("erp;condition=").Append(Clean(outcome.Condition ?? "none"))
             .Append(";n=").Append(outcome.ConditionCount.ToString(CultureInfo.InvariantCulture))
             .Append(";accepted=").Append(outcome.Accepted ? '1' : '0');
-        if (!outcome.Accepted && outcome.Reason is string reason)
+        if (!outcome.Accepted && outcome.Reason?.ToString() is string reason)
         {
             text.Append(";reason=").Append(Clean(reason));
         }

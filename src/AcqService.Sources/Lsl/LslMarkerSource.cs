@@ -1,7 +1,7 @@
 using System.Globalization;
 using AcqService.Core.Model;
 using AcqService.Core.Pipeline;
-using AcqService.Core.Profiles;
+using AcqService.Sources.Profiles;
 using AcqService.Lsl;
 using Microsoft.Extensions.Logging;
 

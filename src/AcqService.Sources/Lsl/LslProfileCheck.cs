@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Xml.Linq;
 using AcqService.Core.Model;
-using AcqService.Core.Profiles;
+using AcqService.Sources.Profiles;
 using AcqService.Lsl;
 using Microsoft.Extensions.Logging;
 

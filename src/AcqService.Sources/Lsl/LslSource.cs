@@ -1,6 +1,6 @@
 using AcqService.Core.Model;
 using AcqService.Core.Pipeline;
-using AcqService.Core.Profiles;
+using AcqService.Sources.Profiles;
 using AcqService.Lsl;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -1,9 +1,8 @@
 using AcqService.Core.Model;
 using AcqService.Core.Pipeline;
-using AcqService.Core.Profiles;
+using AcqService.Sources.Profiles;
 using AcqService.Sinks;
 using AcqService.Sources.Lsl;
-using AcqService.Sources.Profiles;
 using AcqService.Sources.Simulation;
 using AcqService.Lsl.Managed;
 using Xunit.Abstractions;

@@ -1,10 +1,9 @@
 using System.Globalization;
 using AcqService.Core.Analysis;
 using AcqService.Core.Pipeline;
-using AcqService.Core.Profiles;
+using AcqService.Sources.Profiles;
 using AcqService.Sinks;
 using AcqService.Sources.Lsl;
-using AcqService.Sources.Profiles;
 using AcqService.Sources.Simulation;
 using AcqService.Lsl;
 using AcqService.Lsl.Managed;

@@ -1,6 +1,6 @@
 using AcqService.Core.Model;
 using AcqService.Core.Pipeline;
-using AcqService.Core.Profiles;
+using AcqService.Sources.Profiles;
 using AcqService.Sources.Simulation;
 using AcqService.Lsl;
 using AcqService.Lsl.Config;

@@ -1,11 +1,12 @@
 using AcqService.Core.Model;
 using AcqService.Core.Pipeline;
-using AcqService.Core.Profiles;
+using AcqService.Sources.Drivers;
+using AcqService.Sources.Profiles;
 using AcqService.Sources.Lsl;
 using AcqService.Sources.Simulation;
 using AcqService.Lsl;
 
-namespace AcqService.Host.Hosting;
+namespace AcqService.Sessions;
 
 /// <summary>
 /// <c>--transport lsl</c>: the profile's simulated devices are published as real LSL outlets in this process
@@ -46,11 +47,11 @@ internal sealed class SimulatedLslTransport : IDisposable
     /// <exception cref="NotSupportedException">The profile's simulated streams are not one pair.</exception>
     public static SimulatedLslTransport Create(DeviceProfile profile, SimulationSettings simulation, double? durationSeconds, ILslBackend backend)
     {
-        StreamProfile[] eeg = [.. profile.Streams.Where(s => s.Source.Driver == "simulated-eeg")];
-        StreamProfile[] needle = [.. profile.Streams.Where(s => s.Source.Driver == "simulated-needle")];
+        StreamProfile[] eeg = [.. profile.Streams.Where(s => s.Source.Driver == SimulationDriver.Eeg)];
+        StreamProfile[] needle = [.. profile.Streams.Where(s => s.Source.Driver == SimulationDriver.Needle)];
         if (eeg.Length != 1 || needle.Length != 1)
         {
-            throw new NotSupportedException("the simulated drivers come as a pair: one 'simulated-eeg' stream and one 'simulated-needle' stream");
+            throw new NotSupportedException($"the simulated drivers come as a pair: one '{SimulationDriver.Eeg}' stream and one '{SimulationDriver.Needle}' stream");
         }
         string runId = Guid.NewGuid().ToString("N")[..12];
         var rig = new SimulationRig(simulation, WithSourceId(eeg[0], runId), WithSourceId(needle[0], runId), SimulationPace.Live, durationSeconds, backend.LocalClock);
@@ -82,7 +83,7 @@ internal sealed class SimulatedLslTransport : IDisposable
     /// <summary>Closes the outlets.</summary>
     public void Dispose() => _publisher.Dispose();
 
-    private static bool IsSimulated(StreamProfile s) => s.Source.Driver is "simulated-eeg" or "simulated-needle";
+    private static bool IsSimulated(StreamProfile s) => s.Source.Driver is SimulationDriver.Eeg or SimulationDriver.Needle;
 
     private static string SourceId(StreamProfile s, string runId) => $"acqservice-{s.Key}-{runId}";
 
@@ -105,7 +106,7 @@ internal sealed class SimulatedLslTransport : IDisposable
         Channels = s.Channels,
         Source = new SourceProfile
         {
-            Driver = "lsl",
+            Driver = LslDriver.Name,
             Predicate = $"source_id='{sourceId}'",
             // The outlets already exist in this process: found at once unless something is badly wrong.
             ResolveTimeoutSeconds = 10,

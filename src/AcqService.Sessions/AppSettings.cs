@@ -2,7 +2,7 @@ using AcqService.Core.Analysis;
 using AcqService.Core.Pipeline;
 using AcqService.Sources.Simulation;
 
-namespace AcqService.Host.Hosting;
+namespace AcqService.Sessions;
 
 /// <summary>The configuration tree (appsettings.json, <c>--settings FILE</c>, <c>ACQ_*</c> environment variables, <c>--Section:Key=value</c>).</summary>
 public sealed class AppSettings

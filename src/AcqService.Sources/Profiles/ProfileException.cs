@@ -1,4 +1,4 @@
-namespace AcqService.Core.Profiles;
+namespace AcqService.Sources.Profiles;
 
 /// <summary>A device profile could not be loaded; <see cref="Exception.Message"/> names the file, the field and the problem of each error.</summary>
 public sealed class ProfileException : Exception

@@ -3,8 +3,9 @@ using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using AcqService.Core.Model;
 using AcqService.Core.Pipeline;
+using AcqService.Sources.Drivers;
 
-namespace AcqService.Core.Profiles;
+namespace AcqService.Sources.Profiles;
 
 /// <summary>
 /// Loads and validates device profiles. Syntax and type errors (unknown field, wrong type, missing required
@@ -13,9 +14,6 @@ namespace AcqService.Core.Profiles;
 /// </summary>
 public static partial class ProfileLoader
 {
-    /// <summary>Drivers the service knows; the host registers the implementations.</summary>
-    public static readonly IReadOnlySet<string> KnownDrivers = new HashSet<string>(StringComparer.Ordinal) { "simulated-eeg", "simulated-needle", "simulated-nirs", "lsl" };
-
     private static readonly JsonSerializerOptions s_options = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
@@ -26,9 +24,9 @@ public static partial class ProfileLoader
         RespectRequiredConstructorParameters = true,
     };
 
-    /// <summary>Loads a profile file.</summary>
+    /// <summary>Loads a profile file; drivers are checked by <paramref name="drivers"/> (default: the built-in ones).</summary>
     /// <exception cref="ProfileException">The file is missing, unreadable or invalid.</exception>
-    public static DeviceProfile LoadFile(string path)
+    public static DeviceProfile LoadFile(string path, SourceDriverRegistry? drivers = null)
     {
         string text;
         try
@@ -39,12 +37,12 @@ public static partial class ProfileLoader
         {
             throw new ProfileException(path, [$"cannot read the file: {ex.Message}"]);
         }
-        return Parse(text, path);
+        return Parse(text, path, drivers);
     }
 
-    /// <summary>Parses and validates profile JSON; <paramref name="source"/> names it in errors.</summary>
+    /// <summary>Parses and validates profile JSON; <paramref name="source"/> names it in errors; drivers are checked by <paramref name="drivers"/> (default: the built-in ones).</summary>
     /// <exception cref="ProfileException">The profile is invalid.</exception>
-    public static DeviceProfile Parse(string json, string source)
+    public static DeviceProfile Parse(string json, string source, SourceDriverRegistry? drivers = null)
     {
         DeviceProfile? profile;
         try
@@ -60,6 +58,7 @@ public static partial class ProfileLoader
             throw new ProfileException(source, ["$: the file is empty or null"]);
         }
         List<string> problems = Validate(profile);
+        problems.AddRange((drivers ?? SourceDriverRegistry.Default).Validate(profile));
         if (problems.Count > 0)
         {
             throw new ProfileException(source, problems);
@@ -67,7 +66,7 @@ public static partial class ProfileLoader
         return profile;
     }
 
-    /// <summary>Semantic validation; returns every problem found.</summary>
+    /// <summary>Semantic validation of everything but the drivers' own fields (see <see cref="SourceDriverRegistry.Validate"/>); returns every problem found.</summary>
     public static List<string> Validate(DeviceProfile profile)
     {
         var problems = new List<string>();
@@ -114,7 +113,7 @@ public static partial class ProfileLoader
                 problems.Add($"{at}.channelFormat: a signal stream cannot be 'string'");
             }
             // An LSL stream may describe its own channels (desc/channels); every other driver needs them listed.
-            if (signal && (s.Channels is null || s.Channels.Count == 0) && s.Source.Driver != "lsl")
+            if (signal && (s.Channels is null || s.Channels.Count == 0) && s.Source.Driver != LslDriver.Name)
             {
                 problems.Add($"{at}.channels: a signal stream needs its channels (label, unit, type)");
             }
@@ -137,18 +136,6 @@ public static partial class ProfileLoader
                         problems.Add($"{at}.channels[{c}].label: '{label}' appears twice");
                     }
                 }
-            }
-            if (!KnownDrivers.Contains(s.Source.Driver))
-            {
-                problems.Add($"{at}.source.driver: unknown driver '{s.Source.Driver}' (known: {string.Join(", ", KnownDrivers.Order())})");
-            }
-            if (s.Source.Driver == "lsl" && string.IsNullOrWhiteSpace(s.Source.Predicate))
-            {
-                problems.Add($"{at}.source.predicate: the lsl driver needs a predicate such as \"type='EEG'\"");
-            }
-            if (s.Source.OnMismatch is not (null or "error" or "warn"))
-            {
-                problems.Add($"{at}.source.onMismatch: '{s.Source.OnMismatch}' must be 'error' or 'warn'");
             }
         }
         for (int i = 0; i < profile.Conditions.Count; i++)
@@ -198,7 +185,7 @@ public static partial class ProfileLoader
             ? [.. s.Channels.Select(c => new ChannelDescriptor(c.Label, c.Unit, c.Type))]
             : [new ChannelDescriptor("marker", "", "Marker")];
         return new StreamDescriptor(s.Key, signal ? StreamKind.Signal : StreamKind.Markers, s.Name ?? s.Key, s.Type, channels,
-            signal ? s.SampleRateHz!.Value : 0, format, s.Source.Driver == "lsl" ? "" : "acqservice-" + s.Key);
+            signal ? s.SampleRateHz!.Value : 0, format, s.Source.Driver == LslDriver.Name ? "" : "acqservice-" + s.Key);
     }
 
     /// <summary>Condition rules of a profile.</summary>

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace AcqService.Core.Profiles;
+namespace AcqService.Sources.Profiles;
 
 /// <summary>
 /// A device profile (<c>device-profiles/*.json</c>): the streams of a set-up, where each comes from, how marker
@@ -79,7 +79,7 @@ public sealed class ChannelProfile
 /// <summary>The driver a stream comes from, with driver-specific fields.</summary>
 public sealed class SourceProfile
 {
-    /// <summary><c>simulated-eeg</c>, <c>simulated-needle</c>, <c>lsl</c>.</summary>
+    /// <summary>A driver registered in <c>SourceDriverRegistry</c>: <c>simulated-eeg</c>, <c>simulated-needle</c>, <c>simulated-nirs</c>, <c>lsl</c>…</summary>
     public required string Driver { get; set; }
 
     /// <summary>LSL: XPath predicate selecting the stream, e.g. <c>type='EEG' and name='actiCHamp'</c>.</summary>
@@ -90,6 +90,13 @@ public sealed class SourceProfile
 
     /// <summary>LSL: what to do when the stream's channel count or rate differ from the profile: <c>error</c> (default) or <c>warn</c>.</summary>
     public string? OnMismatch { get; set; }
+
+    /// <summary>
+    /// Every other field of the object, for the driver to read and check (serial port settings, code maps…). A field
+    /// no driver knows is reported by the driver's validation with its path.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonExtensionData]
+    public Dictionary<string, JsonElement>? Options { get; set; }
 }
 
 /// <summary>A condition rule in a profile.</summary>

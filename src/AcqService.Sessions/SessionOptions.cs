@@ -1,4 +1,4 @@
-namespace AcqService.Host.Hosting;
+namespace AcqService.Sessions;
 
 /// <summary>Configuration section <c>Session</c>.</summary>
 public sealed class SessionOptions
