@@ -148,7 +148,7 @@ internal sealed class InletBuffer : IValueTaskSource<bool>, IDisposable
     }
 
     /// <summary>Blocks until a sample is buffered (true), or the buffer is completed and empty or the timeout passed (false).</summary>
-    public bool Wait(TimeSpan timeout)
+    public bool WaitForSample(TimeSpan timeout)
     {
         long deadline = Environment.TickCount64 + ToMilliseconds(timeout);
         lock (_gate)

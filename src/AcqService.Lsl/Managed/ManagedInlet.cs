@@ -213,7 +213,7 @@ internal sealed partial class ManagedInlet : ILslInlet
         EnsureStarted();
         // Buffered samples are still delivered after a loss; only an empty buffer reports it.
         ThrowIfLostAndEmpty();
-        bool more = _buffer.Wait(timeout);
+        bool more = _buffer.WaitForSample(timeout);
         if (!more)
         {
             ThrowIfLostAndEmpty();
