@@ -143,6 +143,13 @@ public interface ILslInlet : IDisposable
     long SamplesDropped { get; }
 
     /// <summary>
+    /// What <see cref="SamplesDropped"/> was when the last pull that returned samples took them: every drop it counts
+    /// lies before those samples, every later drop after them. A consumer compares it between pulls to place a loss
+    /// exactly (the live counter can move between reading it and pulling). 0 on the native backend.
+    /// </summary>
+    long SamplesDroppedBeforeLastPull { get; }
+
+    /// <summary>
     /// Number of times the connection was lost and recovered since the last call (reset on read).
     /// The source adapter reports a gap for each.
     /// </summary>

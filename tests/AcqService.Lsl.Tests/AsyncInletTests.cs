@@ -179,6 +179,7 @@ public sealed class AsyncInletTests
             Assert.Equal(100 + index * 0.1, times[i]);
         }
         Assert.Equal(total - 10, inlet.SamplesDropped);
+        Assert.Equal(total - 10, inlet.SamplesDroppedBeforeLastPull);
     }
 
     [Fact]

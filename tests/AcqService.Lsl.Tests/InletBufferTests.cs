@@ -23,6 +23,35 @@ public sealed class InletBufferTests
         Assert.Equal([3.5, 4.0, 4.5], times[..3]);
         Assert.Equal(0, buffer.Count);
         Assert.Equal(7, buffer.Dropped);
+        Assert.Equal(7, buffer.DroppedBeforeLastRead);
+    }
+
+    [Fact]
+    public void DroppedBeforeLastRead_IsTheCountWhenTheReadTookItsSamples()
+    {
+        using var buffer = new InletBuffer(2, new SampleArrayPool(2, 8));
+        for (int i = 0; i < 5; i++)
+        {
+            buffer.Write(Sample(i));
+        }
+        double[] data = new double[2];
+        double[] times = new double[1];
+        Assert.Equal(1, buffer.Read(data, times, 2));
+        Assert.Equal(3, buffer.DroppedBeforeLastRead);
+        // Later drops (samples 3 and 4 pushed out by 5..8) lie after what was read: the snapshot stays until the next read.
+        for (int i = 5; i < 9; i++)
+        {
+            buffer.Write(Sample(i));
+        }
+        Assert.Equal(6, buffer.Dropped);
+        Assert.Equal(3, buffer.DroppedBeforeLastRead);
+        Assert.Equal(1, buffer.Read(data, times, 2));
+        Assert.Equal(7.0, data[0]);
+        Assert.Equal(6, buffer.DroppedBeforeLastRead);
+        // An empty read leaves it alone.
+        buffer.Read(data, times, 2);
+        Assert.Equal(0, buffer.Read(data, times, 2));
+        Assert.Equal(6, buffer.DroppedBeforeLastRead);
     }
 
     [Fact]

@@ -64,8 +64,6 @@ public sealed class LslMarkerSource : LslSource
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask PullOnceAsync(Edge<SourceItem> output, PullBuffers buffers, int channels, bool strings, CancellationToken cancellationToken)
     {
-        // Before the pull: drops counted by then lie before what this pull returns (see LslSignalSource).
-        long dropped = Connection.Inlet.SamplesDropped;
         int n = strings
             ? await Connection.Inlet.PullChunkAsync(buffers.Text.AsMemory(), buffers.Times.AsMemory(), LslConnection.PullTimeout, cancellationToken).ConfigureAwait(false)
             : await Connection.Inlet.PullChunkAsync(buffers.Numbers.AsMemory(), buffers.Times.AsMemory(), LslConnection.PullTimeout, cancellationToken).ConfigureAwait(false);
@@ -76,7 +74,9 @@ public sealed class LslMarkerSource : LslSource
             await LslConnection.WriteAsync(output, SourceItem.ForGap(new StreamGap(Stream.Index, _last, double.NaN, 0, LslConnection.RecoveredReason)), cancellationToken).ConfigureAwait(false);
             CountGap();
         }
-        if (n > 0 && dropped > buffers.DroppedReported)
+        // Drops counted when this pull took its markers lie before them (see LslSignalSource).
+        long dropped = n > 0 ? Connection.Inlet.SamplesDroppedBeforeLastPull : buffers.DroppedReported;
+        if (dropped > buffers.DroppedReported)
         {
             long missing = dropped - buffers.DroppedReported;
             buffers.DroppedReported = dropped;

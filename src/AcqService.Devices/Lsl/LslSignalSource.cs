@@ -81,9 +81,6 @@ public sealed class LslSignalSource : LslSource
         Edge<SourceItem> output = pull.Output;
         int channels = pull.Channels;
         SampleChunk chunk = pull.Pool.Rent();
-        // Read before the pull: every drop counted by then lies before the chunk this pull returns (the inlet drops
-        // only between pulls), so the gap is written in front of it.
-        long dropped = Connection.Inlet.SamplesDropped;
         int n;
         try
         {
@@ -104,6 +101,8 @@ public sealed class LslSignalSource : LslSource
         }
         chunk.Count = n;
         double previous = _last;
+        // Every drop counted when this pull took its samples lies before them, so the gap goes in front of the chunk.
+        long dropped = Connection.Inlet.SamplesDroppedBeforeLastPull;
         if (dropped > pull.DroppedReported)
         {
             long missing = dropped - pull.DroppedReported;

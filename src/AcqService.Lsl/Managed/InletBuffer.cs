@@ -28,6 +28,7 @@ internal sealed class InletBuffer : IValueTaskSource<bool>, IDisposable
     private bool _waiterArmed;
     private bool _completed;
     private long _dropped;
+    private long _droppedBeforeLastRead;
     private int _syncWaiters;
 
     public InletBuffer(int capacity, SampleArrayPool pool)
@@ -55,6 +56,9 @@ internal sealed class InletBuffer : IValueTaskSource<bool>, IDisposable
 
     /// <summary>Samples dropped (oldest first) because the buffer was full, since creation.</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
+
+    /// <summary><see cref="Dropped"/> as it was when the last read that returned samples took them (under the same lock).</summary>
+    public long DroppedBeforeLastRead => Interlocked.Read(ref _droppedBeforeLastRead);
 
     /// <summary>Adds a decoded sample; drops and counts the oldest one when the buffer is full.</summary>
     public void Write(InSample sample)
@@ -114,6 +118,10 @@ internal sealed class InletBuffer : IValueTaskSource<bool>, IDisposable
         lock (_gate)
         {
             int count = Math.Min(_queue.Count, timestamps.Length);
+            if (count > 0)
+            {
+                Interlocked.Exchange(ref _droppedBeforeLastRead, _dropped);
+            }
             for (int i = 0; i < count; i++)
             {
                 InSample sample = _queue.Dequeue();
@@ -131,6 +139,10 @@ internal sealed class InletBuffer : IValueTaskSource<bool>, IDisposable
         lock (_gate)
         {
             int count = Math.Min(_queue.Count, timestamps.Length);
+            if (count > 0)
+            {
+                Interlocked.Exchange(ref _droppedBeforeLastRead, _dropped);
+            }
             for (int i = 0; i < count; i++)
             {
                 InSample sample = _queue.Dequeue();

@@ -75,6 +75,9 @@ internal sealed partial class ManagedInlet : ILslInlet
     /// <inheritdoc />
     public long SamplesDropped => _buffer.Dropped;
 
+    /// <inheritdoc />
+    public long SamplesDroppedBeforeLastPull => _buffer.DroppedBeforeLastRead;
+
     /// <summary>The receive buffer's bound in samples (seconds × rate, capped by <see cref="LslLimits.MaxInletBufferBytes"/>).</summary>
     internal int MaxBufferedSamples => _maxBufferSamples;
 

@@ -127,6 +127,10 @@ internal sealed class NativeLslInlet : ILslInlet
     /// <remarks>Always 0: liblsl's C API does not report how many samples its inlet buffer dropped.</remarks>
     public long SamplesDropped => 0;
 
+    /// <inheritdoc />
+    /// <remarks>Always 0, as <see cref="SamplesDropped"/>.</remarks>
+    public long SamplesDroppedBeforeLastPull => 0;
+
     private ValueTask<int> PullAsync<T>(Memory<T> data, Memory<double> timestamps, TimeSpan timeout, PullSlice<T> pull, CancellationToken cancellationToken)
     {
         if (cancellationToken.IsCancellationRequested)
