@@ -8,6 +8,56 @@ namespace AcqService.Lsl.Managed;
 /// <summary>Time synchronisation of a managed inlet: periodic probe bursts to the outlet's service port (§5).</summary>
 internal sealed partial class ManagedInlet
 {
+    /// <inheritdoc />
+    public double TimeCorrection(TimeSpan timeout)
+    {
+        ThrowIfLost();
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        EnsureTimeSync();
+        TimeEstimate? estimate = _estimate;
+        if (estimate is not null)
+        {
+            return estimate.Correction;
+        }
+        int index = Task.WaitAny([_estimateReady.Task, WhenLost()], timeout);
+        ThrowIfLost();
+        estimate = _estimate;
+        if (index != 0 || estimate is null)
+        {
+            throw new TimeoutException($"no clock offset for '{Info.Name}' within {timeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s");
+        }
+        return estimate.Correction;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<double> TimeCorrectionAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ThrowIfLost();
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        EnsureTimeSync();
+        if (_estimate is TimeEstimate ready)
+        {
+            return ready.Correction;
+        }
+        using (var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _lostCts.Token, _cts.Token))
+        {
+            wait.CancelAfter(timeout);
+            try
+            {
+                await _estimateReady.Task.WaitAsync(wait.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // Timed out, lost or disposed: told apart below.
+            }
+        }
+        ThrowIfLost();
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        return _estimate is TimeEstimate estimate
+            ? estimate.Correction
+            : throw new TimeoutException($"no clock offset for '{Info.Name}' within {timeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s");
+    }
+
     private void ResetTimeSync()
     {
         _estimate = null;

@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Runtime.CompilerServices;
-using System.Runtime.ExceptionServices;
 using AcqService.Lsl.Config;
 
 namespace AcqService.Lsl.Managed;
@@ -11,6 +10,10 @@ namespace AcqService.Lsl.Managed;
 /// <summary>
 /// A managed LSL inlet: one background connection loop (handshake, test-pattern check, sample decoding into a
 /// bounded drop-oldest buffer, recovery by re-resolving on loss), a watchdog, and a lazily started time-sync loop.
+/// This file holds the state and the pull API; the other jobs live in their own files: <c>ManagedInlet.Connection.cs</c>
+/// (connection loop, recovery, watchdog), <c>ManagedInlet.Receive.cs</c> (one data connection),
+/// <see cref="StreamfeedHandshake"/> (handshake checks), <see cref="InletBuffer"/> (the bounded buffer),
+/// <c>ManagedInlet.TimeSync.cs</c> (time correction) and <c>ManagedInlet.FullInfo.cs</c> (full info).
 /// </summary>
 internal sealed partial class ManagedInlet : ILslInlet
 {
@@ -246,145 +249,6 @@ internal sealed partial class ManagedInlet : ILslInlet
         {
             ThrowIfLost();
         }
-    }
-
-    /// <inheritdoc />
-    /// <remarks>
-    /// The one synchronous bridge of this inlet: fetching the info is network I/O, which is asynchronous here. It is
-    /// connect-time only, and the wait is bounded (timeout plus a grace for the loop to notice it); the pull, open and
-    /// time-correction paths wait on synchronous primitives or are asynchronous end to end.
-    /// </remarks>
-    public LslStreamInfo GetFullInfo(TimeSpan timeout)
-    {
-        LslStreamInfo? info = null;
-        ExceptionDispatchInfo? failure = null;
-        var done = new ManualResetEventSlim();
-        _ = FetchAsync();
-        if (!done.WaitHandle.WaitOne(timeout + LslLimits.DisposeTimeout))
-        {
-            // Not disposed: the fetch may still set it.
-            throw new TimeoutException($"full info of '{Info.Name}' not received within {timeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s");
-        }
-        done.Dispose();
-        failure?.Throw();
-        return info!;
-
-        async Task FetchAsync()
-        {
-            try
-            {
-                info = await GetFullInfoAsync(timeout).ConfigureAwait(false);
-            }
-            catch (Exception ex)
-            {
-                failure = ExceptionDispatchInfo.Capture(ex);
-            }
-            finally
-            {
-                done.Set();
-            }
-        }
-    }
-
-    /// <inheritdoc />
-    public async ValueTask<LslStreamInfo> GetFullInfoAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
-    {
-        ThrowIfLost();
-        long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
-        Exception? lastError = null;
-        while (true)
-        {
-            LslStreamInfo target = _current;
-            long remaining = deadline - Environment.TickCount64;
-            if (remaining <= 0)
-            {
-                break;
-            }
-            if (HasEndpoint(target))
-            {
-                try
-                {
-                    return await FetchFullInfoAsync(target, TimeSpan.FromMilliseconds(remaining), cancellationToken).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is SocketException or IOException or LslProtocolException or FormatException
-                    || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
-                {
-                    lastError = ex;
-                }
-            }
-            ThrowIfLost();
-            await Task.Delay((int)Math.Clamp(deadline - Environment.TickCount64, 0, 100), cancellationToken).ConfigureAwait(false);
-        }
-        throw new TimeoutException($"full info of '{Info.Name}' not received within {timeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s" + (lastError is null ? "" : $": {lastError.Message}"));
-    }
-
-    private async Task<LslStreamInfo> FetchFullInfoAsync(LslStreamInfo target, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(_cts.Token, cancellationToken);
-        cts.CancelAfter(timeout);
-        using Socket socket = await ConnectAsync(target, cts.Token).ConfigureAwait(false);
-        await socket.SendAsync("LSL:fullinfo\r\n"u8.ToArray(), SocketFlags.None, cts.Token).ConfigureAwait(false);
-        var reader = new FrameReader(socket, LslLimits.MaxXmlBytes + 1);
-        byte[] xml = await reader.ReadToEndAsync(LslLimits.MaxXmlBytes, cts.Token).ConfigureAwait(false);
-        LslStreamInfo full = LslStreamInfo.FromXml(Encoding.UTF8.GetString(xml));
-        if (full.Uid != target.Uid || full.CreatedAt == 0)
-        {
-            throw new LslProtocolException("fullinfo belongs to another stream instance or has no created_at");
-        }
-        // The outlet leaves the addresses empty; keep the ones discovery found.
-        full.V4Address = target.V4Address;
-        full.V6Address = target.V6Address;
-        return full;
-    }
-
-    /// <inheritdoc />
-    public double TimeCorrection(TimeSpan timeout)
-    {
-        ThrowIfLost();
-        ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        EnsureTimeSync();
-        TimeEstimate? estimate = _estimate;
-        if (estimate is not null)
-        {
-            return estimate.Correction;
-        }
-        int index = Task.WaitAny([_estimateReady.Task, WhenLost()], timeout);
-        ThrowIfLost();
-        estimate = _estimate;
-        if (index != 0 || estimate is null)
-        {
-            throw new TimeoutException($"no clock offset for '{Info.Name}' within {timeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s");
-        }
-        return estimate.Correction;
-    }
-
-    /// <inheritdoc />
-    public async ValueTask<double> TimeCorrectionAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
-    {
-        ThrowIfLost();
-        ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        EnsureTimeSync();
-        if (_estimate is TimeEstimate ready)
-        {
-            return ready.Correction;
-        }
-        using (var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _lostCts.Token, _cts.Token))
-        {
-            wait.CancelAfter(timeout);
-            try
-            {
-                await _estimateReady.Task.WaitAsync(wait.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                // Timed out, lost or disposed: told apart below.
-            }
-        }
-        ThrowIfLost();
-        ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        return _estimate is TimeEstimate estimate
-            ? estimate.Correction
-            : throw new TimeoutException($"no clock offset for '{Info.Name}' within {timeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s");
     }
 
     private Task WhenLost() => Task.Delay(Timeout.Infinite, _lostCts.Token).ContinueWith(_ => { }, TaskScheduler.Default);
