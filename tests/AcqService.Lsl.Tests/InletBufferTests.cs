@@ -124,4 +124,41 @@ public sealed class InletBufferTests
         Assert.True(buffer.WaitForSample(TimeSpan.FromSeconds(10)));
         Assert.Equal(1, buffer.Count);
     }
+
+    [Fact]
+    public void WaitAsync_WithACancellableToken_AllocatesNothingInSteadyState()
+    {
+        var pool = new SampleArrayPool(2, 8);
+        using var buffer = new InletBuffer(4, pool);
+        using var cts = new CancellationTokenSource();
+        double[] data = new double[2];
+        double[] times = new double[1];
+
+        int failures = 0;
+        void Cycle()
+        {
+            // Arm a real wait (timer + token registration), complete it with a write, take the result, read the sample.
+            // Checked without Assert inside the measured loop: Assert itself allocates.
+            ValueTask<bool> wait = buffer.WaitAsync(TimeSpan.FromSeconds(30), cts.Token);
+            bool armed = !wait.IsCompleted;
+            buffer.Write(new InSample(1.0, pool.Rent(), null));
+            if (!armed || !wait.IsCompleted || !wait.GetAwaiter().GetResult() || buffer.Read(data, times, 2) != 1)
+            {
+                failures++;
+            }
+        }
+
+        for (int i = 0; i < 100; i++)
+        {
+            Cycle();
+        }
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 1000; i++)
+        {
+            Cycle();
+        }
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(0, failures);
+        Assert.Equal(0, allocated);
+    }
 }
