@@ -82,14 +82,29 @@ public interface ILslInlet : IDisposable
     /// <exception cref="TimeoutException">Not received within <paramref name="timeout"/>.</exception>
     LslStreamInfo GetFullInfo(TimeSpan timeout);
 
+    /// <summary>Asynchronous <see cref="GetFullInfo"/>.</summary>
+    /// <exception cref="TimeoutException">Not received within <paramref name="timeout"/>.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    ValueTask<LslStreamInfo> GetFullInfoAsync(TimeSpan timeout, CancellationToken cancellationToken = default);
+
     /// <summary>Opens the data connection and waits up to <paramref name="timeout"/> for it.</summary>
     void Open(TimeSpan timeout);
+
+    /// <summary>Asynchronous <see cref="Open"/>.</summary>
+    /// <exception cref="TimeoutException">Not connected within <paramref name="timeout"/>.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    ValueTask OpenAsync(TimeSpan timeout, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Estimated offset (seconds) to add to this stream's timestamps to map them into the local clock
     /// (liblsl's <c>time_correction</c>: local − remote).
     /// </summary>
     double TimeCorrection(TimeSpan timeout);
+
+    /// <summary>Asynchronous <see cref="TimeCorrection"/>; completes synchronously once an estimate exists.</summary>
+    /// <exception cref="TimeoutException">No estimate within <paramref name="timeout"/>.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    ValueTask<double> TimeCorrectionAsync(TimeSpan timeout, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Pulls up to <c>timestamps.Length</c> samples (numeric streams, converted to double) into interleaved
@@ -102,8 +117,37 @@ public interface ILslInlet : IDisposable
     /// <summary>String overload for string streams (marker streams).</summary>
     int PullChunk(Span<string> data, Span<double> timestamps, TimeSpan timeout);
 
+    /// <summary>
+    /// Asynchronous <see cref="PullChunk(Span{double}, Span{double}, TimeSpan)"/>: the same samples and timestamps into the
+    /// caller's buffers, completing synchronously when samples are buffered. Waiting allocates nothing in steady state on
+    /// the managed backend. One pull at a time; the buffers must stay untouched until it completes.
+    /// </summary>
+    /// <exception cref="LslStreamLostException">The stream is gone and cannot be recovered.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled while waiting.</exception>
+    ValueTask<int> PullChunkAsync(Memory<double> data, Memory<double> timestamps, TimeSpan timeout, CancellationToken cancellationToken = default);
+
+    /// <summary>Asynchronous string overload (marker streams); see <see cref="PullChunkAsync(Memory{double}, Memory{double}, TimeSpan, CancellationToken)"/>.</summary>
+    /// <exception cref="LslStreamLostException">The stream is gone and cannot be recovered.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled while waiting.</exception>
+    ValueTask<int> PullChunkAsync(Memory<string> data, Memory<double> timestamps, TimeSpan timeout, CancellationToken cancellationToken = default);
+
     /// <summary>Samples buffered and ready to pull.</summary>
     int SamplesAvailable { get; }
+
+    /// <summary>
+    /// Samples dropped since creation because the inlet's bounded buffer (<c>maxBufferedSeconds</c> of data, like
+    /// liblsl's <c>max_buflen</c>) was full: the consumer was slower than the stream, and the oldest samples went.
+    /// Drops happen between pulls, never inside one pull's chunk. The native backend always reports 0, because
+    /// liblsl's C API does not expose its drop count.
+    /// </summary>
+    long SamplesDropped { get; }
+
+    /// <summary>
+    /// What <see cref="SamplesDropped"/> was when the last pull that returned samples took them: every drop it counts
+    /// lies before those samples, every later drop after them. A consumer compares it between pulls to place a loss
+    /// exactly (the live counter can move between reading it and pulling). 0 on the native backend.
+    /// </summary>
+    long SamplesDroppedBeforeLastPull { get; }
 
     /// <summary>
     /// Number of times the connection was lost and recovered since the last call (reset on read).

@@ -113,14 +113,53 @@ public sealed class LslBackendsTests : IDisposable
     [InlineData(LslBackendKind.Native)]
     public void NativePresent_IsChosenWithTheLoopbackFile(LslBackendKind kind)
     {
-        NativeLslFixture.Require();
+        // The fixture initialises liblsl first, whatever order the tests run in: with the lab's LSLAPICFG when set,
+        // else with the same per-process loopback file the factory writes.
+        NativeLslBackend fixture = NativeLslFixture.Require();
+        string loopback = LslLibraryLoader.NormaliseConfig(LslBackends.LoopbackConfigContent, "loopback preset");
+        string inEffect = LslLibraryLoader.NormaliseConfig(File.ReadAllText(fixture.ConfigurationFile!), fixture.ConfigurationFile!);
+        Skip.If(inEffect != loopback, $"liblsl runs this process with '{fixture.ConfigurationFile}', whose settings differ from the loopback preset, so the preset is refused by design");
+
         using ILslBackend backend = LslBackends.Create(new LslOptions { Backend = kind, Loopback = true }, _log.Add, out string description);
 
         NativeLslBackend native = Assert.IsType<NativeLslBackend>(backend);
         Assert.True(native.LibraryVersion >= 116);
-        Assert.Equal(Path.GetFullPath(LslBackends.WriteLoopbackConfigFile()), native.ConfigurationFile);
+        // Whichever file was applied first (a lab's LSLAPICFG or the loopback file), it says exactly what the preset says.
+        Assert.Equal(loopback, LslLibraryLoader.NormaliseConfig(File.ReadAllText(native.ConfigurationFile!), native.ConfigurationFile!));
         Assert.StartsWith("native", description, StringComparison.Ordinal);
         Assert.Contains("native", Assert.Single(_log), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void NormaliseConfig_SameSettingsWrittenDifferently_AreEqual()
+    {
+        string lab = "; lab machine\r\n[lab]\r\nKnownPeers={127.0.0.1}\r\n\r\n[multicast]\r\nListenAddress   =  127.0.0.1\r\nResolveScope=machine\r\n[ports]\r\nIPv6 = disable";
+
+        Assert.Equal(LslLibraryLoader.NormaliseConfig(LslBackends.LoopbackConfigContent, "a"), LslLibraryLoader.NormaliseConfig(lab, "b"));
+        Assert.Equal(
+            LslLibraryLoader.NormaliseConfig("[lab]\nKnownPeers = {127.0.0.1,localhost}\n", "a"),
+            LslLibraryLoader.NormaliseConfig("[lab]\nKnownPeers = { 127.0.0.1 , localhost }\n", "b"));
+    }
+
+    [Theory]
+    [InlineData("ResolveScope = machine", "ResolveScope = site")]
+    [InlineData("[lab]", "[lab]\nSessionID = other")]
+    [InlineData("KnownPeers = {127.0.0.1}", "KnownPeers = {127.0.0.1, 10.0.0.5}")]
+    [InlineData("[multicast]", "[Multicast]")]
+    public void NormaliseConfig_DifferentSettings_Differ(string from, string to)
+    {
+        string other = LslBackends.LoopbackConfigContent.Replace(from, to, StringComparison.Ordinal);
+        Assert.NotEqual(LslBackends.LoopbackConfigContent, other);
+
+        Assert.NotEqual(LslLibraryLoader.NormaliseConfig(LslBackends.LoopbackConfigContent, "a"), LslLibraryLoader.NormaliseConfig(other, "b"));
+    }
+
+    [Fact]
+    public void NormaliseConfig_TextLiblslRejects_MatchesOnlyItself()
+    {
+        const string broken = "[lab\nKnownPeers = {127.0.0.1}\n";
+        Assert.Equal(LslLibraryLoader.NormaliseConfig(broken, "a"), LslLibraryLoader.NormaliseConfig(broken, "b"));
+        Assert.NotEqual(LslLibraryLoader.NormaliseConfig(LslBackends.LoopbackConfigContent, "a"), LslLibraryLoader.NormaliseConfig(broken, "b"));
     }
 
     private string Write(string name, string content)

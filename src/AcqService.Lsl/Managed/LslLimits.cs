@@ -21,6 +21,15 @@ internal static class LslLimits
     /// <summary>Most channels accepted from a remote stream info.</summary>
     public const int MaxChannelCount = 1 << 16;
 
+    /// <summary>
+    /// Most bytes an inlet's receive buffer may hold (values as doubles plus per-sample overhead). Reached only when the
+    /// consumer falls behind a very wide, fast stream; the oldest samples are then dropped and counted.
+    /// </summary>
+    public const double MaxInletBufferBytes = 512.0 * 1024 * 1024;
+
+    /// <summary>Bookkeeping per buffered sample besides its values (array header, queue slot, timestamp).</summary>
+    public const int BufferedSampleOverheadBytes = 64;
+
     /// <summary>Time allowed for a TCP request or response header exchange.</summary>
     public static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
 

@@ -183,7 +183,7 @@ internal sealed class Resolver
                     {
                         socket.EnableBroadcast = true;
                     }
-                    else if (ManagedOutlet.IsMulticast(target.Address))
+                    else if (OutletDiscoveryResponder.IsMulticast(target.Address))
                     {
                         socket.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.MulticastTimeToLive, _config.MulticastTtl);
                     }

@@ -24,8 +24,11 @@ internal static class LslLibraryLoader
     private static LoadedLibrary? s_loaded;
     private static bool s_resolverInstalled;
 
-    /// <summary>What was loaded, for logs and session metadata.</summary>
-    internal sealed record LoadedLibrary(string Path, int LibraryVersion, int ProtocolVersion, string LibraryInfo, string? ConfigFile, string ConfigSource);
+    /// <summary>
+    /// What was loaded, for logs and session metadata. <c>ConfigContent</c> is the imposed configuration in
+    /// <see cref="NormaliseConfig"/> form (null when liblsl searched for its configuration itself).
+    /// </summary>
+    internal sealed record LoadedLibrary(string Path, int LibraryVersion, int ProtocolVersion, string LibraryInfo, string? ConfigFile, string ConfigSource, string? ConfigContent = null);
 
     /// <summary>
     /// Loads liblsl once per process. Precedence: <paramref name="explicitPath"/>, else <c>ACQ_LIBLSL_PATH</c>, else the
@@ -64,21 +67,20 @@ internal static class LslLibraryLoader
         List<string> candidates = configured is null ? StandardCandidates() : ExpandConfiguredPath(configured);
         var attempts = new List<string>();
 
-        if (s_loaded is not null)
+        if (s_loaded is not null && (configured is null || candidates.Any(c => PathsEqual(c, s_loaded.Path))))
         {
-            // liblsl fixes its configuration at first use; a second, different config cannot take effect.
-            if (requestedConfig is not null && !PathsEqual(requestedConfig, s_loaded.ConfigFile))
+            // liblsl fixes its configuration at first use; a second configuration can only be accepted when it says
+            // the same. Compared by content, not path: a lab's LSLAPICFG and the per-process loopback file are
+            // different files with the same settings, and which of them came first depends on test or startup order.
+            if (requestedConfig is not null && !ConfigMatchesLoaded(requestedConfig, s_loaded, out string? difference))
             {
                 reason = $"liblsl is already initialised in this process with configuration {s_loaded.ConfigSource}; " +
-                         $"'{requestedConfig}' cannot be applied any more";
+                         $"'{requestedConfig}' cannot be applied any more ({difference})";
                 return false;
             }
-            if (configured is null || candidates.Any(c => PathsEqual(c, s_loaded.Path)))
-            {
-                loaded = s_loaded;
-                reason = Describe(s_loaded);
-                return true;
-            }
+            loaded = s_loaded;
+            reason = Describe(s_loaded);
+            return true;
         }
 
         foreach (string candidate in candidates)
@@ -177,9 +179,10 @@ internal static class LslLibraryLoader
         }
 
         string configSource;
+        string? configContent = null;
         if (configFile is not null)
         {
-            if (!TryApplyConfig(handle, configFile, out configSource, out string? configError))
+            if (!TryApplyConfig(handle, configFile, out configSource, out configContent, out string? configError))
             {
                 rejection = configError;
                 return false;
@@ -198,7 +201,7 @@ internal static class LslLibraryLoader
             return false;
         }
         nint infoPtr = ((delegate* unmanaged[Cdecl]<nint>)NativeLibrary.GetExport(handle, "lsl_library_info"))();
-        vetted = new LoadedLibrary(path, libraryVersion, protocolVersion, Interop.Lsl.PtrToString(infoPtr), configFile, configSource);
+        vetted = new LoadedLibrary(path, libraryVersion, protocolVersion, Interop.Lsl.PtrToString(infoPtr), configFile, configSource, configContent);
         rejection = null;
         return true;
     }
@@ -209,9 +212,10 @@ internal static class LslLibraryLoader
     /// enough on Unix, because <see cref="Environment.SetEnvironmentVariable(string, string)"/> does not reach the
     /// native <c>getenv</c> that liblsl uses, so the file is always forwarded explicitly.
     /// </summary>
-    private static unsafe bool TryApplyConfig(nint handle, string configFile, out string source, out string? error)
+    private static unsafe bool TryApplyConfig(nint handle, string configFile, out string source, out string? normalised, out string? error)
     {
         source = configFile;
+        normalised = null;
         string content;
         try
         {
@@ -224,6 +228,7 @@ internal static class LslLibraryLoader
             error = $"LSL configuration '{configFile}' is not readable: {ex.Message}";
             return false;
         }
+        normalised = NormaliseConfig(content, configFile);
         byte[] bytes = Encoding.UTF8.GetBytes(content + "\0");
         byte[] pathBytes = Encoding.UTF8.GetBytes(configFile + "\0");
         fixed (byte* p = bytes)
@@ -416,6 +421,66 @@ internal static class LslLibraryLoader
             // Only cosmetic: the caller falls back to the name it asked the loader for.
         }
         return null;
+    }
+
+    /// <summary>
+    /// True when <paramref name="requestedConfig"/> says what the configuration already in effect says. A liblsl that
+    /// searched for its configuration itself matches nothing: what it found is unknown.
+    /// </summary>
+    private static bool ConfigMatchesLoaded(string requestedConfig, LoadedLibrary loaded, out string? difference)
+    {
+        if (loaded.ConfigContent is null)
+        {
+            difference = "liblsl chose its configuration itself, so no file can be shown to match it";
+            return false;
+        }
+        string content;
+        try
+        {
+            content = File.ReadAllText(requestedConfig);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The very file that was applied (since removed or locked) still describes what is in effect.
+            difference = $"it is not readable: {ex.Message}";
+            return PathsEqual(requestedConfig, loaded.ConfigFile);
+        }
+        if (NormaliseConfig(content, requestedConfig) == loaded.ConfigContent)
+        {
+            difference = null;
+            return true;
+        }
+        difference = "its settings differ";
+        return false;
+    }
+
+    /// <summary>
+    /// The effective settings of an <c>lsl_api.cfg</c> text as liblsl reads them: one <c>section.key=value</c> line per
+    /// setting, sorted, with set values (<c>{a, b}</c>) spaced uniformly. Comments, blank lines, key order and spacing
+    /// around <c>=</c> do not change it. A text liblsl's dialect rejects is kept verbatim (it then matches only itself).
+    /// </summary>
+    internal static string NormaliseConfig(string content, string sourceName)
+    {
+        Dictionary<string, (string Value, int Line)> values;
+        try
+        {
+            values = Config.IniFile.Parse(content, sourceName);
+        }
+        catch (Config.LslConfigException)
+        {
+            return "unparsed:" + content;
+        }
+        var sb = new StringBuilder();
+        foreach (string key in values.Keys.Order(StringComparer.Ordinal))
+        {
+            string value = values[key].Value;
+            if (value.StartsWith('{') && value.EndsWith('}'))
+            {
+                value = "{" + string.Join(", ", value[1..^1].Split(',', StringSplitOptions.TrimEntries)) + "}";
+            }
+            sb.Append(key).Append('=').Append(value).Append('\n');
+        }
+        return sb.ToString();
     }
 
     private static bool PathsEqual(string? a, string? b)

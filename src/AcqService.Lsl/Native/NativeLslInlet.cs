@@ -23,12 +23,19 @@ namespace AcqService.Lsl.Native;
 /// stop, so watch for stalls. (4) With recovery off, or a stream without source_id, a loss surfaces as
 /// <see cref="LslStreamLostException"/> from the next call instead. liblsl's harmless watchdog re-resolves, which find
 /// the same uid, are correctly not counted.</para>
+/// <para><b>Asynchronous members.</b> liblsl only blocks. An asynchronous pull first takes what is buffered without
+/// waiting (completing synchronously, no allocation); only when nothing is there does it wait on a pool thread, in
+/// slices of at most <see cref="s_waitSlice"/> so that cancellation is noticed within one slice. Every native call
+/// keeps a finite timeout.</para>
 /// </remarks>
 internal sealed class NativeLslInlet : ILslInlet
 {
     private readonly LslInletHandle _handle;
     private readonly int _channelCount;
     private readonly LslChannelFormat _format;
+    /// <summary>Longest single blocking liblsl wait behind an asynchronous pull; bounds how late a cancellation is seen.</summary>
+    private static readonly TimeSpan s_waitSlice = TimeSpan.FromMilliseconds(50);
+
     private bool _timeSyncStarted;
 
     internal NativeLslInlet(LslInletHandle handle, LslStreamInfo info, int channelCount, LslChannelFormat format)
@@ -64,6 +71,97 @@ internal sealed class NativeLslInlet : ILslInlet
             throw new InvalidOperationException($"lsl_get_fullinfo returned NULL: {Interop.Lsl.LastError()}");
         }
         return Interop.Lsl.ToManaged(info);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>liblsl blocks; the wait runs on a pool thread (connect-time only).</remarks>
+    public ValueTask<LslStreamInfo> GetFullInfoAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        new(Task.Run(() => GetFullInfo(timeout), cancellationToken));
+
+    /// <inheritdoc />
+    /// <remarks>liblsl blocks; the wait runs on a pool thread (connect-time only).</remarks>
+    public ValueTask OpenAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        new(Task.Run(() => Open(timeout), cancellationToken));
+
+    /// <inheritdoc />
+    /// <remarks>Returns at once when liblsl has an estimate; otherwise waits on a pool thread.</remarks>
+    public ValueTask<double> TimeCorrectionAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<double>(cancellationToken);
+        }
+        ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
+        int ec = Interop.Lsl.NoError;
+        double offset = Interop.Lsl.lsl_time_correction(_handle, 0.0, ref ec);
+        _timeSyncStarted = true;
+        if (ec == Interop.Lsl.TimeoutError && timeout > TimeSpan.Zero)
+        {
+            return new ValueTask<double>(Task.Run(() => TimeCorrection(timeout), cancellationToken));
+        }
+        LslErrors.ThrowIfError(ec, "lsl_time_correction");
+        return new ValueTask<double>(offset);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<int> PullChunkAsync(Memory<double> data, Memory<double> timestamps, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        if (_format == LslChannelFormat.String)
+        {
+            throw new InvalidOperationException("this is a string stream; use the string overload of PullChunkAsync");
+        }
+        return PullAsync(data, timestamps, timeout, PullDoubles, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<int> PullChunkAsync(Memory<string> data, Memory<double> timestamps, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        if (_format != LslChannelFormat.String)
+        {
+            throw new InvalidOperationException($"this is a {_format.ToXmlName()} stream; use the numeric overload of PullChunkAsync");
+        }
+        return PullAsync(data, timestamps, timeout, PullStrings, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Always 0: liblsl's C API does not report how many samples its inlet buffer dropped.</remarks>
+    public long SamplesDropped => 0;
+
+    /// <inheritdoc />
+    /// <remarks>Always 0, as <see cref="SamplesDropped"/>.</remarks>
+    public long SamplesDroppedBeforeLastPull => 0;
+
+    private ValueTask<int> PullAsync<T>(Memory<T> data, Memory<double> timestamps, TimeSpan timeout, PullSlice<T> pull, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<int>(cancellationToken);
+        }
+        LslErrors.ToSeconds(timeout);
+        int got = Pull(data.Span, timestamps.Span, TimeSpan.Zero, pull);
+        if (got > 0 || timeout == TimeSpan.Zero)
+        {
+            return new ValueTask<int>(got);
+        }
+        return new ValueTask<int>(Task.Run(() =>
+        {
+            long deadline = Environment.TickCount64 + (long)Math.Ceiling(timeout.TotalMilliseconds);
+            while (true)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                long remaining = deadline - Environment.TickCount64;
+                if (remaining <= 0)
+                {
+                    return 0;
+                }
+                TimeSpan slice = TimeSpan.FromMilliseconds(Math.Min(remaining, s_waitSlice.TotalMilliseconds));
+                int n = Pull(data.Span, timestamps.Span, slice, pull);
+                if (n > 0)
+                {
+                    return n;
+                }
+            }
+        }, cancellationToken));
     }
 
     /// <inheritdoc />

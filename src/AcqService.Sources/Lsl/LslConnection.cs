@@ -67,9 +67,9 @@ internal sealed partial class LslConnection : IDisposable
     /// </summary>
     /// <exception cref="LslSourceException">Not found, ambiguous, or not matching the profile (onMismatch = error).</exception>
     public static Task<LslConnection> ConnectAsync(StreamProfile profile, ILslBackend backend, ILogger logger, CancellationToken cancellationToken) =>
-        Task.Run(() => Connect(profile, backend, logger, cancellationToken), cancellationToken);
+        Task.Run(() => ConnectCoreAsync(profile, backend, logger, cancellationToken), cancellationToken);
 
-    private static LslConnection Connect(StreamProfile profile, ILslBackend backend, ILogger logger, CancellationToken cancellationToken)
+    private static async Task<LslConnection> ConnectCoreAsync(StreamProfile profile, ILslBackend backend, ILogger logger, CancellationToken cancellationToken)
     {
         if (profile.Source.Driver != "lsl" || string.IsNullOrWhiteSpace(profile.Source.Predicate))
         {
@@ -95,7 +95,7 @@ internal sealed partial class LslConnection : IDisposable
             LslStreamInfo info;
             try
             {
-                info = inlet.GetFullInfo(s_fullInfoTimeout);
+                info = await inlet.GetFullInfoAsync(s_fullInfoTimeout, cancellationToken).ConfigureAwait(false);
             }
             catch (TimeoutException ex)
             {
@@ -104,7 +104,7 @@ internal sealed partial class LslConnection : IDisposable
                 info = shortInfo;
             }
             StreamDescriptor descriptor = LslProfileCheck.Describe(profile, info, logger);
-            inlet.Open(s_openTimeout);
+            await inlet.OpenAsync(s_openTimeout, cancellationToken).ConfigureAwait(false);
             LogConnected(logger, profile.Key, LslDiscoveryHelp.Describe(info), predicate);
             return new LslConnection(backend, profile, inlet, info, descriptor, logger);
         }
@@ -148,38 +148,39 @@ internal sealed partial class LslConnection : IDisposable
     }
 
     /// <summary>
-    /// Runs <paramref name="pullOnce"/> on a dedicated thread until cancelled, reporting clock offsets first and then
-    /// every <see cref="OffsetIntervalSeconds"/>. A lost stream becomes a gap and a <see cref="LslSourceException"/>.
+    /// Runs <paramref name="pullOnce"/> until cancelled, reporting clock offsets first and then every
+    /// <see cref="OffsetIntervalSeconds"/>. Asynchronous end to end: waiting for data, for the clock offset and for a
+    /// full edge holds no thread. A lost stream becomes a gap and a <see cref="LslSourceException"/>.
     /// </summary>
     /// <param name="output">Edge to write to.</param>
     /// <param name="pullOnce">Pulls once with <see cref="PullTimeout"/> and writes what it got.</param>
     /// <param name="lastTimestamp">Raw timestamp of the last item written (for the final gap).</param>
     /// <param name="cancellationToken">Graceful stop.</param>
-    public Task RunAsync(Edge<SourceItem> output, Action pullOnce, Func<double> lastTimestamp, CancellationToken cancellationToken) =>
-        Task.Factory.StartNew(() => Pump(output, pullOnce, lastTimestamp, cancellationToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    public Task RunAsync(Edge<SourceItem> output, Func<CancellationToken, ValueTask> pullOnce, Func<double> lastTimestamp, CancellationToken cancellationToken) =>
+        Task.Run(() => PumpAsync(output, pullOnce, lastTimestamp, cancellationToken), CancellationToken.None);
 
-    private void Pump(Edge<SourceItem> output, Action pullOnce, Func<double> lastTimestamp, CancellationToken cancellationToken)
+    private async Task PumpAsync(Edge<SourceItem> output, Func<CancellationToken, ValueTask> pullOnce, Func<double> lastTimestamp, CancellationToken cancellationToken)
     {
         try
         {
-            ReportOffset(output, first: true, cancellationToken);
+            await ReportOffsetAsync(output, first: true, cancellationToken).ConfigureAwait(false);
             while (!cancellationToken.IsCancellationRequested)
             {
                 if (_backend.LocalClock() >= _nextOffsetAt)
                 {
-                    ReportOffset(output, first: false, cancellationToken);
+                    await ReportOffsetAsync(output, first: false, cancellationToken).ConfigureAwait(false);
                 }
-                pullOnce();
+                await pullOnce(cancellationToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            // Graceful stop while waiting on a full edge.
+            // Graceful stop while waiting for data or on a full edge.
         }
         catch (LslStreamLostException ex)
         {
             double last = lastTimestamp();
-            Write(output, SourceItem.ForGap(new StreamGap(Descriptor.Index, last, double.NaN, 0, "LSL stream lost: " + ex.Message)), cancellationToken);
+            await WriteAsync(output, SourceItem.ForGap(new StreamGap(Descriptor.Index, last, double.NaN, 0, "LSL stream lost: " + ex.Message)), cancellationToken).ConfigureAwait(false);
             throw new LslSourceException($"LSL stream '{Info.Name}' (source_id '{Info.SourceId}') is lost and cannot be recovered: {ex.Message}", ex);
         }
         finally
@@ -188,16 +189,16 @@ internal sealed partial class LslConnection : IDisposable
         }
     }
 
-    private void ReportOffset(Edge<SourceItem> output, bool first, CancellationToken cancellationToken)
+    private async ValueTask ReportOffsetAsync(Edge<SourceItem> output, bool first, CancellationToken cancellationToken)
     {
         double now = _backend.LocalClock();
         try
         {
-            _offset = Inlet.TimeCorrection(first ? s_firstOffsetTimeout : s_laterOffsetTimeout);
+            _offset = await Inlet.TimeCorrectionAsync(first ? s_firstOffsetTimeout : s_laterOffsetTimeout, cancellationToken).ConfigureAwait(false);
             _haveOffset = true;
             _nextOffsetAt = now + OffsetIntervalSeconds;
             // CollectionTime is in the stream's clock, as in XDF.
-            Write(output, SourceItem.ForOffset(new ClockOffset(Descriptor.Index, _backend.LocalClock() - _offset, _offset)), cancellationToken);
+            await WriteAsync(output, SourceItem.ForOffset(new ClockOffset(Descriptor.Index, _backend.LocalClock() - _offset, _offset)), cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
@@ -210,22 +211,16 @@ internal sealed partial class LslConnection : IDisposable
         }
     }
 
-    /// <summary>Writes one item from the pull thread (blocks only on back-pressure, which the stop token ends).</summary>
-    public static void Write(Edge<SourceItem> output, SourceItem item, CancellationToken cancellationToken)
-    {
-        ValueTask pending = output.WriteAsync(item, cancellationToken);
-        if (!pending.IsCompletedSuccessfully)
-        {
-            pending.AsTask().GetAwaiter().GetResult();
-        }
-    }
+    /// <summary>Writes one item; waits only on back-pressure, which the stop token ends.</summary>
+    public static ValueTask WriteAsync(Edge<SourceItem> output, SourceItem item, CancellationToken cancellationToken) =>
+        output.WriteAsync(item, cancellationToken);
 
     /// <summary>Writes a chunk, giving back its reference if it could not be written.</summary>
-    public static void Write(Edge<SourceItem> output, SampleChunk chunk, CancellationToken cancellationToken)
+    public static async ValueTask WriteAsync(Edge<SourceItem> output, SampleChunk chunk, CancellationToken cancellationToken)
     {
         try
         {
-            Write(output, SourceItem.ForSamples(chunk), cancellationToken);
+            await output.WriteAsync(SourceItem.ForSamples(chunk), cancellationToken).ConfigureAwait(false);
         }
         catch
         {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using AcqService.Core.Model;
 using AcqService.Core.Pipeline;
 using AcqService.Sources.Profiles;
@@ -48,31 +49,50 @@ public sealed class LslMarkerSource : LslSource
         BeginRun();
         int channels = Stream.ChannelCount;
         bool strings = Connection.Info.ChannelFormat == LslChannelFormat.String;
-        string[] text = strings ? new string[MaxPull * channels] : [];
-        double[] numbers = strings ? [] : new double[MaxPull * channels];
-        double[] times = new double[MaxPull];
-        return Connection.RunAsync(output, () =>
+        var buffers = new PullBuffers(
+            strings ? new string[MaxPull * channels] : [],
+            strings ? [] : new double[MaxPull * channels],
+            new double[MaxPull]);
+        return Connection.RunAsync(output, token => PullOnceAsync(output, buffers, channels, strings, token), () => _last, cancellationToken);
+    }
+
+    private sealed record PullBuffers(string[] Text, double[] Numbers, double[] Times)
+    {
+        public long DroppedReported { get; set; }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask PullOnceAsync(Edge<SourceItem> output, PullBuffers buffers, int channels, bool strings, CancellationToken cancellationToken)
+    {
+        int n = strings
+            ? await Connection.Inlet.PullChunkAsync(buffers.Text.AsMemory(), buffers.Times.AsMemory(), LslConnection.PullTimeout, cancellationToken).ConfigureAwait(false)
+            : await Connection.Inlet.PullChunkAsync(buffers.Numbers.AsMemory(), buffers.Times.AsMemory(), LslConnection.PullTimeout, cancellationToken).ConfigureAwait(false);
+        // After the pull, so markers from the new instance come after the gap (see LslSignalSource).
+        if (Connection.Inlet.TakeRecoveryCount() > 0)
         {
-            int n = strings
-                ? Connection.Inlet.PullChunk(text.AsSpan(), times.AsSpan(), LslConnection.PullTimeout)
-                : Connection.Inlet.PullChunk(numbers.AsSpan(), times.AsSpan(), LslConnection.PullTimeout);
-            // After the pull, so markers from the new instance come after the gap (see LslSignalSource).
-            if (Connection.Inlet.TakeRecoveryCount() > 0)
-            {
-                // Markers sent while disconnected are gone; the gap tells the analysis and the recording so.
-                LslConnection.Write(output, SourceItem.ForGap(new StreamGap(Stream.Index, _last, double.NaN, 0, LslConnection.RecoveredReason)), cancellationToken);
-                CountGap();
-            }
-            for (int i = 0; i < n; i++)
-            {
-                Marker marker = strings
-                    ? new Marker(Stream.Index, times[i], text[i * channels] ?? "")
-                    : Numeric(numbers[i * channels], times[i]);
-                LslConnection.Write(output, SourceItem.ForMarker(marker), cancellationToken);
-                _last = times[i];
-                Interlocked.Increment(ref _received);
-            }
-        }, () => _last, cancellationToken);
+            // Markers sent while disconnected are gone; the gap tells the analysis and the recording so.
+            await LslConnection.WriteAsync(output, SourceItem.ForGap(new StreamGap(Stream.Index, _last, double.NaN, 0, LslConnection.RecoveredReason)), cancellationToken).ConfigureAwait(false);
+            CountGap();
+        }
+        // Drops counted when this pull took its markers lie before them (see LslSignalSource).
+        long dropped = n > 0 ? Connection.Inlet.SamplesDroppedBeforeLastPull : buffers.DroppedReported;
+        if (dropped > buffers.DroppedReported)
+        {
+            long missing = dropped - buffers.DroppedReported;
+            buffers.DroppedReported = dropped;
+            string reason = string.Create(CultureInfo.InvariantCulture, $"{LslSignalSource.OverflowReason}: {missing} markers dropped (the consumer was slower than the stream)");
+            await LslConnection.WriteAsync(output, SourceItem.ForGap(new StreamGap(Stream.Index, _last, buffers.Times[0], missing, reason)), cancellationToken).ConfigureAwait(false);
+            CountGap();
+        }
+        for (int i = 0; i < n; i++)
+        {
+            Marker marker = strings
+                ? new Marker(Stream.Index, buffers.Times[i], buffers.Text[i * channels] ?? "")
+                : Numeric(buffers.Numbers[i * channels], buffers.Times[i]);
+            await LslConnection.WriteAsync(output, SourceItem.ForMarker(marker), cancellationToken).ConfigureAwait(false);
+            _last = buffers.Times[i];
+            Interlocked.Increment(ref _received);
+        }
     }
 
     private Marker Numeric(double value, double timestamp)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using AcqService.Core.Model;
 using AcqService.Core.Pipeline;
 using AcqService.Sources.Profiles;
@@ -10,13 +11,17 @@ namespace AcqService.Sources.Lsl;
 /// <summary>
 /// A signal stream from an LSL outlet (EEG amplifier, fNIRS device). Created by <see cref="ConnectAsync"/>, which
 /// resolves the profile's predicate and checks the stream before the session starts; <see cref="RunAsync"/> then
-/// pulls on a dedicated thread into pooled chunks with the sender's raw timestamps, reports the clock offset first
-/// and every few seconds, and turns a lost-and-recovered connection into a <see cref="StreamGap"/>.
+/// pulls asynchronously into pooled chunks with the sender's raw timestamps, reports the clock offset first
+/// and every few seconds, and turns a lost-and-recovered connection, or samples the inlet dropped because this
+/// consumer fell behind (<see cref="ILslInlet.SamplesDropped"/>), into a <see cref="StreamGap"/>.
 /// </summary>
 public sealed class LslSignalSource : LslSource
 {
     /// <summary>Seconds of data per pulled chunk (at most).</summary>
     private const double ChunkSeconds = 0.05;
+
+    /// <summary>Start of the reason written into gaps of samples the inlet dropped because its buffer was full.</summary>
+    public const string OverflowReason = "LSL inlet buffer overflow";
 
     private long _received;
     private double _last = double.NaN;
@@ -48,77 +53,124 @@ public sealed class LslSignalSource : LslSource
     public override Task RunAsync(Edge<SourceItem> output, CancellationToken cancellationToken)
     {
         BeginRun();
-        int channels = Stream.ChannelCount;
-        double rate = Stream.NominalRateHz;
-        int capacity = Math.Clamp((int)Math.Ceiling(rate * ChunkSeconds), 1, 4096);
-        var pool = new ChunkPool(Stream.Index, channels, capacity);
+        var pull = new PullState(Stream, output);
+        return Connection.RunAsync(output, token => PullOnceAsync(pull, token), () => _last, cancellationToken);
+    }
+
+    /// <summary>What one run keeps between pulls (one pump, so no locking).</summary>
+    private sealed class PullState(StreamDescriptor stream, Edge<SourceItem> output)
+    {
+        public readonly Edge<SourceItem> Output = output;
+        public readonly int Channels = stream.ChannelCount;
+        public readonly double Rate = stream.NominalRateHz;
+        public readonly int Capacity = Math.Clamp((int)Math.Ceiling(stream.NominalRateHz * ChunkSeconds), 1, 4096);
+        public readonly ChunkPool Pool = new(stream.Index, stream.ChannelCount, Math.Clamp((int)Math.Ceiling(stream.NominalRateHz * ChunkSeconds), 1, 4096));
         // A real recovery takes ≥ 0.5 s (liblsl waits that long before reconnecting), so without a reported
         // recovery only a jump that long is taken as one; shorter jumps are plain sample loss, which the
         // aligner reports by itself.
-        double recoveredThreshold = 3.5 / rate;
-        double silentThreshold = Math.Max(0.5, recoveredThreshold);
-        bool recoveryPending = false;
-        return Connection.RunAsync(output, () =>
+        public readonly double RecoveredThreshold = 3.5 / stream.NominalRateHz;
+        public readonly double SilentThreshold = Math.Max(0.5, 3.5 / stream.NominalRateHz);
+        public bool RecoveryPending;
+        public long DroppedReported;
+    }
+
+    // Pooled builder: the pump awaits this once per pull, and a pull that waits would otherwise box its state machine.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask PullOnceAsync(PullState pull, CancellationToken cancellationToken)
+    {
+        Edge<SourceItem> output = pull.Output;
+        int channels = pull.Channels;
+        SampleChunk chunk = pull.Pool.Rent();
+        int n;
+        try
         {
-            SampleChunk chunk = pool.Rent();
-            int n;
+            n = await Connection.Inlet.PullChunkAsync(chunk.Data.AsMemory(0, pull.Capacity * channels), chunk.Timestamps.AsMemory(0, pull.Capacity), LslConnection.PullTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            chunk.Release();
+            throw;
+        }
+        // Taken after the pull: the inlet counts a recovery before the new connection's first sample is
+        // buffered, so samples pulled from the new instance always see it.
+        pull.RecoveryPending |= Connection.Inlet.TakeRecoveryCount() > 0;
+        if (n == 0)
+        {
+            chunk.Release();
+            return;
+        }
+        chunk.Count = n;
+        double previous = _last;
+        // Every drop counted when this pull took its samples lies before them, so the gap goes in front of the chunk.
+        long dropped = Connection.Inlet.SamplesDroppedBeforeLastPull;
+        if (dropped > pull.DroppedReported)
+        {
+            long missing = dropped - pull.DroppedReported;
+            pull.DroppedReported = dropped;
+            string overflow = string.Create(CultureInfo.InvariantCulture, $"{OverflowReason}: {missing} samples dropped (the consumer was slower than the stream)");
+            await WriteGapAsync(output, new StreamGap(Stream.Index, _last, chunk.Timestamps[0], missing, overflow), chunk, cancellationToken).ConfigureAwait(false);
+            // The jump over the dropped samples is explained; look for a recovery only after the first sample.
+            previous = chunk.Timestamps[0];
+        }
+        (int split, double jump) = FindJump(chunk, previous, pull.RecoveryPending ? pull.RecoveredThreshold : pull.SilentThreshold);
+        if (pull.RecoveryPending && split < 0)
+        {
+            // Reconnected without losing data (or the jump is below a period): still record where it happened.
+            split = 0;
+        }
+        if (split < 0)
+        {
+            await EmitAsync(output, chunk, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        string reason = pull.RecoveryPending
+            ? LslConnection.RecoveredReason
+            : string.Create(CultureInfo.InvariantCulture, $"{LslConnection.RecoveredReason} (timestamp jump of {jump:0.###} s; the backend reported no reconnect)");
+        pull.RecoveryPending = false;
+        if (split > 0)
+        {
+            SampleChunk tail = pull.Pool.Rent();
+            int rest = n - split;
+            chunk.Data.AsSpan(split * channels, rest * channels).CopyTo(tail.Data);
+            chunk.Timestamps.AsSpan(split, rest).CopyTo(tail.Timestamps);
+            tail.Count = rest;
+            chunk.Count = split;
             try
             {
-                n = Connection.Inlet.PullChunk(chunk.Data.AsSpan(0, capacity * channels), chunk.Timestamps.AsSpan(0, capacity), LslConnection.PullTimeout);
+                await EmitAsync(output, chunk, cancellationToken).ConfigureAwait(false);
             }
             catch
             {
-                chunk.Release();
+                tail.Release();
                 throw;
             }
-            // Taken after the pull: the inlet counts a recovery before the new connection's first sample is
-            // buffered, so samples pulled from the new instance always see it.
-            recoveryPending |= Connection.Inlet.TakeRecoveryCount() > 0;
-            if (n == 0)
-            {
-                chunk.Release();
-                return;
-            }
-            chunk.Count = n;
-            (int split, double jump) = FindJump(chunk, recoveryPending ? recoveredThreshold : silentThreshold);
-            if (recoveryPending && split < 0)
-            {
-                // Reconnected without losing data (or the jump is below a period): still record where it happened.
-                split = 0;
-            }
-            if (split < 0)
-            {
-                Emit(output, chunk, cancellationToken);
-                return;
-            }
-            string reason = recoveryPending
-                ? LslConnection.RecoveredReason
-                : string.Create(CultureInfo.InvariantCulture, $"{LslConnection.RecoveredReason} (timestamp jump of {jump:0.###} s; the backend reported no reconnect)");
-            recoveryPending = false;
-            if (split > 0)
-            {
-                SampleChunk tail = pool.Rent();
-                int rest = n - split;
-                chunk.Data.AsSpan(split * channels, rest * channels).CopyTo(tail.Data);
-                chunk.Timestamps.AsSpan(split, rest).CopyTo(tail.Timestamps);
-                tail.Count = rest;
-                chunk.Count = split;
-                Emit(output, chunk, cancellationToken);
-                chunk = tail;
-            }
-            double start = _last;
-            double end = chunk.Timestamps[0];
-            long missing = double.IsNaN(start) ? 0 : Math.Max(0, (long)Math.Round((end - start) * rate) - 1);
-            LslConnection.Write(output, SourceItem.ForGap(new StreamGap(Stream.Index, start, end, missing, reason)), cancellationToken);
-            CountGap();
-            Emit(output, chunk, cancellationToken);
-        }, () => _last, cancellationToken);
+            chunk = tail;
+        }
+        double start = _last;
+        double end = chunk.Timestamps[0];
+        long lost = double.IsNaN(start) ? 0 : Math.Max(0, (long)Math.Round((end - start) * pull.Rate) - 1);
+        await WriteGapAsync(output, new StreamGap(Stream.Index, start, end, lost, reason), chunk, cancellationToken).ConfigureAwait(false);
+        await EmitAsync(output, chunk, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Writes a gap in front of <paramref name="pending"/>, giving the chunk back if the write fails.</summary>
+    private async ValueTask WriteGapAsync(Edge<SourceItem> output, StreamGap gap, SampleChunk pending, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await LslConnection.WriteAsync(output, SourceItem.ForGap(gap), cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            pending.Release();
+            throw;
+        }
+        CountGap();
     }
 
     /// <summary>First frame whose step from the previous one exceeds <paramref name="threshold"/> seconds, or -1.</summary>
-    private (int Index, double Jump) FindJump(SampleChunk chunk, double threshold)
+    private static (int Index, double Jump) FindJump(SampleChunk chunk, double previous, double threshold)
     {
-        double previous = _last;
         ReadOnlySpan<double> times = chunk.Times;
         for (int i = 0; i < times.Length; i++)
         {
@@ -131,11 +183,11 @@ public sealed class LslSignalSource : LslSource
         return (-1, 0);
     }
 
-    private void Emit(Edge<SourceItem> output, SampleChunk chunk, CancellationToken cancellationToken)
+    private async ValueTask EmitAsync(Edge<SourceItem> output, SampleChunk chunk, CancellationToken cancellationToken)
     {
         int count = chunk.Count;
         double last = chunk.LastTimestamp;
-        LslConnection.Write(output, chunk, cancellationToken);
+        await LslConnection.WriteAsync(output, chunk, cancellationToken).ConfigureAwait(false);
         _last = last;
         Interlocked.Add(ref _received, count);
     }

@@ -89,6 +89,8 @@ public sealed class NativeLslDiscoveryTests
     {
         NativeLslBackend backend = NativeLslFixture.Require();
 
+        // The fixture loads liblsl before any other test can (every native test requires it first), so the file
+        // applied is LSLAPICFG's, whatever order the tests run in.
         string expected = Path.GetFullPath(Environment.GetEnvironmentVariable(NativeLslBackend.ConfigEnvironmentVariable)!);
         Assert.Equal(expected, backend.ConfigurationFile);
         Assert.Contains(expected, backend.ConfigurationSource);
@@ -99,13 +101,47 @@ public sealed class NativeLslDiscoveryTests
     [SkippableFact]
     public void ADifferentConfigurationIsRefusedOnceLiblslIsInitialised()
     {
-        NativeLslFixture.Require();
+        NativeLslBackend loaded = NativeLslFixture.Require();
+        // Still loopback-only, but a different session: different settings, so liblsl cannot take it any more.
         string other = Path.Combine(Path.GetTempPath(), $"other-{Guid.NewGuid():N}.cfg");
+        File.WriteAllText(other, File.ReadAllText(loaded.ConfigurationFile!) + "\n[lab]\nSessionID = other-" + Guid.NewGuid().ToString("N") + "\n");
+        string missing = Path.Combine(Path.GetTempPath(), $"missing-{Guid.NewGuid():N}.cfg");
+        try
+        {
+            bool ok = NativeLslBackend.TryLoad(null, other, out NativeLslBackend? backend, out string reason);
 
-        bool ok = NativeLslBackend.TryLoad(null, other, out NativeLslBackend? backend, out string reason);
+            Assert.False(ok);
+            Assert.Null(backend);
+            Assert.Contains("already initialised", reason);
+            Assert.Contains("settings differ", reason);
+            Assert.False(NativeLslBackend.TryLoad(null, missing, out _, out reason));
+            Assert.Contains("not readable", reason);
+        }
+        finally
+        {
+            File.Delete(other);
+        }
+    }
 
-        Assert.False(ok);
-        Assert.Null(backend);
-        Assert.Contains("already initialised", reason);
+    [SkippableFact]
+    public void TheSameSettingsInAnotherFileAreAccepted()
+    {
+        NativeLslBackend loaded = NativeLslFixture.Require();
+        // Another path, other comments and spacing, same settings (e.g. a lab's LSLAPICFG and the loopback preset file).
+        string same = Path.Combine(Path.GetTempPath(), $"same-{Guid.NewGuid():N}.cfg");
+        string text = File.ReadAllText(loaded.ConfigurationFile!);
+        File.WriteAllText(same, "; copied\n" + text.Replace(" = ", "=", StringComparison.Ordinal).Replace("\n", "\r\n", StringComparison.Ordinal));
+        try
+        {
+            bool ok = NativeLslBackend.TryLoad(null, same, out NativeLslBackend? backend, out string reason);
+
+            Assert.True(ok, reason);
+            Assert.Equal(loaded.LibraryPath, backend!.LibraryPath);
+            Assert.Equal(loaded.ConfigurationFile, backend.ConfigurationFile);
+        }
+        finally
+        {
+            File.Delete(same);
+        }
     }
 }

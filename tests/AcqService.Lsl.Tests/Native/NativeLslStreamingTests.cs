@@ -76,6 +76,55 @@ public sealed class NativeLslStreamingTests
     }
 
     [SkippableFact]
+    public async Task AsyncPullGivesTheSameSamplesAsTheBlockingPull()
+    {
+        NativeLslBackend backend = NativeLslFixture.Require();
+        const int channels = 4, samples = 60;
+        (ILslOutlet outlet, ILslInlet inlet) = NativeLslFixture.Connect(backend, Info("async", LslChannelFormat.Float32, channels));
+        using (outlet)
+        using (inlet)
+        {
+            float[] sent = Enumerable.Range(0, samples * channels).Select(i => (float)(i * 0.5 - 17)).ToArray();
+            double[] sentTs = Timestamps(samples, 9000.125);
+            // Nothing buffered yet: the first pull has to wait (pool-thread path), later ones find data (synchronous path).
+            Task<int> first = inlet.PullChunkAsync(new double[channels], new double[1], NativeLslFixture.Timeout).AsTask();
+            outlet.PushChunk(sent.AsSpan(0, channels), sentTs.AsSpan(0, 1));
+            Assert.Equal(1, await first);
+            outlet.PushChunk(sent.AsSpan(channels), sentTs.AsSpan(1));
+
+            double[] data = new double[(samples - 1) * channels];
+            double[] ts = new double[samples - 1];
+            int got = 0;
+            long deadline = Environment.TickCount64 + (long)NativeLslFixture.Timeout.TotalMilliseconds;
+            while (got < samples - 1 && Environment.TickCount64 < deadline)
+            {
+                got += await inlet.PullChunkAsync(data.AsMemory(got * channels), ts.AsMemory(got), TimeSpan.FromMilliseconds(200));
+            }
+            Assert.Equal(samples - 1, got);
+            Assert.Equal(sent.Skip(channels).Select(f => (double)f), data);
+            Assert.Equal(sentTs.Skip(1), ts);
+            Assert.Equal(0, inlet.SamplesDropped);
+        }
+    }
+
+    [SkippableFact]
+    public async Task AsyncPullEndsSoonAfterCancellation()
+    {
+        NativeLslBackend backend = NativeLslFixture.Require();
+        (ILslOutlet outlet, ILslInlet inlet) = NativeLslFixture.Connect(backend, Info("async-cancel", LslChannelFormat.Float32, 1));
+        using (outlet)
+        using (inlet)
+        {
+            using var cts = new CancellationTokenSource();
+            Task<int> pending = inlet.PullChunkAsync(new double[1], new double[1], TimeSpan.FromMinutes(5), cts.Token).AsTask();
+            cts.CancelAfter(50);
+            // The pull's own timeout is 5 minutes; the cancellation is seen within one wait slice.
+            Assert.Same(pending, await Task.WhenAny(pending, Task.Delay(TimeSpan.FromSeconds(10))));
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pending);
+        }
+    }
+
+    [SkippableFact]
     public void StringsWithMultiByteUtf8ArriveExactly()
     {
         NativeLslBackend backend = NativeLslFixture.Require();
