@@ -1,6 +1,6 @@
 using AcqService.Core.Model;
 using AcqService.Core.Pipeline;
-using AcqService.Core.Profiles;
+using AcqService.Sources.Profiles;
 using AcqService.Sources.Lsl;
 using AcqService.Lsl;
 using AcqService.Lsl.Managed;
