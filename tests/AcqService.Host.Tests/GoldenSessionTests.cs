@@ -42,7 +42,8 @@ public sealed class GoldenSessionTests
         string live = TestPaths.NewFolder(), replay = TestPaths.NewFolder();
         (int code, string error) = await RunAsync(["demo", "--pace", "fast", "--duration", "90", "--out", live, .. options]);
         Assert.True(code == ExitCodes.Ok, name + ": " + error);
-        (code, error) = await RunAsync(["analyze", Path.Combine(live, "recording.xdf"), "--out", replay]);
+        // Analysis settings are not stored in the recording (condition rules are): give analyze the same ones.
+        (code, error) = await RunAsync(["analyze", Path.Combine(live, "recording.xdf"), "--out", replay, .. options.Where(o => o.StartsWith("--Epochs:", StringComparison.Ordinal))]);
         Assert.True(code == ExitCodes.Ok, name + ": " + error);
         foreach (string folder in new[] { live, replay })
         {

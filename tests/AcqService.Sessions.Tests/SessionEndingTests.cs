@@ -89,7 +89,7 @@ public sealed class SessionEndingTests
     public async Task SourceFailure_EndsAsSourceFailedWithTheMessage()
     {
         string folder = Sessions.NewFolder();
-        var stream = new StreamDescriptor("eeg", StreamKind.Signal, "x", "EEG", [new ChannelDescriptor("Cz", "uV", "EEG")], 100, ChannelFormat.Float32, "x");
+        var stream = new StreamDescriptor("eeg", StreamKind.Signal, "x", "EEG", [new ChannelDescriptor("Cz", "uV", "EEG")], 250, ChannelFormat.Float32, "x");
         var session = new AcquisitionSession([new ThrowingSource(stream)], new SessionPlan { Regions = [] }, folder, new SessionMetadata(), LocalClock.Now);
         SessionSummary summary = await session.RunAsync(CancellationToken.None);
         Assert.Equal(SessionEndKind.SourceFailed, summary.Ended!.Kind);
