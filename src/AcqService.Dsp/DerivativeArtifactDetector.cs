@@ -16,7 +16,9 @@ namespace AcqService.Dsp;
 /// Differences from offline TDDR, on purpose: the centre/σ come from a fixed calibration period instead of the whole
 /// recording; the centre is the median rather than the iterated biweight mean; the low-pass is causal (its group delay,
 /// about 0.5 s at 0.5 Hz, delays and spreads each jump over a few frames). Hits are counted per sample
-/// (<see cref="HitCount"/>) and per run of consecutive hit samples (<see cref="EventCount"/>); nothing is repaired.
+/// (<see cref="HitCount"/>) and per event (<see cref="EventCount"/>): hits closer than <see cref="EventGapFrames"/> frames to the
+/// previous hit of the channel belong to the same event, because the low-pass rings after a jump and its derivative can
+/// dip under the threshold and rise again. Nothing is repaired.
 /// </para>
 /// Allocation-free after construction; not thread-safe.
 /// </summary>
@@ -33,7 +35,7 @@ public sealed class DerivativeArtifactDetector
     private readonly double[] _sigma;
     private readonly long[] _hits;
     private readonly long[] _events;
-    private readonly bool[] _inEvent;
+    private readonly long[] _lastHit;
     private long _frames;
 
     /// <summary>Creates a detector.</summary>
@@ -42,9 +44,15 @@ public sealed class DerivativeArtifactDetector
     /// <param name="calibrationFrames">Number of differences per channel used to fix centre and σ (≥ 2), e.g. 30 s × rate.</param>
     /// <param name="threshold">Hit threshold in units of σ (default <see cref="Tddr.Tune"/>).</param>
     /// <param name="lowPass">Apply TDDR's 0.5 Hz low-pass before differencing (ignored when the rate is ≤ 1 Hz, as in TDDR).</param>
-    /// <exception cref="ArgumentOutOfRangeException">A count is too small, or the rate/threshold is not finite and positive.</exception>
-    public DerivativeArtifactDetector(int channels, double sampleRateHz, int calibrationFrames, double threshold = Tddr.Tune, bool lowPass = true)
+    /// <param name="eventGapSeconds">Hits at most this far apart (s) count as one event (≥ 0; default 1 s).</param>
+    /// <exception cref="ArgumentOutOfRangeException">A count is too small, the rate/threshold is not finite and positive, or the gap is negative.</exception>
+    public DerivativeArtifactDetector(int channels, double sampleRateHz, int calibrationFrames, double threshold = Tddr.Tune, bool lowPass = true, double eventGapSeconds = 1.0)
     {
+        if (!(eventGapSeconds >= 0.0 && double.IsFinite(eventGapSeconds)))
+        {
+            throw new ArgumentOutOfRangeException(nameof(eventGapSeconds), eventGapSeconds, "Must be finite and not negative.");
+        }
+
         ArgumentOutOfRangeException.ThrowIfLessThan(channels, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(calibrationFrames, 2);
         Guard.ThrowIfNotPositiveFinite(sampleRateHz);
@@ -65,7 +73,9 @@ public sealed class DerivativeArtifactDetector
         _sigma = new double[channels];
         _hits = new long[channels];
         _events = new long[channels];
-        _inEvent = new bool[channels];
+        _lastHit = new long[channels];
+        Array.Fill(_lastHit, long.MinValue);
+        EventGapFrames = (int)Math.Round(eventGapSeconds * sampleRateHz);
     }
 
     /// <summary>Number of interleaved channels.</summary>
@@ -76,6 +86,9 @@ public sealed class DerivativeArtifactDetector
 
     /// <summary>Hit threshold in units of σ.</summary>
     public double Threshold { get; }
+
+    /// <summary>Largest distance in frames between two hits of one event.</summary>
+    public int EventGapFrames { get; }
 
     /// <summary>True once centre and σ are fixed (detection is active).</summary>
     public bool Calibrated => _frames > _calibrationFrames;
@@ -92,7 +105,7 @@ public sealed class DerivativeArtifactDetector
     /// <summary>Samples of <paramref name="channel"/> flagged so far.</summary>
     public long HitCount(int channel) => _hits[CheckChannel(channel)];
 
-    /// <summary>Runs of consecutive flagged samples of <paramref name="channel"/> so far (artefact events).</summary>
+    /// <summary>Artefact events of <paramref name="channel"/> so far (hits grouped by <see cref="EventGapFrames"/>).</summary>
     public long EventCount(int channel) => _events[CheckChannel(channel)];
 
     /// <summary>Processes <c>frames × Channels</c> interleaved values.</summary>
@@ -153,13 +166,14 @@ public sealed class DerivativeArtifactDetector
                 {
                     count++;
                     _hits[ch]++;
-                    if (!_inEvent[ch])
+                    if (_lastHit[ch] == long.MinValue || _frames - _lastHit[ch] > EventGapFrames)
                     {
                         _events[ch]++;
                     }
+
+                    _lastHit[ch] = _frames;
                 }
 
-                _inEvent[ch] = hit;
                 if (hits.Length != 0)
                 {
                     hits[offset + ch] = hit;

@@ -127,6 +127,9 @@ public class NirsLiveTests(ITestOutputHelper output)
         Assert.Contains(HitFrames(flags, 3), i => i >= 400 && i <= 410);
         Assert.DoesNotContain(HitFrames(flags, 3), i => i < 400);
         Assert.All(new[] { 0, 1, 4, 5, 6, 7 }, c => Assert.Equal(0, perChannel[c]));
+        // Hits within 1 s of each other are one event: spike + step at 760 nm, the step alone at 850 nm.
+        Assert.Equal(2, events[2]);
+        Assert.Equal(1, events[3]);
 
         // Without the low-pass the spike at 850 nm is caught as well (and the cardiac pulse raises σ instead).
         var raw = new DerivativeArtifactDetector(channels, F.Sfreq, calibrationFrames: 100, lowPass: false);
