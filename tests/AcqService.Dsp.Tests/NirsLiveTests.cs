@@ -59,6 +59,40 @@ public class NirsLiveTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void LiveChain_AfterBaseline_EqualsMneHaemoglobinPlusAConstant()
+    {
+        // Live OD (fixed 10 s baseline) → MNE-form matrix, vs MNE's offline beer_lambert_law(ppf=6): the OD offsets
+        // ln(I₀/Ī) per channel become a constant ΔHb offset per pair, M·[shift₁, shift₂]; nothing else may differ.
+        const int baseline = 100;
+        int channels = F.Intensity.Length, n = F.Intensity[0].Length;
+        double[] x = Interleave(F.Intensity);
+        var od = new double[x.Length];
+        new OpticalDensityTracker(channels, baseline).Process(x, od);
+        double worst = 0.0;
+        for (int p = 0; p < channels / 2; p++)
+        {
+            var m = HaemoglobinMatrix.LikeMne(760, 850, F.Channels[2 * p].DistanceM);
+            double s1 = Math.Log(F.Intensity[2 * p].Take(baseline).Average() / F.Intensity[2 * p].Average());
+            double s2 = Math.Log(F.Intensity[(2 * p) + 1].Take(baseline).Average() / F.Intensity[(2 * p) + 1].Average());
+            (double offO, double offR) = m.Apply(s1, s2);
+            var expectedO = new double[n - baseline];
+            var expectedR = new double[n - baseline];
+            var actualO = new double[n - baseline];
+            var actualR = new double[n - baseline];
+            for (int i = baseline; i < n; i++)
+            {
+                expectedO[i - baseline] = F.HbPpf6.Values[2 * p][i] + offO;
+                expectedR[i - baseline] = F.HbPpf6.Values[(2 * p) + 1][i] + offR;
+                (actualO[i - baseline], actualR[i - baseline]) = m.Apply(od[(i * channels) + (2 * p)], od[(i * channels) + (2 * p) + 1]);
+            }
+
+            worst = Math.Max(worst, NirsReferenceTests.CompareRows([expectedO, expectedR], [actualO, actualR], $"live Hb pair {p}"));
+        }
+
+        output.WriteLine($"live chain vs MNE + offset: max relative error {worst:E2}");
+    }
+
+    [Fact]
     public void Tracker_ChunkedEqualsOneCall()
     {
         int channels = F.Intensity.Length;
