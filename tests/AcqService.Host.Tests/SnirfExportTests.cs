@@ -226,6 +226,9 @@ public sealed class SnirfExportTests(ITestOutputHelper output)
         Assert.Equal((2, 1), (labelsOnly.Sources.Count, labelsOnly.Detectors.Count));
         Assert.False(labelsOnly.HasPositions);
         Assert.Null(NirsMontage.Parse("<desc><channels><channel><label>Fp1</label></channel></channels></desc>", ["Fp1"]));
+        // Artinis OxySoft labels: receiver (detector) and transmitter (source), wavelength in brackets; gyroscope channels skipped.
+        NirsMontage oxy = NirsMontage.FromLabels(["[1] Rx1 - Tx2 [760nm]", "[1] Rx1 - Tx2 [850nm]", "HEADING"])!;
+        Assert.Equal([(2, 1, 760), (2, 1, 850)], oxy.Channels.Select(c => (c.Source, c.Detector, c.WavelengthNm)));
 
         // Positions in millimetres (XDF's EEG convention) are converted; a channel naming a missing wavelength is an error.
         NirsMontage mm = NirsMontage.Parse("<desc><channels><channel><label>a</label><source>1</source><detector>1</detector><wavelength>760</wavelength></channel></channels>"

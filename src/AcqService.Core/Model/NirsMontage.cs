@@ -108,7 +108,8 @@ public sealed partial class NirsMontage
     }
 
     /// <summary>
-    /// Channels from labels alone (<c>S1-D1 760</c>, <c>S1_D1 760</c>, <c>S1-D1:760nm</c>); optode positions unknown (NaN).
+    /// Channels from labels alone (<c>S1-D1 760</c>, <c>S1_D1 760</c>, <c>S1-D1:760nm</c>, and OxySoft's
+    /// <c>[1] Rx1 - Tx1 [760nm]</c>, transmitter = source, receiver = detector); optode positions unknown (NaN).
     /// Labels that do not parse are skipped (not fNIRS measurements). Null when no label parses.
     /// </summary>
     /// <param name="labels">Channel labels in stream order.</param>
@@ -123,6 +124,13 @@ public sealed partial class NirsMontage
             if (m.Success)
             {
                 parsed.Add((c, labels[c], Int(m.Groups[1].Value), Int(m.Groups[2].Value), Int(m.Groups[3].Value)));
+                continue;
+            }
+            // Artinis OxySoft names a channel by receiver and transmitter: "[1] Rx1 - Tx1 [760nm]".
+            m = ReceiverTransmitterPattern().Match(labels[c].Trim());
+            if (m.Success)
+            {
+                parsed.Add((c, labels[c], Int(m.Groups[2].Value), Int(m.Groups[1].Value), Int(m.Groups[3].Value)));
             }
         }
         if (parsed.Count == 0)
@@ -310,4 +318,7 @@ public sealed partial class NirsMontage
 
     [GeneratedRegex(@"^S(\d+)\s*[-_]\s*D(\d+)\s*[ :]\s*(\d+)\s*(?:nm)?$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex LabelPattern();
+
+    [GeneratedRegex(@"^(?:\[\d+\]\s*)?Rx\s*(\d+)\s*-\s*Tx\s*(\d+)\s*\[\s*(\d+)\s*nm\s*\]$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex ReceiverTransmitterPattern();
 }
