@@ -219,6 +219,13 @@ public sealed class SnirfExportTests(ITestOutputHelper output)
         // S1 over D1 is 2.5 cm; S1–D2 is diagonal: sqrt(0.03² + 0.025²).
         Assert.Equal(Math.Sqrt((0.03 * 0.03) + (0.025 * 0.025)), back.DistanceM(0), 12);
 
+        // The live haemoglobin stage's layout from the same description: distances and midpoints from the positions.
+        Core.Analysis.NirsLayout layout = Core.Analysis.NirsMontageLayout.ToLayout(back, 4);
+        Assert.Equal(["S1-D2", "S2-D1"], layout.Pairs.Select(p => p.Name));
+        Assert.Equal((1, 0, 760, 850), (layout.Pairs[0].Channel1, layout.Pairs[0].Channel2, layout.Pairs[0].Wavelength1Nm, layout.Pairs[0].Wavelength2Nm));
+        Assert.Equal(back.DistanceM(0), layout.Pairs[0].DistanceM, 12);
+        Assert.Equal(0.0, layout.Pairs[0].Midpoint!.Value.X, 9);
+
         // A device that publishes only labels (an Aurora-like frame counter first, MNE-style names): positions unknown.
         NirsMontage? labelsOnly = NirsMontage.Parse(null, ["frame", "S1_D1 760", "S1_D1 850", "S2_D1 760nm", "S2_D1 850nm", "HEADING"]);
         Assert.NotNull(labelsOnly);
