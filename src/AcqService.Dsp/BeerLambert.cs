@@ -5,7 +5,9 @@ namespace AcqService.Dsp;
 /// Conventions: decadic logarithm throughout (ΔOD = −log₁₀(I/I₀)), molar extinction coefficients in cm⁻¹·M⁻¹,
 /// source–detector distance in cm, dimensionless differential pathlength factor (DPF), and haemoglobin
 /// concentration changes in mol/L (M; multiply by 1e6 for µM). Mixing natural and decadic logarithms gives a
-/// 2.303× error, which is why no natural-log variant is offered.
+/// 2.303× error, which is why no natural-log variant is offered here; <see cref="HaemoglobinMatrix"/> takes natural-log
+/// OD (MNE's <c>optical_density</c>) explicitly, in this exact form or in MNE's (ε × 0.2303, d in m, ppf), which is
+/// 1.8e−4 smaller because 0.2303 truncates ln10/10.
 /// </summary>
 public static class BeerLambert
 {

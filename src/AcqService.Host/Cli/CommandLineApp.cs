@@ -18,6 +18,7 @@ internal static class CommandLineApp
         new SimulateCommand(),
         new StreamsCommand(),
         new ReplayCommand(),
+        new ExportSnirfCommand(),
     ];
 
     public static string Version =>

@@ -376,11 +376,17 @@ public sealed partial class SourceLslPublisher : IDisposable
             ChannelFormat = signal ? (LslChannelFormat)(int)stream.Format : LslChannelFormat.String,
             SourceId = stream.SourceId,
         };
-        foreach (XElement element in OriginalDescription(stream).Where(e => e.Name.LocalName != "channels"))
+        // A device's richer per-channel metadata (fNIRS source/detector/wavelength, EEG locations) is passed on when it
+        // lists exactly these channels; otherwise channels are rebuilt from the descriptor, as before.
+        XElement? own = OriginalDescription(stream).FirstOrDefault(e => e.Name.LocalName == "channels");
+        bool keepChannels = signal && own is not null
+            && own.Elements("channel").Select(c => c.Element("label")?.Value).SequenceEqual(stream.Channels.Select(c => c.Label))
+            && own.Elements("channel").Any(c => c.Elements().Any(e => e.Name.LocalName is not ("label" or "unit" or "type")));
+        foreach (XElement element in OriginalDescription(stream).Where(e => keepChannels || e.Name.LocalName != "channels"))
         {
             info.Desc.Add(new XElement(element));
         }
-        if (signal || stream.ChannelCount == 1)
+        if (!keepChannels && (signal || stream.ChannelCount == 1))
         {
             info.WithChannels(stream.Channels.Take(info.ChannelCount).Select(c => (c.Label, c.Unit, c.Type)));
         }

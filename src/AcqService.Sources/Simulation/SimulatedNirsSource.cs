@@ -30,7 +30,7 @@ public sealed class SimulatedNirsSource : ISource
             throw new ArgumentException($"stream '{stream.Key}' needs a positive sample rate for the NIRS simulator");
         }
         _rig = rig;
-        Stream = stream;
+        Stream = WithMontage(stream, rig.Settings);
         Simulator = new NirsSimulator(rig.Settings, rig.Schedule, stream.Channels, stream.NominalRateHz);
         _jitter = new Xoshiro(rig.Settings.Seed ^ 0x0F_1125_7177UL);
         _total = rig.DurationSeconds is double d ? (long)Math.Round(d * stream.NominalRateHz) : long.MaxValue;
@@ -38,6 +38,25 @@ public sealed class SimulatedNirsSource : ISource
 
     /// <inheritdoc />
     public string Name => "simulated fNIRS";
+
+    /// <summary>
+    /// The stream as a real device describes itself over LSL: unless the profile gave a description, per channel
+    /// its source, detector and wavelength, plus optode positions and wavelengths (<see cref="NirsMontage"/>), so a
+    /// recording carries the probe (the SNIRF export reads it).
+    /// </summary>
+    private static StreamDescriptor WithMontage(StreamDescriptor stream, SimulationSettings settings)
+    {
+        // Labels the montage cannot number (the simulator accepts any pair name) keep the profile's plain description.
+        if (!string.IsNullOrWhiteSpace(stream.DescriptionXml) || NirsMontage.FromLabels([.. stream.Channels.Select(c => c.Label)]) is null)
+        {
+            return stream;
+        }
+        NirsMontage montage = NirsMontage.Simulated(stream.Channels, settings.NirsDistanceCm / 100);
+        return new StreamDescriptor(stream.Key, stream.Kind, stream.Name, stream.Type, stream.Channels, stream.NominalRateHz, stream.Format, stream.SourceId)
+        {
+            DescriptionXml = montage.ToDescription(stream.Channels, "AcqService (simulated CW-fNIRS)").ToString(System.Xml.Linq.SaveOptions.DisableFormatting),
+        };
+    }
 
     /// <summary>The stream produced.</summary>
     public StreamDescriptor Stream { get; }
