@@ -28,7 +28,9 @@ public sealed class EventClassifier
             Regex regex;
             try
             {
-                regex = new Regex(rule.Pattern, RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100));
+                // The timeout guards against a catastrophic pattern, not against a busy machine: labels are short, and 100 ms
+                // expired under heavy load (CI with a load average of 20), silently changing a marker's condition.
+                regex = new Regex(rule.Pattern, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(2));
             }
             catch (ArgumentException ex)
             {

@@ -89,7 +89,7 @@ internal static class CommandLineApp
         sb.AppendLine("Commands:");
         foreach (ICommand c in Commands)
         {
-            sb.AppendLine($"  {c.Name,-10} {c.Summary}");
+            sb.AppendLine($"  {c.Name,-13} {c.Summary}");
         }
         sb.AppendLine();
         sb.AppendLine("Run './acq COMMAND --help' for a command's options. Exit codes: 0 ok, 1 session finished with errors,");
