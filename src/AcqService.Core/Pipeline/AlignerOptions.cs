@@ -17,8 +17,9 @@ public sealed class AlignerOptions
     /// periods (and by more than <see cref="GapJitterFactor"/> × the measured jitter) is the first after a gap.
     /// The expected time is the median of the last 15 samples' times projected forward at the nominal rate (see
     /// <see cref="StreamTimeline"/>), so jitter does not accumulate and a single late stamp does not move it.
+    /// On jitter-free data 2.5 periods late is the old rule "consecutive stamps more than 3.5 periods apart".
     /// </summary>
-    public double GapThresholdPeriods { get; set; } = 3.5;
+    public double GapThresholdPeriods { get; set; } = 2.5;
 
     /// <summary>
     /// A gap must also exceed this many times the stream's measured timestamp jitter (RMS deviation from the
