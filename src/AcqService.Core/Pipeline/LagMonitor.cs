@@ -290,7 +290,20 @@ public sealed class LagMonitor : IDisposable
 /// <param name="ProcessedChannelSamplesPerSecond">Channel-samples/s the analyzers processed over the rate window (NaN at first).</param>
 /// <param name="Processed">Samples every analyzer has processed.</param>
 /// <param name="Arrived">Samples the aligner has received.</param>
-public sealed record StreamLag(string StreamKey, double LagSeconds, double SilentSeconds, double ProcessedChannelSamplesPerSecond, long Processed, long Arrived);
+public sealed record StreamLag(string StreamKey, double LagSeconds, double SilentSeconds, double ProcessedChannelSamplesPerSecond, long Processed, long Arrived)
+{
+    /// <summary>True when the stream has delivered nothing for at least <see cref="AlignerOptions.NoDataSeconds"/>.</summary>
+    public bool IsSilent(AlignerOptions options) => SilentSeconds >= options.NoDataSeconds;
+
+    /// <summary>
+    /// Status text for this stream: <c>no data for 7 s</c> when silent, <c>lag 3.2 s</c> when the analysis is further
+    /// behind than <see cref="AlignerOptions.LagDisplaySeconds"/>, otherwise empty.
+    /// </summary>
+    public string ToStatus(AlignerOptions options) =>
+        IsSilent(options) ? string.Create(CultureInfo.InvariantCulture, $"no data for {Math.Floor(SilentSeconds):F0} s")
+        : LagSeconds > options.LagDisplaySeconds ? string.Create(CultureInfo.InvariantCulture, $"lag {LagSeconds:F1} s")
+        : "";
+}
 
 /// <summary>A <see cref="LagMonitor"/> measurement.</summary>
 /// <param name="Time">Local clock of the poll.</param>
