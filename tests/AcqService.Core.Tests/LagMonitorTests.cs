@@ -28,7 +28,7 @@ public sealed class LagMonitorTests(ITestOutputHelper output)
     {
         // 1024 channels at 20 kHz delivered live; the analysis processes 3000 samples/s.
         StreamRegistry registry = Registry(Signal("eeg", 20_000, Labels(1024)));
-        using var monitor = new LagMonitor(registry, new AlignerOptions { MaxLagSeconds = 30 });
+        var monitor = new LagMonitor(registry, new AlignerOptions { MaxLagSeconds = 30 });
         StageStep<AlignedItem, int> erp = Analyzer(monitor), alpha = Analyzer(monitor);
         var verdicts = new List<OverloadVerdict>();
         monitor.Overloaded += verdicts.Add;
@@ -73,7 +73,7 @@ public sealed class LagMonitorTests(ITestOutputHelper output)
     {
         // The analysis stalls for 20 s, then catches up at twice the stream's rate; polled every second.
         StreamRegistry registry = Registry(Signal("eeg", 1000, Labels(8)));
-        using var monitor = new LagMonitor(registry, new AlignerOptions { MaxLagSeconds = 30 });
+        var monitor = new LagMonitor(registry, new AlignerOptions { MaxLagSeconds = 30 });
         StageStep<AlignedItem, int> step = Analyzer(monitor);
         for (double t = 1; t <= 60; t += 1)
         {
@@ -94,7 +94,7 @@ public sealed class LagMonitorTests(ITestOutputHelper output)
         // eeg delivers for 10 s then stops; nirs never sends. The analysis keeps up with everything received.
         StreamRegistry registry = Registry(Signal("eeg", 500, Labels(4)), Signal("nirs", 10, Labels(2)), Markers());
         var options = new AlignerOptions { NoDataSeconds = 5, MaxLagSeconds = 1 };
-        using var monitor = new LagMonitor(registry, options);
+        var monitor = new LagMonitor(registry, options);
         StageStep<AlignedItem, int> step = Analyzer(monitor);
         var seen = new List<(double T, StreamLag Eeg, StreamLag Nirs)>();
 
@@ -128,7 +128,7 @@ public sealed class LagMonitorTests(ITestOutputHelper output)
     {
         // A recording from long ago, analysed at 10× real time with a constant backlog of 1000 samples in the edges.
         StreamRegistry registry = Registry(Signal("eeg", 1000, Labels(64)));
-        using var monitor = new LagMonitor(registry, new AlignerOptions { MaxLagSeconds = 30 });
+        var monitor = new LagMonitor(registry, new AlignerOptions { MaxLagSeconds = 30 });
         StageStep<AlignedItem, int> step = Analyzer(monitor);
         for (double t = 1; t <= 100; t += 1)
         {
@@ -145,7 +145,7 @@ public sealed class LagMonitorTests(ITestOutputHelper output)
     {
         StreamRegistry registry = Registry(Signal("eeg", 1000, Labels(8)));
         var options = new AlignerOptions { MaxLagSeconds = 0 };
-        using var monitor = new LagMonitor(registry, options);
+        var monitor = new LagMonitor(registry, options);
         StageStep<AlignedItem, int> step = Analyzer(monitor);
         LagStatus? status = null;
         for (double t = 1; t <= 100; t += 1)
@@ -173,7 +173,7 @@ public sealed class LagMonitorTests(ITestOutputHelper output)
         const double rate = 2000;
         StreamRegistry registry = Registry(Signal("eeg", rate, Labels(channels)), Markers());
         var options = new AlignerOptions { MaxLagSeconds = 1.5 };
-        using var monitor = new LagMonitor(registry, options);
+        var monitor = new LagMonitor(registry, options);
         var edges = new EdgeFactory(new PipelineOptions { DataEdge = new EdgePolicy(capacity, EdgeMode.Wait) });
         Edge<SourceItem> ingest = edges.Data<SourceItem>("sources→aligner", singleWriter: false);
         Edge<AlignedItem> slowIn = edges.Data<AlignedItem>("aligner→slow");

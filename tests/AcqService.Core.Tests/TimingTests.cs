@@ -256,6 +256,8 @@ public sealed class TimingTests : IDisposable
         var plan = new SessionPlan
         {
             Conditions = [new ConditionRule("stim", "^stim")],
+            // Synthetic timestamps from long ago: a slow test machine must not be mistaken for an overloaded live session.
+            Aligner = new AlignerOptions { MaxLagSeconds = 0 },
             Epochs = new EpochOptions { HistorySeconds = 2, RejectPeakToPeakMicrovolts = null, FlatPeakToPeakMicrovolts = null },
         };
         var session = new AcquisitionSession([source], plan, Path.Combine(_root, "session"), new SessionMetadata(), () => 1000.0);

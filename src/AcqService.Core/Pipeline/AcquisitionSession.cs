@@ -73,7 +73,11 @@ public sealed partial class AcquisitionSession
         Edges = new EdgeFactory(plan.Pipeline);
         int maxOutstanding = Math.Max(plan.Pipeline.DataEdge.Capacity, plan.Pipeline.DisplayEdge.Capacity);
         Alpha = new AlphaAnalyzer(_registry, plan.Alpha, plan.Regions, maxOutstanding);
+        Lag = new LagMonitor(_registry, plan.Aligner); // [wt-timing hook]
     }
+
+    /// <summary>Analysis lag, processed rate and silence per signal stream; the overload verdict (any thread).</summary>
+    public LagMonitor Lag { get; }
 
     /// <summary>The session's streams.</summary>
     public StreamRegistry Streams => _registry;
@@ -132,6 +136,8 @@ public sealed partial class AcquisitionSession
     public async Task<SessionSummary> RunAsync(CancellationToken stop, CancellationToken abort = default)
     {
         Interlocked.Exchange(ref _started, 1);
+        // [wt-timing hook] Only a live session stops on overload; analysing a recording (preset start clock) may run slower than real time.
+        bool live = !(_metadata.ClockAtStart > 0);
         PrepareFolder(_folder);
         // A preset start clock (analysis of a recording) keeps session_time_s equal to the live run's.
         double startClock = _metadata.ClockAtStart > 0 ? _metadata.ClockAtStart : _clock();
@@ -151,6 +157,10 @@ public sealed partial class AcquisitionSession
         LogStarting(_logger, _registry.Count, _folder);
 
         using var sourceStop = CancellationTokenSource.CreateLinkedTokenSource(stop, abort);
+        // [wt-timing hook] Overload stops the sources (a graceful stop: everything received is still analysed and written).
+        using CancellationTokenRegistration onOverload = live ? Lag.OverloadToken.Register(sourceStop.Cancel) : default;
+        using var monitorStop = new CancellationTokenSource();
+        Task monitoring = Lag.RunAsync(TimeSpan.FromMilliseconds(500), monitorStop.Token);
         Edge<SourceItem> ingest = Edges.Data<SourceItem>("sources→aligner", singleWriter: false);
         Edge<AlignedItem> erpIn = Edges.Data<AlignedItem>("aligner→erp");
         Edge<AlignedItem> alphaIn = Edges.Data<AlignedItem>("aligner→alpha");
@@ -166,9 +176,9 @@ public sealed partial class AcquisitionSession
 
         var stages = new List<(string Name, Task Task)>
         {
-            ("aligner", new AlignerStage(Aligner, ingest, [erpIn, alphaIn], taps).RunAsync(abort)),
-            ("erp", StageRunner.RunAsync<AlignedItem, EpochOutcome>(erpIn, Erp.Process, [erpOut, .. sinkEpochs], abort)),
-            ("alpha", StageRunner.RunAsync<AlignedItem, AlphaUpdate>(alphaIn, Alpha.Process, [alphaOut, alphaDisplay, .. sinkAlpha], abort)),
+            ("aligner", new AlignerStage(Aligner, ingest, [erpIn, alphaIn], taps, Lag).RunAsync(abort)),
+            ("erp", StageRunner.RunAsync(erpIn, Lag.Observe<EpochOutcome>(Erp.Process), [erpOut, .. sinkEpochs], abort)),
+            ("alpha", StageRunner.RunAsync(alphaIn, Lag.Observe<AlphaUpdate>(Alpha.Process), [alphaOut, alphaDisplay, .. sinkAlpha], abort)),
             ("drop log", StageRunner.DrainAsync(erpOut, dropLog.Write, abort)),
             ("alpha csv", StageRunner.DrainAsync(alphaOut, alphaCsv.Write, abort)),
             ("status", StageRunner.DrainAsync(alphaDisplay, u => _latestAlpha = AlphaSnapshot.From(u, Alpha.RegionNames), abort)),
@@ -214,6 +224,14 @@ public sealed partial class AcquisitionSession
             }
         }
 
+        // [wt-timing hook] The verdict becomes part of the summary until the lead wires it into the end reason.
+        monitorStop.Cancel();
+        await monitoring.ConfigureAwait(false);
+        if (live && Lag.Verdict is { } overload)
+        {
+            LogOverloaded(_logger, overload.Message);
+            AddError("stopped: " + overload.Message);
+        }
         SessionSummary summary = BuildSummary(dropLog);
         SessionOutput.WriteErpAverages(_folder, Erp.Averages);
         SessionOutput.WriteAlphaSummary(_folder, summary.Alpha);
@@ -400,6 +418,9 @@ public sealed partial class AcquisitionSession
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Result sink {Sink} failed; acquisition and analysis continue without it")]
     private static partial void LogResultSinkFailed(ILogger logger, Exception exception, string sink);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Session overloaded, sources stopped: {Message}")]
+    private static partial void LogOverloaded(ILogger logger, string message);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Pipeline stage {Stage} failed")]
     private static partial void LogStageFailed(ILogger logger, Exception exception, string stage);

@@ -22,7 +22,7 @@ namespace AcqService.Core.Pipeline;
 /// the verdict names the rate the analysis sustained over the last seconds and the rate the streams deliver.
 /// </para>
 /// </summary>
-public sealed class LagMonitor : IDisposable
+public sealed class LagMonitor
 {
     /// <summary>Poll snapshots kept for the processed-rate window.</summary>
     private const int History = 64;
@@ -31,6 +31,7 @@ public sealed class LagMonitor : IDisposable
     private readonly AlignerOptions _options;
     private readonly Func<double> _clock;
     private readonly long[] _arrived;
+    /// <summary>Never disposed: it has no timer, and the token must stay usable for as long as anyone holds it.</summary>
     private readonly CancellationTokenSource _overloadSource = new();
     private Progress[] _consumers = [];
     private readonly object _pollLock = new();
@@ -257,9 +258,6 @@ public sealed class LagMonitor : IDisposable
             ? (value >= 1e6 ? (value / 1e6).ToString("F1", CultureInfo.InvariantCulture) + " M" : (value / 1e3).ToString("F1", CultureInfo.InvariantCulture) + " k")
             : "?";
     }
-
-    /// <inheritdoc />
-    public void Dispose() => _overloadSource.Dispose();
 
     /// <summary>One analyzer's progress per stream, written by its thread only.</summary>
     private sealed class Progress(int streams)
