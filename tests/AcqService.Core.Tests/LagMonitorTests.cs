@@ -2,6 +2,7 @@ using System.Globalization;
 using Xunit.Abstractions;
 using AcqService.Core.Model;
 using AcqService.Core.Pipeline;
+using AcqService.Core.Results;
 using static AcqService.Core.Tests.TestStreams;
 
 namespace AcqService.Core.Tests;
@@ -289,5 +290,59 @@ public sealed class LagMonitorTests(ITestOutputHelper output)
         Assert.True(written > pool.Allocated, $"{written} chunks written from {pool.Allocated} allocated");
         // Every chunk went through both analyzers before the stages completed.
         Assert.Equal(written * frames, slowFrames);
+    }
+
+    [Fact]
+    public async Task Session_LiveStreamPausesThenEnds_StatusShowsNoDataWithoutLagAndNoVerdict()
+    {
+        // 1 s of live 250 Hz data, 1.5 s of silence, 0.5 s more: the session's monitor (polled every 0.5 s) shows the pause.
+        string root = Path.Combine(Path.GetTempPath(), "acq-core-tests", Guid.NewGuid().ToString("N"));
+        var options = new AlignerOptions { NoDataSeconds = 0.8, MaxLagSeconds = 5 };
+        var source = new ScriptedSource("pausing amp", [Signal("eeg", 250, "Cz", "Pz")], async (self, output, ct) =>
+        {
+            double start = LocalClock.Now();
+            for (int n = 0; n < 500; n += 25)
+            {
+                double second = n < 250 ? 0 : 1.5;
+                double due = start + second + ((n + 24) / 250.0) - LocalClock.Now();
+                if (due > 0)
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(due), ct);
+                }
+                double[] times = [.. Enumerable.Range(n, 25).Select(i => start + second + (i / 250.0))];
+                await output.WriteAsync(SourceItem.ForSamples(Chunk(self.Index(0), 2, times, new double[50], 0, 25)), ct);
+            }
+        });
+        var plan = new SessionPlan { Aligner = options, Conditions = [new ConditionRule("stim", "^stim")] };
+        var session = new AcquisitionSession([source], plan, Path.Combine(root, "session"), new SessionMetadata(), LocalClock.Now);
+        var seen = new List<StreamLag>();
+        using var done = new CancellationTokenSource();
+        Task watch = Task.Run(async () =>
+        {
+            while (!done.IsCancellationRequested)
+            {
+                if (session.Lag.Latest is { } status)
+                {
+                    seen.Add(status.Streams.Single());
+                }
+                await Task.Delay(50);
+            }
+        });
+        try
+        {
+            SessionSummary summary = await session.RunAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
+            done.Cancel();
+            await watch;
+
+            Assert.Empty(summary.Errors);
+            Assert.Equal(500, summary.Streams.Single().Samples);
+            Assert.Contains(seen, s => s.ToStatus(options) == "no data for 1 s");
+            Assert.All(seen, s => Assert.True(s.LagSeconds < 0.5, $"lag {s.LagSeconds}"));
+            Assert.Null(session.Lag.Verdict);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
     }
 }
