@@ -153,6 +153,8 @@ public sealed class LagMonitor
             _pollTimes[slot] = now;
             var entries = new List<StreamLag>(n);
             double window = _options.MaxLagSeconds > 0 ? Math.Min(10, _options.MaxLagSeconds) : 10;
+            long from = RateWindowStart(now, window);
+            double span = from >= 0 ? now - _pollTimes[from] : 0;
             double sustained = 0, delivered = 0, worstLag = 0;
             bool growing = false;
             StreamDescriptor? worst = null;
@@ -191,7 +193,7 @@ public sealed class LagMonitor
                     _minLatency[s] = Math.Min(_minLatency[s], latency);
                     lag = arrived > 0 && processed >= arrived ? 0 : Math.Max(0, latency - _minLatency[s]);
                 }
-                double rate = ProcessedRate(s, slot, now, window);
+                double rate = span > 0 ? (processed - _pollProcessed[from, s]) / span : double.NaN;
                 double channels = stream.ChannelCount;
                 entries.Add(new StreamLag(stream.Key, lag, now - _lastDataAt[s], rate * channels, processed, arrived));
                 if (double.IsFinite(rate))
@@ -210,7 +212,8 @@ public sealed class LagMonitor
             _polls++;
             if (_verdict is null && _options.MaxLagSeconds > 0 && worst is not null && worstLag > _options.MaxLagSeconds && growing)
             {
-                raised = new OverloadVerdict(worst.Key, worstLag, sustained, delivered, worst.ChannelCount, Describe(worst, worstLag, sustained, delivered));
+                raised = new OverloadVerdict(worst.Key, worstLag, sustained, delivered, worst.ChannelCount, now, span,
+                    Describe(worst, worstLag, sustained, delivered));
                 Volatile.Write(ref _verdict, raised);
             }
             status = new LagStatus(now, entries, _verdict);
@@ -225,26 +228,23 @@ public sealed class LagMonitor
         return status;
     }
 
-    /// <summary>Samples/s the analyzers processed on a stream over the last <paramref name="window"/> seconds of polls (NaN if unknown).</summary>
-    private double ProcessedRate(int stream, long slot, double now, double window)
+    /// <summary>
+    /// The poll slot the processed rate is measured from: the newest earlier poll at least <paramref name="window"/>
+    /// seconds old, else the oldest kept; -1 before the second poll.
+    /// </summary>
+    private long RateWindowStart(double now, double window)
     {
         long oldest = Math.Max(0, _polls - History + 1);
         long from = -1;
         for (long k = _polls - 1; k >= oldest; k--)
         {
-            long s = k % History;
-            from = s;
-            if (now - _pollTimes[s] >= window)
+            from = k % History;
+            if (now - _pollTimes[from] >= window)
             {
                 break;
             }
         }
-        if (from < 0)
-        {
-            return double.NaN;
-        }
-        double span = now - _pollTimes[from];
-        return span > 0 ? (_pollProcessed[slot, stream] - _pollProcessed[from, stream]) / span : double.NaN;
+        return from;
     }
 
     private static string Describe(StreamDescriptor stream, double lag, double sustained, double delivered)
@@ -315,6 +315,8 @@ public sealed record LagStatus(double Time, IReadOnlyList<StreamLag> Streams, Ov
 /// <param name="SustainedChannelSamplesPerSecond">Channel-samples/s the analysis processed (all streams) over the last seconds.</param>
 /// <param name="DeliveredChannelSamplesPerSecond">Channel-samples/s the streams deliver at their nominal rates.</param>
 /// <param name="ChannelCount">Channels of that stream (to express the sustainable rate in Hz).</param>
+/// <param name="Time">Local clock of the poll that raised the verdict.</param>
+/// <param name="RateWindowSeconds">The sustained rate is measured over the last this many seconds before <paramref name="Time"/>.</param>
 /// <param name="Message">One sentence for the log and the session's end reason.</param>
 public sealed record OverloadVerdict(string StreamKey, double LagSeconds, double SustainedChannelSamplesPerSecond, double DeliveredChannelSamplesPerSecond,
-    int ChannelCount, string Message);
+    int ChannelCount, double Time, double RateWindowSeconds, string Message);
