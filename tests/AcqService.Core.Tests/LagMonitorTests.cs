@@ -366,9 +366,10 @@ public sealed class LagMonitorLiveTests(ITestOutputHelper output)
             Assert.Equal(500, summary.Streams.Single().Samples);
             // Polls every 0.5 s see the 1.5 s pause as 1 to 2 s of silence (more when the machine is busy).
             StreamLag quiet = seen.MaxBy(s => s.SilentSeconds)!;
-            Assert.InRange(quiet.SilentSeconds, 0.8, 3);
+            Assert.InRange(quiet.SilentSeconds, 0.8, 5);
             Assert.StartsWith("no data for ", quiet.ToStatus(options), StringComparison.Ordinal);
-            Assert.Equal(0, seen[^1].SilentSeconds, 9);
+            // Before the pause the stream was shown as delivering.
+            Assert.Contains(seen, s => s.Arrived > 0 && s.SilentSeconds == 0 && s.ToStatus(options) == "");
             Assert.All(seen, s => Assert.True(s.LagSeconds < 0.5, $"lag {s.LagSeconds}"));
             Assert.Null(session.Lag.Verdict);
         }
