@@ -272,4 +272,56 @@ public sealed class TimingTests : IDisposable
         Assert.Empty(summary.DropsByReason);
         Assert.Empty(summary.Errors);
     }
+
+    [Fact]
+    public void Process_JitteredStreamWithLagMonitor_SteadyStateAllocatesNothing()
+    {
+        // The timeline, the gap-start ring and the monitor's publishing are on the per-chunk path: none may allocate.
+        const double rate = 10_000;
+        const int channels = 8, frames = 32;
+        StreamRegistry registry = Registry(Signal("eeg", rate, [.. Enumerable.Range(0, channels).Select(c => $"E{c}")]), Markers());
+        Aligner aligner = Aligner(registry);
+        var monitor = new LagMonitor(registry, new AlignerOptions());
+        StageStep<AlignedItem, int> analyzer = monitor.Observe<int>((in AlignedItem item, List<int> _) => item.Chunk?.Release());
+        var pool = new ChunkPool(0, channels, frames);
+        var random = new Random(9);
+        double[] jitter = [.. Enumerable.Range(0, 4096).Select(_ => 1e-4 * Gaussian(random))];
+        var aligned = new List<AlignedItem>(16);
+        var outputs = new List<int>(4);
+        long next = 0;
+
+        void ProcessChunk()
+        {
+            SampleChunk chunk = pool.Rent();
+            for (int i = 0; i < frames; i++)
+            {
+                chunk.Timestamps[i] = 100 + ((next + i) / rate) + jitter[(next + i) & 4095];
+            }
+            chunk.Count = frames;
+            next += frames;
+            aligned.Clear();
+            aligner.Process(SourceItem.ForSamples(chunk), aligned);
+            monitor.OnArrived(0, aligner.SampleCount(0));
+            for (int n = 0; n < aligned.Count; n++)
+            {
+                outputs.Clear();
+                analyzer(aligned[n], outputs);
+            }
+        }
+
+        for (int i = 0; i < 2000; i++)
+        {
+            ProcessChunk();
+        }
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 2000; i++)
+        {
+            ProcessChunk();
+        }
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(0, aligner.Statistics(0).Gaps);
+        Assert.Equal(4000 * frames, monitor.Poll(1000).Streams.Single().Processed);
+        Assert.Equal(0, allocated);
+    }
 }
