@@ -18,8 +18,11 @@ namespace AcqService.Core.Pipeline;
 /// latency seen (the transport and chunking delay every sample has anyway), and 0 while the analyzers have
 /// processed everything received. Measuring against the stream's own best latency keeps the number meaningful
 /// when the sample times are not "now" (replaying a recording faster than real time shows no lag).
+/// "Caught up" compares with the count <see cref="OnArrived"/> publishes, so the aligner stage must be given the
+/// monitor; otherwise a stream that stops sending would read as a growing lag.
 /// The session is overloaded when a lag exceeds <see cref="AlignerOptions.MaxLagSeconds"/> and is still growing;
-/// the verdict names the rate the analysis sustained over the last seconds and the rate the streams deliver.
+/// the verdict names the rate the analysis sustained (all streams, over the last min(10 s, MaxLagSeconds) of
+/// polls) and the rate the streams deliver at their nominal rates.
 /// </para>
 /// </summary>
 public sealed class LagMonitor
