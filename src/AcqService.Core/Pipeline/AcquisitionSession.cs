@@ -136,8 +136,6 @@ public sealed partial class AcquisitionSession
     public async Task<SessionSummary> RunAsync(CancellationToken stop, CancellationToken abort = default)
     {
         Interlocked.Exchange(ref _started, 1);
-        // [wt-timing hook] Only a live session stops on overload; analysing a recording (preset start clock) may run slower than real time.
-        bool live = !(_metadata.ClockAtStart > 0);
         PrepareFolder(_folder);
         // A preset start clock (analysis of a recording) keeps session_time_s equal to the live run's.
         double startClock = _metadata.ClockAtStart > 0 ? _metadata.ClockAtStart : _clock();
@@ -158,7 +156,8 @@ public sealed partial class AcquisitionSession
 
         using var sourceStop = CancellationTokenSource.CreateLinkedTokenSource(stop, abort);
         // [wt-timing hook] Overload stops the sources (a graceful stop: everything received is still analysed and written).
-        using CancellationTokenRegistration onOverload = live ? Lag.OverloadToken.Register(sourceStop.Cancel) : default;
+        // Analysing a recording sets Aligner:MaxLagSeconds = 0 (it may run slower than real time), so it never stops here.
+        using CancellationTokenRegistration onOverload = Lag.OverloadToken.Register(sourceStop.Cancel);
         using var monitorStop = new CancellationTokenSource();
         Task monitoring = Lag.RunAsync(TimeSpan.FromMilliseconds(500), monitorStop.Token);
         Edge<SourceItem> ingest = Edges.Data<SourceItem>("sources→aligner", singleWriter: false);
@@ -227,7 +226,7 @@ public sealed partial class AcquisitionSession
         // [wt-timing hook] The verdict becomes part of the summary until the lead wires it into the end reason.
         monitorStop.Cancel();
         await monitoring.ConfigureAwait(false);
-        if (live && Lag.Verdict is { } overload)
+        if (Lag.Verdict is { } overload)
         {
             LogOverloaded(_logger, overload.Message);
             AddError("stopped: " + overload.Message);
