@@ -78,7 +78,11 @@ public sealed partial class AcquisitionSession
         Edges = new EdgeFactory(plan.Pipeline);
         int maxOutstanding = Math.Max(plan.Pipeline.DataEdge.Capacity, plan.Pipeline.DisplayEdge.Capacity);
         Alpha = new AlphaAnalyzer(_registry, plan.Alpha, plan.Regions, maxOutstanding);
+        Lag = new LagMonitor(_registry, plan.Aligner);
     }
+
+    /// <summary>Analysis lag, processed rate and silence per signal stream; the overload verdict (any thread).</summary>
+    public LagMonitor Lag { get; }
 
     /// <summary>The session's streams.</summary>
     public StreamRegistry Streams => _registry;
@@ -186,6 +190,11 @@ public sealed partial class AcquisitionSession
         LogStarting(_logger, _registry.Count, _folder);
 
         using CancellationTokenRegistration operatorStop = stop.Register(() => RequestStop(SessionEndKind.OperatorStop, "stopped by the operator"));
+        // Overload stops the sources gracefully: everything received is still analysed and written. Analysing a
+        // recording sets Aligner:MaxLagSeconds = 0 (it may run slower than real time), so it never stops there.
+        using CancellationTokenRegistration onOverload = Lag.OverloadToken.Register(() => RequestStop(SessionEndKind.Overload, Lag.Verdict?.Message ?? "the analysis fell too far behind"));
+        using var monitorStop = new CancellationTokenSource();
+        Task monitoring = Lag.RunAsync(TimeSpan.FromMilliseconds(500), monitorStop.Token);
         using var abortAll = CancellationTokenSource.CreateLinkedTokenSource(abort);
         using var sourceStop = CancellationTokenSource.CreateLinkedTokenSource(_stopSources.Token, abortAll.Token);
         Edge<SourceItem> ingest = Edges.Data<SourceItem>("sources→aligner", singleWriter: false);
@@ -215,9 +224,9 @@ public sealed partial class AcquisitionSession
 
         var stages = new List<(string Name, Task Task, SessionEndKind OnFailure)>
         {
-            ("aligner", new AlignerStage(Aligner, ingest, [erpIn, alphaIn], taps).RunAsync(abortAll.Token), SessionEndKind.StageFailed),
-            ("erp", StageRunner.RunAsync<AlignedItem, EpochOutcome>(erpIn, Erp.Process, [erpOut, .. sinkEpochs], abortAll.Token), SessionEndKind.StageFailed),
-            ("alpha", StageRunner.RunAsync<AlignedItem, AlphaUpdate>(alphaIn, Alpha.Process, [alphaOut, alphaDisplay, .. sinkAlpha], abortAll.Token), SessionEndKind.StageFailed),
+            ("aligner", new AlignerStage(Aligner, ingest, [erpIn, alphaIn], taps, Lag).RunAsync(abortAll.Token), SessionEndKind.StageFailed),
+            ("erp", StageRunner.RunAsync(erpIn, Lag.Observe<EpochOutcome>(Erp.Process), [erpOut, .. sinkEpochs], abortAll.Token), SessionEndKind.StageFailed),
+            ("alpha", StageRunner.RunAsync(alphaIn, Lag.Observe<AlphaUpdate>(Alpha.Process), [alphaOut, alphaDisplay, .. sinkAlpha], abortAll.Token), SessionEndKind.StageFailed),
             (DropLogWriter.FileName, StageRunner.DrainAsync<EpochOutcome>(erpOut, LogOutcome, abortAll.Token), SessionEndKind.StageFailed),
             ("alpha csv", StageRunner.DrainAsync(alphaOut, alphaCsv.Write, abortAll.Token), SessionEndKind.StageFailed),
             ("status", StageRunner.DrainAsync(alphaDisplay, u => _latestAlpha = AlphaSnapshot.From(u, Alpha.RegionNames), abortAll.Token), SessionEndKind.StageFailed),
@@ -292,6 +301,12 @@ public sealed partial class AcquisitionSession
         }
         await snapshots.CancelAsync().ConfigureAwait(false);
         await snapshotting.ConfigureAwait(false);
+        await monitorStop.CancelAsync().ConfigureAwait(false);
+        await monitoring.ConfigureAwait(false);
+        if (Lag.Verdict is { } overload)
+        {
+            LogOverloaded(_logger, overload.Message);
+        }
 
         lock (_errors)
         {
@@ -498,6 +513,9 @@ public sealed partial class AcquisitionSession
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The summary snapshot could not be written: {Error}")]
     private static partial void LogSnapshotFailed(ILogger logger, string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Session overloaded, sources stopped: {Message}")]
+    private static partial void LogOverloaded(ILogger logger, string message);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Pipeline stage {Stage} failed")]
     private static partial void LogStageFailed(ILogger logger, Exception exception, string stage);

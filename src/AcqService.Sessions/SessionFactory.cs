@@ -175,6 +175,8 @@ public sealed class SessionFactory
         var labels = new HashSet<string>(source.Streams.SelectMany(s => s.Channels.Select(c => c.Label)), StringComparer.OrdinalIgnoreCase);
         Dictionary<string, List<string>> regions = input.Profile?.Regions ?? DefaultRegionsFor(labels);
         SessionPlan plan = PlanOf(settings, rules, rules.Count == 0, regions);
+        // A recording may legitimately be analysed slower than real time: no overload stop.
+        plan.Aligner.MaxLagSeconds = 0;
         string folder = ResolveFolder(request, "analyze-" + Path.GetFileNameWithoutExtension(input.Path));
         var metadata = new SessionMetadata
         {

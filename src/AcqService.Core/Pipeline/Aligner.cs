@@ -16,6 +16,14 @@ namespace AcqService.Core.Pipeline;
 /// the timestamps. Every marker produces exactly one <see cref="AlignedEvent"/> per signal stream, placed or
 /// with a drop reason.
 /// </para>
+/// <para>
+/// Gaps are judged on each signal stream's raw timestamps against its own expected timeline
+/// (<see cref="StreamTimeline"/>): a sample is the first after a gap when it is later than expected by more than
+/// <c>max(GapThresholdPeriods × period, GapJitterFactor × measured jitter)</c>. Timestamp jitter, even of several
+/// periods, is therefore not a gap, and clock-offset updates (which shift corrected times) cannot create one.
+/// A marker is dropped as "in a data gap" only when the sample it lands on is the first after a gap and it is
+/// more than <see cref="AlignerOptions.MaxPlacementLagPeriods"/> periods later than the marker.
+/// </para>
 /// </summary>
 public sealed class Aligner
 {
@@ -89,6 +97,10 @@ public sealed class Aligner
                     // The source reported this gap; the timestamp jump at the next sample is the same gap.
                     gapState.GapReported = true;
                     gapState.Gaps++;
+                    if (gapState.Total > 0)
+                    {
+                        gapState.AddGapStart(gapState.Total);
+                    }
                     output.Add(AlignedItem.ForGap(item.Gap, gapState.Total));
                 }
                 break;
@@ -129,18 +141,26 @@ public sealed class Aligner
             state.LastRaw = chunk.LastTimestamp;
         }
         ReadOnlySpan<double> times = chunk.Times;
-        double gapThreshold = _options.GapThresholdPeriods * state.Period;
+        StreamTimeline timeline = state.Timeline!;
         for (int i = 0; i < times.Length; i++)
         {
-            double t = times[i] + offset;
+            double raw = times[i];
+            double t = raw + offset;
+            if (state.GapReported)
+            {
+                // The source already reported this gap (and its index); the timeline starts again here.
+                timeline.Restart();
+            }
+            bool gap = timeline.Observe(raw, out double lateBy);
             if (state.Total > 0)
             {
                 double previous = state.LastTime;
-                if (t - previous > gapThreshold && !state.GapReported)
+                if (gap && !state.GapReported)
                 {
-                    long missing = (long)Math.Round((t - previous) / state.Period) - 1;
+                    long missing = (long)Math.Round(lateBy / state.Period);
                     state.Gaps++;
-                    output.Add(AlignedItem.ForGap(new StreamGap(chunk.Stream, previous - offset, times[i], missing, "timestamp jump"), state.Total));
+                    state.AddGapStart(state.Total);
+                    output.Add(AlignedItem.ForGap(new StreamGap(chunk.Stream, state.PreviousRaw, raw, missing, "timestamp jump"), state.Total));
                 }
                 // Keep the ring monotonic (like liblsl's monotonize) so binary search stays valid under jitter.
                 if (t < previous)
@@ -149,6 +169,7 @@ public sealed class Aligner
                 }
             }
             state.Times[state.Total & state.Mask] = t;
+            state.PreviousRaw = raw;
             state.Total++;
             state.GapReported = false;
         }
@@ -257,7 +278,8 @@ public sealed class Aligner
         double sampleTime = state.Times[lo & state.Mask];
         Debug.Assert(sampleTime >= pending.Time, "binary search must land at or after the marker");
         double lag = sampleTime - pending.Time;
-        if (lag > _options.MaxPlacementLagPeriods * state.Period)
+        // Jitter alone can put the next sample several periods after a marker; only a detected gap makes it "in a gap".
+        if (lag > _options.MaxPlacementLagPeriods * state.Period && state.IsGapStart(lo) != false)
         {
             return Drop(DropKind.InDataGap, lag);
         }
@@ -277,6 +299,7 @@ public sealed class Aligner
                 int size = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(16, Math.Ceiling(options.HistorySeconds * descriptor.NominalRateHz)));
                 Times = new double[size];
                 Mask = size - 1;
+                Timeline = new StreamTimeline(descriptor.NominalRateHz, options.GapThresholdPeriods, options.GapJitterFactor);
             }
             else
             {
@@ -289,6 +312,10 @@ public sealed class Aligner
         /// <summary>Ring of local-clock sample times, indexed by absolute sample index &amp; Mask.</summary>
         public double[] Times { get; }
         public long Mask { get; }
+        /// <summary>Expected timeline for gap detection (signal streams).</summary>
+        public StreamTimeline? Timeline { get; }
+        /// <summary>Raw timestamp of the last sample (the start of a gap found at the next one).</summary>
+        public double PreviousRaw { get; set; }
         public long Total { get; set; }
         public double Offset { get; set; }
         public bool Ended { get; set; }
@@ -300,6 +327,36 @@ public sealed class Aligner
         public int MarkerCount { get; set; }
         public List<PendingMarker> Pending { get; } = new(64);
         public double LastTime => Times[(Total - 1) & Mask];
+
+        /// <summary>Indices of the first sample after each gap (ascending), the last <see cref="GapRingSize"/> of them.</summary>
+        private readonly long[] _gapStarts = new long[GapRingSize];
+        private long _gapStartCount;
+        private const int GapRingSize = 256;
+
+        public void AddGapStart(long index)
+        {
+            if (_gapStartCount > 0 && _gapStarts[(_gapStartCount - 1) & (GapRingSize - 1)] == index)
+            {
+                return; // the same gap, reported by the source and seen in the timestamps
+            }
+            _gapStarts[_gapStartCount & (GapRingSize - 1)] = index;
+            _gapStartCount++;
+        }
+
+        /// <summary>Whether sample <paramref name="index"/> is the first after a gap; null when that is older than the gaps kept.</summary>
+        public bool? IsGapStart(long index)
+        {
+            long oldest = Math.Max(0, _gapStartCount - GapRingSize);
+            for (long k = _gapStartCount - 1; k >= oldest; k--)
+            {
+                long start = _gapStarts[k & (GapRingSize - 1)];
+                if (start <= index)
+                {
+                    return start == index;
+                }
+            }
+            return _gapStartCount > GapRingSize ? null : false;
+        }
 
         public void AddPending(PendingMarker marker)
         {

@@ -13,14 +13,22 @@ public sealed class AlignerStage
     private readonly Edge<SourceItem> _input;
     private readonly Edge<AlignedItem>[] _outputs;
     private readonly Edge<SourceItem>[] _rawTaps;
+    private readonly LagMonitor? _monitor;
 
     /// <summary>Creates the stage.</summary>
-    public AlignerStage(Aligner aligner, Edge<SourceItem> input, IEnumerable<Edge<AlignedItem>> outputs, IEnumerable<Edge<SourceItem>>? rawTaps = null)
+    /// <param name="aligner">The aligner this stage drives.</param>
+    /// <param name="input">Source items.</param>
+    /// <param name="outputs">Analyzer edges; every aligned item goes to each.</param>
+    /// <param name="rawTaps">Raw item consumers (recorder).</param>
+    /// <param name="monitor">Told each stream's received sample count (for "no data" and lag), if given.</param>
+    public AlignerStage(Aligner aligner, Edge<SourceItem> input, IEnumerable<Edge<AlignedItem>> outputs, IEnumerable<Edge<SourceItem>>? rawTaps = null,
+        LagMonitor? monitor = null)
     {
         _aligner = aligner;
         _input = input;
         _outputs = [.. outputs];
         _rawTaps = rawTaps is null ? [] : [.. rawTaps];
+        _monitor = monitor;
     }
 
     /// <summary>Runs until the input edge completes; <paramref name="cancellationToken"/> aborts (graceful stop cancels the sources instead).</summary>
@@ -41,6 +49,10 @@ public sealed class AlignerStage
                     }
                     buffer.Clear();
                     _aligner.Process(item, buffer);
+                    if (item.Kind == SourceItemKind.Samples)
+                    {
+                        _monitor?.OnArrived(item.Stream, _aligner.SampleCount(item.Stream));
+                    }
                     await ForwardAsync(buffer, cancellationToken).ConfigureAwait(false);
                 }
             }

@@ -7,9 +7,10 @@ using AcqService.Sessions;
 namespace AcqService.Host.Hosting;
 
 /// <summary>
-/// Prints a compact live status line: per stream sample rate and count, markers, epochs per condition, drops,
-/// current alpha. On a terminal the line is rewritten in place; when output is redirected (service logs) one
-/// line is written per interval. It only reads counters, so it never slows the pipeline.
+/// Prints a compact live status line: per stream sample rate and count (with the analysis lag when it is behind, or
+/// "no data for N s" when the stream has gone quiet), markers, epochs per condition, drops, current alpha. On a
+/// terminal the line is rewritten in place; when output is redirected (service logs) one line is written per interval.
+/// It only reads counters, so it never slows the pipeline.
 /// </summary>
 internal sealed class StatusReporter(AcquisitionSession session, double intervalSeconds)
 {
@@ -52,6 +53,7 @@ internal sealed class StatusReporter(AcquisitionSession session, double interval
         var sb = new StringBuilder();
         IFormatProvider ci = CultureInfo.InvariantCulture;
         sb.Append(string.Create(ci, $"[{TimeSpan.FromSeconds(elapsed):hh\\:mm\\:ss}]"));
+        LagStatus? lag = session.Lag.Latest;
         foreach (StreamDescriptor stream in session.Streams.Streams)
         {
             (long samples, _, _, int gaps, int markers) = session.Aligner.Statistics(stream.Index);
@@ -59,7 +61,16 @@ internal sealed class StatusReporter(AcquisitionSession session, double interval
             {
                 double rate = interval > 0 ? (samples - previous[stream.Index]) / interval : 0;
                 previous[stream.Index] = samples;
-                sb.Append(string.Create(ci, $" {stream.Key} {rate:F0} Hz ({samples} smp{(gaps > 0 ? $", {gaps} gaps" : "")})"));
+                StreamLag? streamLag = lag?.Streams.FirstOrDefault(s => s.StreamKey == stream.Key);
+                string problem = streamLag?.ToStatus(session.Lag.Options) ?? "";
+                if (streamLag is not null && streamLag.IsSilent(session.Lag.Options))
+                {
+                    sb.Append(string.Create(ci, $" {stream.Key}: {problem} ({samples} smp{(gaps > 0 ? $", {gaps} gaps" : "")})"));
+                }
+                else
+                {
+                    sb.Append(string.Create(ci, $" {stream.Key} {rate:F0} Hz ({samples} smp{(gaps > 0 ? $", {gaps} gaps" : "")}{(problem.Length > 0 ? ", " + problem : "")})"));
+                }
             }
             else
             {
@@ -76,6 +87,10 @@ internal sealed class StatusReporter(AcquisitionSession session, double interval
         if (session.LatestAlpha is { } alpha)
         {
             sb.Append(" | ").Append(alpha.ToStatus());
+        }
+        if (lag?.Verdict is not null)
+        {
+            sb.Append(" | OVERLOADED, stopping");
         }
         return sb.ToString();
     }
