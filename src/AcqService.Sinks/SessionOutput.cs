@@ -40,7 +40,8 @@ public static class SessionOutput
     /// <summary>Writes <c>erp_averages.json</c> and <c>erp_averages.csv</c>.</summary>
     public static void WriteErpAverages(string folder, IReadOnlyList<ConditionAverage> averages)
     {
-        using (var stream = new MemoryStream())
+        // Streamed to disk, not built in memory: at 256 channels × 20 kHz the averages are hundreds of MB of text.
+        WriteAtomic(Path.Combine(folder, ErpJsonFile), stream =>
         {
             using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
             {
@@ -84,11 +85,12 @@ public static class SessionOutput
                 json.WriteEndArray();
                 json.WriteEndObject();
             }
-            WriteAtomic(Path.Combine(folder, ErpJsonFile), Encoding.UTF8.GetString(stream.ToArray()));
-        }
+        });
 
-        var csv = new StringBuilder();
-        csv.AppendLine("stream,condition,count,channel,time_s,mean_uV,sem_uV");
+        WriteAtomic(Path.Combine(folder, ErpCsvFile), stream =>
+        {
+            using var csv = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
+            csv.WriteLine("stream,condition,count,channel,time_s,mean_uV,sem_uV");
         foreach (ConditionAverage average in averages)
         {
             for (int c = 0; c < average.Channels.Count; c++)
@@ -96,12 +98,12 @@ public static class SessionOutput
                 ReadOnlySpan<double> mean = average.MeanOf(c);
                 for (int k = 0; k < average.TimePoints; k++)
                 {
-                    csv.AppendLine(Csv.Line(Csv.Field(average.StreamKey), Csv.Field(average.Condition), average.Count.ToString(CultureInfo.InvariantCulture),
+                    csv.WriteLine(Csv.Line(Csv.Field(average.StreamKey), Csv.Field(average.Condition), average.Count.ToString(CultureInfo.InvariantCulture),
                         Csv.Field(average.Channels[c]), Csv.Fixed(average.Times[k], 6), Csv.Number(mean[k]), Csv.Number(average.StandardError(c, k))));
                 }
             }
         }
-        WriteAtomic(Path.Combine(folder, ErpCsvFile), csv.ToString());
+        });
     }
 
     /// <summary>Writes <c>alpha_summary.csv</c>.</summary>
@@ -122,6 +124,25 @@ public static class SessionOutput
     {
         WriteAtomic(Path.Combine(folder, SummaryJsonFile), JsonSerializer.Serialize(summary, JsonOptions));
         WriteAtomic(Path.Combine(folder, SummaryTextFile), summary.ToText());
+    }
+
+    /// <summary>Writes a file via a temporary sibling and a rename, streaming the content.</summary>
+    public static void WriteAtomic(string path, Action<Stream> write)
+    {
+        string temp = path + ".tmp";
+        try
+        {
+            using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+            {
+                write(file);
+            }
+            File.Move(temp, path, overwrite: true);
+        }
+        catch (IOException)
+        {
+            File.Delete(temp);
+            throw;
+        }
     }
 
     /// <summary>Writes a file via a temporary sibling and a rename.</summary>

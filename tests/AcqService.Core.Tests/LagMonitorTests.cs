@@ -2,7 +2,8 @@ using System.Globalization;
 using Xunit.Abstractions;
 using AcqService.Core.Model;
 using AcqService.Core.Pipeline;
-using AcqService.Core.Results;
+using AcqService.Sinks;
+using AcqService.Sessions;
 using static AcqService.Core.Tests.TestStreams;
 
 namespace AcqService.Core.Tests;

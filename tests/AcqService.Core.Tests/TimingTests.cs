@@ -1,7 +1,8 @@
 using AcqService.Core.Analysis;
 using AcqService.Core.Model;
 using AcqService.Core.Pipeline;
-using AcqService.Core.Results;
+using AcqService.Sinks;
+using AcqService.Sessions;
 using static AcqService.Core.Tests.TestStreams;
 
 namespace AcqService.Core.Tests;
@@ -206,7 +207,7 @@ public sealed class TimingTests : IDisposable
             if (inHole)
             {
                 Assert.Equal(-1, ev.SampleIndex);
-                Assert.StartsWith("marker falls in a data gap", ev.DropReason, StringComparison.Ordinal);
+                Assert.Equal(DropKind.InDataGap, ev.DropReason?.Kind);
             }
             else
             {
@@ -218,8 +219,8 @@ public sealed class TimingTests : IDisposable
         // Epochs: only the marker in the hole and the three whose epoch spans it are dropped, for the gap.
         Assert.Equal(markerTimes.Length, harness.Outcomes.Count);
         Assert.Equal(33, harness.Outcomes.Count(o => o.Accepted));
-        Assert.Equal(["stim-19", "stim-20", "stim-21"], harness.Outcomes.Where(o => o.Reason == "data gap inside the epoch").Select(o => o.Marker.Label).Order());
-        Assert.Equal("stim-22", harness.Outcomes.Single(o => o.Reason?.StartsWith("marker falls in a data gap", StringComparison.Ordinal) == true).Marker.Label);
+        Assert.Equal(["stim-19", "stim-20", "stim-21"], harness.Outcomes.Where(o => o.Reason?.Kind == DropKind.GapInEpoch).Select(o => o.Marker.Label).Order());
+        Assert.Equal("stim-22", harness.Outcomes.Single(o => o.Reason?.Kind == DropKind.InDataGap).Marker.Label);
         Assert.Equal(33, harness.Erp.Accepted);
     }
 

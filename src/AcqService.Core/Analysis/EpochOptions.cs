@@ -36,6 +36,12 @@ public sealed class EpochOptions
     /// <summary>Seconds of filtered data kept so that late markers can still be epoched.</summary>
     public double HistorySeconds { get; set; } = 30;
 
+    /// <summary>
+    /// Memory cap of the filtered history per stream, in MB (default 512). Only very large streams reach it (512 MB is
+    /// 30 s of 64 channels at 35 kHz); they keep as much history as fits, at least two epochs.
+    /// </summary>
+    public double MaxBufferMegabytes { get; set; } = 512;
+
     /// <summary>Causal pre-filter.</summary>
     public FilterOptions Filter { get; set; } = new();
 
@@ -65,6 +71,10 @@ public sealed class EpochOptions
         if (FlatPeakToPeakMicrovolts is double f && !(f >= 0))
         {
             yield return $"Epochs:FlatPeakToPeakMicrovolts must be ≥ 0 or null (was {f})";
+        }
+        if (!(MaxBufferMegabytes >= 16 && MaxBufferMegabytes <= 1 << 20))
+        {
+            yield return $"Epochs:MaxBufferMegabytes must be between 16 and 1048576 (was {MaxBufferMegabytes})";
         }
         if (!(HistorySeconds >= TmaxSeconds - TminSeconds + 1))
         {

@@ -148,12 +148,17 @@ public sealed class ErpAnalyzer
             _scale = [.. stream.Channels.Select(c => Units.ToMicrovolts(c.Unit))];
             _dc = new double[_channels];
             Labels = [.. stream.Channels.Select(c => c.Label)];
-            int ringFrames = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Ceiling(options.HistorySeconds * fs));
-            _ring = new double[ringFrames * _channels];
-            _mask = ringFrames - 1;
             _startOffset = (int)Math.Round(options.TminSeconds * fs);
             int endOffset = (int)Math.Round(options.TmaxSeconds * fs);
             _length = endOffset - _startOffset + 1;
+            // The history is capped by memory: 30 s of 1024 channels at 20 kHz would be 4.9 GB of doubles. Below the cap
+            // (every usual montage) the ring holds HistorySeconds; above it, as much as fits, but always two epochs.
+            long wanted = (long)Math.Ceiling(options.HistorySeconds * fs);
+            long affordable = Math.Max(2L * _length, (long)(options.MaxBufferMegabytes * 1024 * 1024 / (8.0 * _channels)));
+            int ringFrames = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Min(wanted, affordable));
+            _historySeconds = wanted <= affordable ? options.HistorySeconds : Math.Floor(ringFrames / fs * 10) / 10;
+            _ring = new double[ringFrames * _channels];
+            _mask = ringFrames - 1;
             Times = [.. Enumerable.Range(0, _length).Select(k => (k + _startOffset) / fs)];
             _baselineStart = (int)Math.Round((options.BaselineStartSeconds ?? options.TminSeconds) * fs) - _startOffset;
             _baselineEnd = (int)Math.Round((options.BaselineEndSeconds ?? 0) * fs) - _startOffset;
@@ -169,6 +174,9 @@ public sealed class ErpAnalyzer
         public double[] Times { get; }
 
         private long RingFrames => _mask + 1;
+
+        /// <summary>Seconds the ring holds: Epochs:HistorySeconds, or less when the memory cap applies.</summary>
+        private readonly double _historySeconds;
 
         public void Append(SampleChunk chunk, long firstIndex)
         {
@@ -281,7 +289,7 @@ public sealed class ErpAnalyzer
             long end = start + _length - 1;
             if (start < _total - RingFrames)
             {
-                owner.Drop(this, ev, new DropReason(DropKind.BeyondEpochBuffer, Stream.Key, Limit: _options.HistorySeconds), outcomes);
+                owner.Drop(this, ev, new DropReason(DropKind.BeyondEpochBuffer, Stream.Key, Limit: _historySeconds), outcomes);
                 return;
             }
             foreach (long gap in _gaps)
