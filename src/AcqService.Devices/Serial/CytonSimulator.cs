@@ -32,6 +32,7 @@ public sealed class CytonSimulator
     private readonly byte[] _commands = new byte[64];
     private long _next;
     private bool _streaming;
+    private int _generation;
     private long _sent;
     private long _lost;
 
@@ -53,6 +54,7 @@ public sealed class CytonSimulator
         _countsPerMicrovolt = 1 / CytonProtocol.MicrovoltsPerCount(gain);
         _current = new double[_channels];
         _previous = new double[_channels];
+        _generation = pty.Generation;
     }
 
     /// <summary>Packets written to the terminal.</summary>
@@ -73,6 +75,12 @@ public sealed class CytonSimulator
     /// <summary>Answers pending commands and writes every packet due by <paramref name="now"/> (host clock).</summary>
     public void Step(double now)
     {
+        if (_pty.Generation != _generation)
+        {
+            // Re-plugged: the dongle restarted and waits for a start command, like after power-up.
+            _generation = _pty.Generation;
+            _streaming = false;
+        }
         HandleCommands();
         long due = Math.Min(_total, (long)Math.Floor((now - _origin) * CytonProtocol.PacketRateHz) + 1);
         int batched = 0;

@@ -55,6 +55,9 @@ public sealed class PseudoTerminal : IDisposable
         }
     }
 
+    /// <summary>Incremented at every <see cref="Plug"/>: a simulator sees that it was "re-plugged" and resets its state.</summary>
+    public int Generation { get; private set; }
+
     /// <summary>Bytes thrown away because nobody read them in time (a real UART does not wait for the host either).</summary>
     public long DroppedBytes => Interlocked.Read(ref _dropped);
 
@@ -106,6 +109,7 @@ public sealed class PseudoTerminal : IDisposable
             }
             _master = master;
             _slave = slave;
+            Generation++;
             SlavePath = Marshal.PtrToStringUTF8((IntPtr)name) ?? "";
             if (LinkPath is not null)
             {
