@@ -16,6 +16,9 @@ namespace AcqService.Devices.Serial;
 /// period, the slope is the nominal period and only the intercept is fitted (the weighted mean of arrival − index ×
 /// period). Lost samples keep their index (the caller advances it by the missing count), so the grid continues across
 /// a counter gap; a reconnect calls <see cref="Reset"/> and starts a new segment.</para>
+/// <para>Outliers are clipped before they enter the fit (residual limited to 3 × the running RMS, at least 1 ms):
+/// arrival latency is one-sided with a heavy tail — a stalled reader delivers tens of ms of packets at once — and a
+/// plain least-squares line would bend towards every stall.</para>
 /// <para>Sums are kept relative to a moving origin (re-based every 2^16 samples) so hours of data do not cost
 /// precision.</para>
 /// </remarks>
@@ -28,6 +31,8 @@ public sealed class ArrivalDejitter
     private long _x0;
     private double _y0;
     private double _s0, _sx, _sy, _sxx, _sxy;
+    /// <summary>Weighted sum of squared (clipped) residuals, for the clipping limit.</summary>
+    private double _srr;
 
     /// <summary>Creates the fit.</summary>
     /// <param name="nominalRateHz">Nominal sample rate.</param>
@@ -57,7 +62,7 @@ public sealed class ArrivalDejitter
     public void Reset()
     {
         _started = false;
-        _s0 = _sx = _sy = _sxx = _sxy = 0;
+        _s0 = _sx = _sy = _sxx = _sxy = _srr = 0;
     }
 
     /// <summary>Adds sample <paramref name="index"/> that arrived at <paramref name="arrival"/> and returns its smoothed timestamp.</summary>
@@ -71,11 +76,43 @@ public sealed class ArrivalDejitter
         }
         double x = index - _x0;
         double y = arrival - _y0;
+        if (_s0 >= 8)
+        {
+            // Clip outliers before they enter the fit: serial latency is one-sided with a heavy tail (a stalled
+            // reader thread delivers 50 ms of packets at once), and least squares would follow every stall. The
+            // limit is 3 × the running RMS of the clipped residuals, at least 1 ms, so normal USB-frame bursts pass.
+            (double slope0, double mx0, double my0) = Fit();
+            double residual = y - (my0 + (slope0 * (x - mx0)));
+            double limit = Math.Max(0.001, 3 * Math.Sqrt(_srr / _s0));
+            double clipped = Math.Clamp(residual, -limit, limit);
+            if (clipped != residual)
+            {
+                Clipped++;
+            }
+            _srr = (_decay * _srr) + (clipped * clipped);
+            y += clipped - residual;
+        }
         _s0 = (_decay * _s0) + 1;
         _sx = (_decay * _sx) + x;
         _sy = (_decay * _sy) + y;
         _sxx = (_decay * _sxx) + (x * x);
         _sxy = (_decay * _sxy) + (x * y);
+        (double slope, double mx, double my) = Fit();
+        Period = slope;
+        double t = _y0 + my + (slope * (x - mx));
+        if (x >= 65536)
+        {
+            Rebase((long)Math.Round(mx), t - _y0 - (slope * (x - Math.Round(mx))));
+        }
+        return t;
+    }
+
+    /// <summary>Samples whose arrival was clipped as an outlier.</summary>
+    public long Clipped { get; private set; }
+
+    /// <summary>Current line: slope (s/sample), weighted mean index and weighted mean time (relative to the origin).</summary>
+    private (double Slope, double MeanX, double MeanY) Fit()
+    {
         double mx = _sx / _s0;
         double my = _sy / _s0;
         double slope = _period;
@@ -91,13 +128,7 @@ public sealed class ArrivalDejitter
                 }
             }
         }
-        Period = slope;
-        double t = _y0 + my + (slope * (x - mx));
-        if (x >= 65536)
-        {
-            Rebase((long)Math.Round(mx), t - _y0 - (slope * (x - Math.Round(mx))));
-        }
-        return t;
+        return (slope, mx, my);
     }
 
     /// <summary>Moves the origin by <paramref name="dx"/> samples and <paramref name="dy"/> seconds; the fit is unchanged.</summary>

@@ -80,6 +80,28 @@ public sealed class ArrivalDejitterTests
     }
 
     [Fact]
+    public void Next_ReaderStalls_ClippedAndIgnored()
+    {
+        // Every 2 s the reader stalls for 60 ms: 15 packets arrive at once, late by up to 60 ms.
+        var fit = new ArrivalDejitter(250, 30);
+        double worst = 0;
+        for (long n = 0; n < 250 * 60; n++)
+        {
+            double truth = 20 + (n / 250.0);
+            long phase = n % 500;
+            double arrival = phase < 15 ? 20 + ((n - phase + 15) / 250.0) + 0.001 : truth + 0.001;
+            double t = fit.Next(n, arrival);
+            if (n > 250 * 10)
+            {
+                worst = Math.Max(worst, Math.Abs(t - truth - 0.001));
+            }
+        }
+        Assert.True(worst < 0.001, $"worst {worst * 1000:F3} ms");
+        Assert.Equal(1 / 250.0, fit.Period, 7);
+        Assert.True(fit.Clipped > 200);
+    }
+
+    [Fact]
     public void Reset_StartsNewSegment()
     {
         var fit = new ArrivalDejitter(250, 30);
