@@ -83,6 +83,9 @@ public sealed class CytonSource : ISource, ISerialDeviceHandler, ICytonFrameSink
     /// <summary>Times the device was reopened after a loss.</summary>
     public long Reconnects => _loop?.Reconnects ?? 0;
 
+    /// <summary>The last loss or open failure (e.g. "… sent nothing for 3.0 s …"), or null.</summary>
+    public string? LastProblem => _loop?.LastProblem;
+
     /// <inheritdoc />
     public async Task RunAsync(Edge<SourceItem> output, CancellationToken cancellationToken)
     {

@@ -122,6 +122,33 @@ public sealed class SerialPortTransportTests
         Assert.Equal(0, output.Failed);
     }
 
+    [SkippableFact]
+    public async Task CytonRun_DeviceSendsNothing_ReportedAndReopenedWithStartCommandsAgain()
+    {
+        Skip.IfNot(SerialTestKit.PtyAvailable(), "no pseudo-terminals on this platform");
+        using var pty = new PseudoTerminal();
+        StreamDescriptor stream = SerialTestKit.CytonStream(SerialSimulationRig.CytonLabels, 250);
+        SerialTestKit.Register(stream);
+        var options = new CytonOptions { Serial = SerialTestKit.Port(pty.SlavePath, readTimeoutMs: 50, silenceMs: 300), Gains = [.. Enumerable.Repeat(24.0, 8)] };
+        var source = new CytonSource(stream, options, LocalClock.Now);
+        var collector = new ItemCollector();
+        using var stop = new CancellationTokenSource();
+        Task run = source.RunAsync(collector.Edge, stop.Token);
+        var commands = new System.Text.StringBuilder();
+        Assert.True(await ItemCollector.UntilAsync(() =>
+        {
+            commands.Append(pty.ReadText(10));
+            return source.Reconnects >= 1 && commands.ToString().Split("svcb").Length >= 3;
+        }, TimeSpan.FromSeconds(20)), $"reconnects {source.Reconnects}, commands '{commands}'");
+        Assert.Contains("sent nothing for", source.LastProblem, StringComparison.Ordinal);
+        Assert.False(run.IsCompleted);
+        await stop.CancelAsync();
+        await run.WaitAsync(TimeSpan.FromSeconds(10));
+        collector.Edge.Complete();
+        await collector.Drain;
+        Assert.Equal(0, collector.FrameCount);
+    }
+
     [Fact]
     public async Task TriggerOutput_PortMissing_DrainsInputAndCountsFailures()
     {
