@@ -107,7 +107,9 @@ public sealed class CytonSimulator
 
     private void Flush(int packets)
     {
-        if (packets > 0 && _pty.Write(_batch.AsSpan(0, packets * CytonProtocol.PacketLength)))
+        // Up to 2 s for the reader to make room: a stalled host backs the data up into the adapter's FIFO rather
+        // than losing it (tests compare every packet); only a longer stall drops bytes, counted by the terminal.
+        if (packets > 0 && _pty.Write(_batch.AsSpan(0, packets * CytonProtocol.PacketLength), 2000))
         {
             Interlocked.Add(ref _sent, packets);
         }

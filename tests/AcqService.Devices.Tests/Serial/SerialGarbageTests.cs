@@ -6,6 +6,7 @@ using Xunit.Abstractions;
 namespace AcqService.Devices.Tests.Serial;
 
 /// <summary>Random bytes into the serial sources: no crash, no memory growth (numbers printed for the report).</summary>
+[Collection(SerialIsolation.Name)]
 public sealed class SerialGarbageTests(ITestOutputHelper output)
 {
     /// <summary>One minute of a 115200-baud line (11,520 bytes/s).</summary>

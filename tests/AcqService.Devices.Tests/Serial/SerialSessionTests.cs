@@ -14,6 +14,7 @@ namespace AcqService.Devices.Tests.Serial;
 /// compared with the simulator's ground truth. Real time (the serial path is stamped with the host clock), so the
 /// schedule is compressed: a needle event about every 1.1 s.
 /// </summary>
+[Collection(SerialIsolation.Name)]
 public sealed class SerialSessionTests(ITestOutputHelper output)
 {
     private const double Rate = 250;
@@ -72,7 +73,7 @@ public sealed class SerialSessionTests(ITestOutputHelper output)
         await stop.CancelAsync();
         SessionSummary summary = await run.WaitAsync(TimeSpan.FromSeconds(30));
         output.WriteLine(summary.ToText());
-        output.WriteLine($"markers sent {rig.Trigger.Sent}, received {trigger.Markers}; packets sent {rig.Cyton.PacketsSent}, lost before start {rig.Cyton.PacketsLost}, decoded {cyton.Decoder.Packets}, skipped bytes {cyton.Decoder.SkippedBytes}, gaps {cyton.Gaps}");
+        output.WriteLine($"bytes dropped by the terminal {rig.CytonTerminal.DroppedBytes}; markers sent {rig.Trigger.Sent}, received {trigger.Markers}; packets sent {rig.Cyton.PacketsSent}, lost before start {rig.Cyton.PacketsLost}, decoded {cyton.Decoder.Packets}, skipped bytes {cyton.Decoder.SkippedBytes}, gaps {cyton.Gaps}");
         Assert.Empty(summary.Errors);
         Assert.Equal(rig.Cyton.PacketsSent, cyton.Frames);
         Assert.Equal(0, cyton.Gaps);
@@ -155,7 +156,7 @@ public sealed class SerialSessionTests(ITestOutputHelper output)
         await stop.CancelAsync();
         SessionSummary summary = await run.WaitAsync(TimeSpan.FromSeconds(30));
         output.WriteLine(summary.ToText());
-        output.WriteLine($"frames before {before}, when replugged {during}, total {cyton.Frames}, reconnects {cyton.Reconnects}, gaps {cyton.Gaps}, lost packets {rig.Cyton.PacketsLost}");
+        output.WriteLine($"bytes dropped by the terminal {rig.CytonTerminal.DroppedBytes}; frames before {before}, when replugged {during}, total {cyton.Frames}, reconnects {cyton.Reconnects}, gaps {cyton.Gaps}, lost packets {rig.Cyton.PacketsLost}");
         Assert.Empty(summary.Errors);
         Assert.Equal(1, cyton.Reconnects);
         Assert.Equal(1, cyton.Gaps);

@@ -11,6 +11,7 @@ namespace AcqService.Devices.Tests.Serial;
 /// after <see cref="ArrivalDejitter"/>, against the ideal timeline (packet n due at origin + n/250 s). Prints the
 /// figures recorded in docs/benchmarks.md; asserts nothing about speed. Duration: ACQ_SERIAL_BENCH_SECONDS (default 10).
 /// </summary>
+[Collection(SerialIsolation.Name)]
 public sealed class SerialTimestampBenchmark(ITestOutputHelper output)
 {
     private sealed class Recorder(ArrivalDejitter fit) : ICytonFrameSink
