@@ -58,8 +58,9 @@ public sealed class SerialPortTransport : ISerialTransport
         catch (UnauthorizedAccessException ex)
         {
             sp.Dispose();
-            // On Linux EACCES (not in dialout) and EBUSY/exclusive lock both surface as UnauthorizedAccessException.
-            bool denied = !OperatingSystem.IsWindows() && ex.InnerException is IOException { HResult: 13 } || ex.Message.Contains("denied", StringComparison.OrdinalIgnoreCase);
+            // On Unix this exception means EACCES/EPERM (not in the dialout group); a port held by another program
+            // fails with an IOException instead. On Windows "access denied" is how a port in use is reported.
+            bool denied = !OperatingSystem.IsWindows();
             throw denied
                 ? new SerialDeviceException(SerialFailure.PermissionDenied, SerialDeviceException.PermissionMessage(port), ex)
                 : new SerialDeviceException(SerialFailure.Busy, $"serial device {port} is in use by another program: {ex.Message}", ex);
@@ -77,7 +78,8 @@ public sealed class SerialPortTransport : ISerialTransport
         catch (IOException ex)
         {
             sp.Dispose();
-            throw new SerialDeviceException(SerialFailure.NotFound, $"serial device {port} could not be opened: {ex.Message}", ex);
+            // EBUSY (another program holds the port), EIO (a device that is going away) and the like.
+            throw new SerialDeviceException(SerialFailure.Busy, $"serial device {port} could not be opened (in use by another program, or going away?): {ex.Message}", ex);
         }
         _port = sp;
         _stream = sp.BaseStream;

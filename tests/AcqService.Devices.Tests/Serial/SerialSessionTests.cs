@@ -164,8 +164,9 @@ public sealed class SerialSessionTests(ITestOutputHelper output)
         Assert.Equal(1, eeg.Gaps);
         // Data came back after the re-plug: at least 2 s of the remaining signal.
         Assert.True(cyton.Frames - during > 500, $"only {cyton.Frames - during} frames after re-plugging");
-        // Every packet the simulator sent while plugged in arrived.
-        Assert.Equal(rig.Cyton.PacketsSent, cyton.Frames);
+        // Every packet the simulator sent while plugged in arrived, except what was still in the old terminal's buffer
+        // when it was closed (lost with the "cable"; one packet was seen in one run).
+        Assert.InRange(rig.Cyton.PacketsSent - cyton.Frames, 0, 5);
     }
 
     private static double[] ExpectedAverage(SerialSimulationRig rig, NeedleEvent[] events, ConditionAverage average, string label)
