@@ -66,6 +66,9 @@ internal sealed class StreamsCommand : ICommand
                 Console.Out.WriteLine("If a stream is missing:");
             }
             Console.Out.WriteLine(LslDiscoveryHelp.Explain(backend));
+            // Serial devices (drivers openbci-cyton, openbci-cyton-daisy, serial-trigger-box) are not LSL streams; list the ports too.
+            IReadOnlyList<string> ports = AcqService.Sources.Serial.SerialPortTransport.PortNames();
+            Console.Out.WriteLine(ports.Count == 0 ? "Serial ports: none found." : "Serial ports (source.port of the serial drivers): " + string.Join(", ", ports));
             return streams.Count > 0 ? ExitCodes.Ok : ExitCodes.Failure;
         }
     }

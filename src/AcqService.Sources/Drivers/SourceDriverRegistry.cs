@@ -27,8 +27,8 @@ public sealed class SourceDriverRegistry
         }
     }
 
-    /// <summary>The built-in drivers: the simulators and LSL.</summary>
-    public static SourceDriverRegistry Default { get; } = new([new SimulationDriver(), new LslDriver()]);
+    /// <summary>The built-in drivers: the simulators, LSL and the serial devices.</summary>
+    public static SourceDriverRegistry Default { get; } = new([new SimulationDriver(), new LslDriver(), new SerialDriver()]);
 
     /// <summary>Registered drivers, in registration order.</summary>
     public IReadOnlyList<SourceDriver> Drivers { get; }
