@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text;
+using AcqService.Core.Model;
 
 namespace AcqService.Xdf;
 
@@ -374,40 +375,40 @@ public sealed class XdfReader : IDisposable
         return new XdfSamplesChunk(start, state.Header.StreamId, channels, timestamps, numeric, strings, deduced);
     }
 
-    private static void DecodeNumeric(ReadOnlySpan<byte> source, XdfChannelFormat format, Span<double> destination)
+    private static void DecodeNumeric(ReadOnlySpan<byte> source, ChannelFormat format, Span<double> destination)
     {
         Debug.Assert(source.Length == destination.Length * XdfChannelFormats.ValueSize(format), "value span sizes disagree");
         switch (format)
         {
-            case XdfChannelFormat.Int8:
+            case ChannelFormat.Int8:
                 for (var c = 0; c < destination.Length; c++)
                 {
                     destination[c] = (sbyte)source[c];
                 }
 
                 break;
-            case XdfChannelFormat.Int16:
+            case ChannelFormat.Int16:
                 for (var c = 0; c < destination.Length; c++)
                 {
                     destination[c] = BinaryPrimitives.ReadInt16LittleEndian(source[(c * 2)..]);
                 }
 
                 break;
-            case XdfChannelFormat.Int32:
+            case ChannelFormat.Int32:
                 for (var c = 0; c < destination.Length; c++)
                 {
                     destination[c] = BinaryPrimitives.ReadInt32LittleEndian(source[(c * 4)..]);
                 }
 
                 break;
-            case XdfChannelFormat.Int64:
+            case ChannelFormat.Int64:
                 for (var c = 0; c < destination.Length; c++)
                 {
                     destination[c] = BinaryPrimitives.ReadInt64LittleEndian(source[(c * 8)..]);
                 }
 
                 break;
-            case XdfChannelFormat.Float32:
+            case ChannelFormat.Float32:
                 for (var c = 0; c < destination.Length; c++)
                 {
                     destination[c] = BinaryPrimitives.ReadSingleLittleEndian(source[(c * 4)..]);

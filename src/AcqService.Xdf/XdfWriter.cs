@@ -5,6 +5,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Xml.Linq;
+using AcqService.Core.Model;
 
 namespace AcqService.Xdf;
 
@@ -89,7 +90,7 @@ public sealed class XdfWriter : IDisposable
         string type,
         int channelCount,
         double nominalSrate,
-        XdfChannelFormat channelFormat,
+        ChannelFormat channelFormat,
         string? sourceId = null,
         XElement? desc = null)
     {
@@ -112,7 +113,7 @@ public sealed class XdfWriter : IDisposable
     /// <param name="channelCount">Channels per sample (≥ 1).</param>
     /// <param name="nominalSrate">Nominal rate in Hz, 0 for irregular streams.</param>
     /// <exception cref="ArgumentException">The id is already used, or the XML disagrees with the arguments.</exception>
-    public void AddStream(uint streamId, string streamInfoXml, XdfChannelFormat channelFormat, int channelCount, double nominalSrate)
+    public void AddStream(uint streamId, string streamInfoXml, ChannelFormat channelFormat, int channelCount, double nominalSrate)
     {
         ArgumentNullException.ThrowIfNull(streamInfoXml);
         ArgumentOutOfRangeException.ThrowIfLessThan(channelCount, 1);
@@ -352,7 +353,7 @@ public sealed class XdfWriter : IDisposable
     {
         ThrowIfClosed();
         var state = GetStream(streamId);
-        if ((state.Format != XdfChannelFormat.String) != numeric)
+        if ((state.Format != ChannelFormat.String) != numeric)
         {
             throw new ArgumentException(
                 $"Stream {streamId} has format {XdfChannelFormats.ToXdfName(state.Format)}; use the {(numeric ? "string" : "numeric")} overload.",
@@ -509,10 +510,10 @@ public sealed class XdfWriter : IDisposable
         static abstract bool Numeric { get; }
 
         /// <summary>An upper bound of the bytes <see cref="Encode"/> writes for <paramref name="sample"/>.</summary>
-        static abstract int MaxBytes(ReadOnlySpan<T> sample, XdfChannelFormat format);
+        static abstract int MaxBytes(ReadOnlySpan<T> sample, ChannelFormat format);
 
         /// <summary>Writes the sample's values in <paramref name="format"/>; returns the bytes written.</summary>
-        static abstract int Encode(ReadOnlySpan<T> sample, XdfChannelFormat format, Span<byte> destination);
+        static abstract int Encode(ReadOnlySpan<T> sample, ChannelFormat format, Span<byte> destination);
     }
 
     /// <summary>
@@ -525,13 +526,13 @@ public sealed class XdfWriter : IDisposable
     {
         public static bool Numeric => true;
 
-        public static int MaxBytes(ReadOnlySpan<T> sample, XdfChannelFormat format) => sample.Length * XdfChannelFormats.ValueSize(format);
+        public static int MaxBytes(ReadOnlySpan<T> sample, ChannelFormat format) => sample.Length * XdfChannelFormats.ValueSize(format);
 
-        public static int Encode(ReadOnlySpan<T> sample, XdfChannelFormat format, Span<byte> destination)
+        public static int Encode(ReadOnlySpan<T> sample, ChannelFormat format, Span<byte> destination)
         {
             var size = XdfChannelFormats.ValueSize(format);
             if (BitConverter.IsLittleEndian && Unsafe.SizeOf<T>() == size
-                && ((typeof(T) == typeof(float) && format == XdfChannelFormat.Float32) || (typeof(T) == typeof(double) && format == XdfChannelFormat.Double64)))
+                && ((typeof(T) == typeof(float) && format == ChannelFormat.Float32) || (typeof(T) == typeof(double) && format == ChannelFormat.Double64)))
             {
                 MemoryMarshal.AsBytes(sample).CopyTo(destination);
                 return sample.Length * size;
@@ -543,19 +544,19 @@ public sealed class XdfWriter : IDisposable
                 var span = destination[(c * size)..];
                 switch (format)
                 {
-                    case XdfChannelFormat.Int8:
+                    case ChannelFormat.Int8:
                         span[0] = (byte)(sbyte)Saturate(value, sbyte.MinValue, sbyte.MaxValue);
                         break;
-                    case XdfChannelFormat.Int16:
+                    case ChannelFormat.Int16:
                         BinaryPrimitives.WriteInt16LittleEndian(span, (short)Saturate(value, short.MinValue, short.MaxValue));
                         break;
-                    case XdfChannelFormat.Int32:
+                    case ChannelFormat.Int32:
                         BinaryPrimitives.WriteInt32LittleEndian(span, (int)Saturate(value, int.MinValue, int.MaxValue));
                         break;
-                    case XdfChannelFormat.Int64:
+                    case ChannelFormat.Int64:
                         BinaryPrimitives.WriteInt64LittleEndian(span, SaturateInt64(value));
                         break;
-                    case XdfChannelFormat.Float32:
+                    case ChannelFormat.Float32:
                         BinaryPrimitives.WriteSingleLittleEndian(span, (float)value);
                         break;
                     default:
@@ -573,7 +574,7 @@ public sealed class XdfWriter : IDisposable
     {
         public static bool Numeric => false;
 
-        public static int MaxBytes(ReadOnlySpan<string> sample, XdfChannelFormat format)
+        public static int MaxBytes(ReadOnlySpan<string> sample, ChannelFormat format)
         {
             var total = 0;
             foreach (var text in sample)
@@ -584,7 +585,7 @@ public sealed class XdfWriter : IDisposable
             return total;
         }
 
-        public static int Encode(ReadOnlySpan<string> sample, XdfChannelFormat format, Span<byte> destination)
+        public static int Encode(ReadOnlySpan<string> sample, ChannelFormat format, Span<byte> destination)
         {
             var position = 0;
             foreach (var value in sample)
@@ -599,11 +600,11 @@ public sealed class XdfWriter : IDisposable
     }
 
     /// <summary>Per-stream format and footer statistics.</summary>
-    private sealed class StreamState(uint streamId, XdfChannelFormat format, int channelCount, double nominalSrate)
+    private sealed class StreamState(uint streamId, ChannelFormat format, int channelCount, double nominalSrate)
     {
         public uint StreamId { get; } = streamId;
 
-        public XdfChannelFormat Format { get; } = format;
+        public ChannelFormat Format { get; } = format;
 
         public int ChannelCount { get; } = channelCount;
 

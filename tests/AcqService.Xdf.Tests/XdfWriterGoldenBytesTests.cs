@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using AcqService.Core.Model;
 
 namespace AcqService.Xdf.Tests;
 
@@ -14,8 +15,8 @@ public sealed class XdfWriterGoldenBytesTests
     private const string ExpectedSha256 = "afedd1a6b35547cf0deb8a6e9bf2ae4686a8211554bbee24f06ebc975bb7b29c";
     private const int ExpectedLength = 8070;
 
-    private static readonly XdfChannelFormat[] Numeric =
-        [XdfChannelFormat.Int8, XdfChannelFormat.Int16, XdfChannelFormat.Int32, XdfChannelFormat.Int64, XdfChannelFormat.Float32, XdfChannelFormat.Double64];
+    private static readonly ChannelFormat[] Numeric =
+        [ChannelFormat.Int8, ChannelFormat.Int16, ChannelFormat.Int32, ChannelFormat.Int64, ChannelFormat.Float32, ChannelFormat.Double64];
 
     [Fact]
     public void WriteEveryFormat_AllOverloads_BytesEqualTheOriginalWriter()
@@ -40,7 +41,7 @@ public sealed class XdfWriterGoldenBytesTests
         using (var writer = new XdfWriter(stream, new XdfWriterOptions { TimeProvider = new FixedTime(FixedNow) }, leaveOpen: true))
         {
             uint id = 1;
-            foreach (XdfChannelFormat format in Numeric)
+            foreach (ChannelFormat format in Numeric)
             {
                 uint viaDouble = id++;
                 uint viaFloat = id++;
@@ -55,7 +56,7 @@ public sealed class XdfWriterGoldenBytesTests
             }
 
             uint text = id;
-            writer.AddStream(text, XdfWriter.CreateStreamInfoXml("m", "Markers", 2, 0, XdfChannelFormat.String), XdfChannelFormat.String, 2, 0);
+            writer.AddStream(text, XdfWriter.CreateStreamInfoXml("m", "Markers", 2, 0, ChannelFormat.String), ChannelFormat.String, 2, 0);
             writer.WriteSamples(text, [5.0, 5.0, 6.0], ["needle/insert", "", null!, "µV ünïcödé", new string('x', 300), "b"]);
             writer.WriteBoundary();
         }
