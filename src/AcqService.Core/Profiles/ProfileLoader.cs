@@ -150,6 +150,22 @@ public static partial class ProfileLoader
             {
                 problems.Add($"{at}.source.onMismatch: '{s.Source.OnMismatch}' must be 'error' or 'warn'");
             }
+            if (s.Source.Choose is not (null or "only" or "newest"))
+            {
+                problems.Add($"{at}.source.choose: '{s.Source.Choose}' must be 'only' or 'newest'");
+            }
+            foreach ((string field, string? value) in new[] { ("sourceId", s.Source.SourceId), ("hostname", s.Source.Hostname) })
+            {
+                if (value is not null && s.Source.Driver != "lsl")
+                {
+                    problems.Add($"{at}.source.{field}: only the lsl driver selects streams by {field}");
+                }
+                else if (value is not null && (value.Trim().Length == 0 || (value.Contains('\'') && value.Contains('"'))))
+                {
+                    // Both quote kinds cannot be written as one XPath literal.
+                    problems.Add($"{at}.source.{field}: '{value}' must be non-empty and not contain both ' and \"");
+                }
+            }
         }
         for (int i = 0; i < profile.Conditions.Count; i++)
         {

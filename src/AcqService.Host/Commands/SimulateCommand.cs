@@ -80,7 +80,10 @@ internal sealed class SimulateCommand : ICommand
             SimulatedLslPublisher publisher;
             try
             {
-                var rig = new SimulationRig(settings.Simulation, ProfileLoader.ToDescriptor(eeg), ProfileLoader.ToDescriptor(needle), SimulationPace.Live, duration, backend.LocalClock);
+                // source_ids unique to this run (as the demo's): two simulators on one computer are then two
+                // distinguishable devices, and a receiver that matches both refuses instead of mixing them.
+                string runId = SimulatedLslTransport.NewRunId();
+                var rig = new SimulationRig(settings.Simulation, SimulatedLslTransport.WithSourceId(eeg, runId), SimulatedLslTransport.WithSourceId(needle, runId), SimulationPace.Live, duration, backend.LocalClock);
                 publisher = new SimulatedLslPublisher(backend, rig);
             }
             catch (ArgumentException ex)
