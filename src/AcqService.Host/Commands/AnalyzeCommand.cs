@@ -130,7 +130,8 @@ internal sealed class AnalyzeCommand : ICommand
         int code = await SessionLauncher.RunAsync(job, configuration, banner, cancellationToken).ConfigureAwait(false);
         if (source.Diagnostics.Count > 0)
         {
-            Console.Error.WriteLine($"acq analyze: the file has {source.Diagnostics.Count} problem(s); everything readable was used. First: {source.Diagnostics[0]}");
+            // wt-inputs: damage counts on the console (the lead puts them into summary.* and the exit code).
+            Console.Error.WriteLine($"acq analyze: the file is damaged: {source.Diagnostics.Count} problem(s), {source.DamagedChunks} chunk(s) and {source.SkippedSamples} sample(s) skipped, {source.SkippedBytes} byte(s) unreadable; everything else was used. First: {source.Diagnostics[0]}");
         }
         return code;
     }
