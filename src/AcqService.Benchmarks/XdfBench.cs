@@ -224,8 +224,8 @@ internal static partial class XdfBench
         long produced = 0;
         using (var writer = new XdfWriter(file, leaveOpen: true))
         {
-            writer.AddStream(EegId, EegInfoXml("BenchEEG", channels, rate), XdfChannelFormat.Float32, channels, rate);
-            writer.AddStream(MarkerId, XdfWriter.CreateStreamInfoXml("BenchMarkers", "Markers", 1, 0, XdfChannelFormat.String, "bench-markers"), XdfChannelFormat.String, 1, 0);
+            writer.AddStream(EegId, EegInfoXml("BenchEEG", channels, rate), ChannelFormat.Float32, channels, rate);
+            writer.AddStream(MarkerId, XdfWriter.CreateStreamInfoXml("BenchMarkers", "Markers", 1, 0, ChannelFormat.String, "bench-markers"), ChannelFormat.String, 1, 0);
             double nextOffset = 0, nextBoundary = 10, nextMarker = 7;
             string[] label = new string[1];
             double[] markerStamp = new double[1];
@@ -405,7 +405,7 @@ internal static partial class XdfBench
         using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read, 1 << 16);
         using (var writer = new XdfWriter(file, leaveOpen: true))
         {
-            writer.AddStream(EegId, EegInfoXml("BenchAmp", channels, rate), XdfChannelFormat.Float32, channels, rate);
+            writer.AddStream(EegId, EegInfoXml("BenchAmp", channels, rate), ChannelFormat.Float32, channels, rate);
             double nextOffset = 0, nextBoundary = 10;
             long lastFlush = Stopwatch.GetTimestamp();
             for (long produced = 0; produced < total;)
@@ -651,6 +651,6 @@ internal static partial class XdfBench
                 new System.Xml.Linq.XElement("label", c < s_labels64.Length ? s_labels64[c] : "E" + (c + 1).ToString(CultureInfo.InvariantCulture)),
                 new System.Xml.Linq.XElement("unit", "microvolts"),
                 new System.Xml.Linq.XElement("type", "EEG")))));
-        return XdfWriter.CreateStreamInfoXml(name, "EEG", channels, rate, XdfChannelFormat.Float32, "bench-" + name.ToLowerInvariant(), desc);
+        return XdfWriter.CreateStreamInfoXml(name, "EEG", channels, rate, ChannelFormat.Float32, "bench-" + name.ToLowerInvariant(), desc);
     }
 }

@@ -176,7 +176,7 @@ public sealed partial class AcquisitionSession
         _metadata.ClockAtStart = startClock;
         _startClock = startClock;
         _metadata.Streams = [.. _registry.Streams.Select(s => new StreamSummary(s.Key, s.Kind == StreamKind.Signal ? "signal" : "markers", s.Name, s.Type,
-            s.NominalRateHz, s.Format.ToString().ToLowerInvariant(), [.. s.Channels.Select(c => c.Label)], [.. s.Channels.Select(c => c.Unit)], s.SourceId))];
+            s.NominalRateHz, s.Format.ToString().ToLowerInvariant(), [.. s.Channels.Select(c => c.Label)], [.. s.Channels.Select(c => c.Unit)], s.SourceId, s.Hostname))];
         foreach (StreamDescriptor s in _registry.Streams.Where(s => s.Kind == StreamKind.Signal))
         {
             string[] unknown = [.. s.Channels.Where(c => !Units.IsKnownVoltage(c.Unit) && c.Type.Equals("EEG", StringComparison.OrdinalIgnoreCase)).Select(c => c.Label)];

@@ -195,7 +195,9 @@ public sealed class SessionFactory
         var analysisRequest = new SessionRequest { Input = input, Settings = analysis, OutputFolder = folder, DurationSeconds = null, Pace = SimulationPace.Fast, Clock = request.Clock };
         return Assemble(analysisRequest, [source], plan, folder, metadata, lsl: null, transport: null, request.Clock ?? LocalClock.Now, [],
             $"analyzing {input.Path} ({string.Join(", ", source.Streams.Select(s => $"{s.Key} {s.Type}"))})",
-            damage: () => [.. source.Diagnostics.Select(d => d.ToString())]);
+            damage: () => source.IsDamaged
+                ? [$"{source.DamagedChunks} damaged chunk(s) skipped, {source.SkippedSamples} sample(s) and {source.SkippedBytes} byte(s) unreadable", .. source.Diagnostics.Select(d => d.ToString())]
+                : []);
     }
 
     /// <summary>Recorder, session, result outlets: the same for live and analysis.</summary>
@@ -227,7 +229,9 @@ public sealed class SessionFactory
         {
             foreach (StreamDescriptor s in source.Streams)
             {
-                banner.Add($"  {s.Key} ← LSL '{s.Name}' source_id '{s.SourceId}'");
+                string line = $"{s.Key} ← LSL '{s.Name}' source_id '{s.SourceId}' on host '{s.Hostname}' ({((LslSource)source).Selection})";
+                banner.Add("  " + line);
+                metadata.Notes.Add("stream " + line);
             }
         }
         if (metadata.ClockAtStart <= 0)

@@ -53,7 +53,7 @@ internal sealed class SimulatedLslTransport : IDisposable
         {
             throw new NotSupportedException($"the simulated drivers come as a pair: one '{SimulationDriver.Eeg}' stream and one '{SimulationDriver.Needle}' stream");
         }
-        string runId = Guid.NewGuid().ToString("N")[..12];
+        string runId = NewRunId();
         var rig = new SimulationRig(simulation, WithSourceId(eeg[0], runId), WithSourceId(needle[0], runId), SimulationPace.Live, durationSeconds, backend.LocalClock);
         var publisher = new SimulatedLslPublisher(backend, rig);
         var receiver = new DeviceProfile
@@ -85,9 +85,13 @@ internal sealed class SimulatedLslTransport : IDisposable
 
     private static bool IsSimulated(StreamProfile s) => s.Source.Driver is SimulationDriver.Eeg or SimulationDriver.Needle;
 
+    /// <summary>A fresh suffix for one run's source_ids (shared with <c>acq simulate</c>).</summary>
+    internal static string NewRunId() => Guid.NewGuid().ToString("N")[..12];
+
     private static string SourceId(StreamProfile s, string runId) => $"acqservice-{s.Key}-{runId}";
 
-    private static StreamDescriptor WithSourceId(StreamProfile s, string runId)
+    /// <summary>The profile stream's descriptor with this run's source_id <c>acqservice-&lt;key&gt;-&lt;runId&gt;</c>.</summary>
+    internal static StreamDescriptor WithSourceId(StreamProfile s, string runId)
     {
         StreamDescriptor d = ProfileLoader.ToDescriptor(s);
         return new StreamDescriptor(d.Key, d.Kind, d.Name, d.Type, d.Channels, d.NominalRateHz, d.Format, SourceId(s, runId));

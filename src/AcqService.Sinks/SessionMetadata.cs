@@ -49,5 +49,7 @@ public sealed class SessionMetadata
 /// <param name="Format">Channel format.</param>
 /// <param name="Channels">Channel labels.</param>
 /// <param name="Units">Channel units.</param>
-/// <param name="SourceId">Source id.</param>
-public sealed record StreamSummary(string Key, string Kind, string Name, string Type, double NominalRateHz, string Format, IReadOnlyList<string> Channels, IReadOnlyList<string> Units, string SourceId);
+/// <param name="SourceId">Source id (for LSL streams: of the device the session chose).</param>
+/// <param name="Hostname">Computer that published the stream (LSL), or null.</param>
+public sealed record StreamSummary(string Key, string Kind, string Name, string Type, double NominalRateHz, string Format, IReadOnlyList<string> Channels, IReadOnlyList<string> Units, string SourceId,
+    string? Hostname = null);

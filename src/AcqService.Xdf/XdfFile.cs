@@ -1,3 +1,5 @@
+using AcqService.Core.Model;
+
 namespace AcqService.Xdf;
 
 /// <summary>A whole XDF file loaded into memory with pyxdf-equivalent post-processing (see <see cref="Load(string, XdfLoadOptions?)"/>).</summary>
@@ -194,8 +196,8 @@ public sealed class XdfFile
         public XdfStream Build() => new(
             header,
             [.. Timestamps],
-            header.ChannelFormat == XdfChannelFormat.String ? null : [.. Numeric],
-            header.ChannelFormat == XdfChannelFormat.String ? [.. Strings] : null,
+            header.ChannelFormat == ChannelFormat.String ? null : [.. Numeric],
+            header.ChannelFormat == ChannelFormat.String ? [.. Strings] : null,
             [.. ClockTimes],
             [.. ClockValues],
             Footer);

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text;
+using AcqService.Core.Model;
 
 namespace AcqService.Xdf;
 
@@ -82,6 +83,18 @@ public sealed class XdfReader : IDisposable
     /// <summary>Number of diagnostics dropped because <see cref="XdfReaderOptions.MaxDiagnostics"/> was reached.</summary>
     public int SuppressedDiagnosticCount { get; private set; }
 
+    /// <summary>
+    /// Chunks dropped because they were damaged: a chunk skipped on its own (its length was intact) counts one, and a
+    /// region skipped while scanning for a boundary counts one too (how many chunks it held is unknown).
+    /// </summary>
+    public int SkippedChunkCount { get; private set; }
+
+    /// <summary>Samples in damaged chunks that were skipped on their own and whose sample count was readable.</summary>
+    public long SkippedSampleCount { get; private set; }
+
+    /// <summary>Bytes of the file not used: damaged chunks skipped and regions passed over while resynchronising.</summary>
+    public long SkippedByteCount { get; private set; }
+
     /// <summary>Stream headers seen so far, by stream id.</summary>
     public IReadOnlyDictionary<uint, XdfStreamHeader> Streams => _headers;
 
@@ -158,7 +171,7 @@ public sealed class XdfReader : IDisposable
                 return false;
             }
 
-            chunk = Decode(start, _chunk.AsSpan(0, size));
+            chunk = Decode(start, _chunk.AsSpan(0, size), Position);
             if (chunk is not null)
             {
                 return true;
@@ -196,7 +209,10 @@ public sealed class XdfReader : IDisposable
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Decodes a complete chunk; returns null when it was skipped or led to a resync.</summary>
-    private XdfChunk? Decode(long start, ReadOnlySpan<byte> payload)
+    /// <param name="start">Offset of the chunk's length-width byte.</param>
+    /// <param name="payload">Tag and content.</param>
+    /// <param name="end">Offset just after the chunk (where the next one starts if the length is intact).</param>
+    private XdfChunk? Decode(long start, ReadOnlySpan<byte> payload, long end)
     {
         var tag = (XdfChunkTag)BinaryPrimitives.ReadUInt16LittleEndian(payload);
         var content = payload[2..];
@@ -248,7 +264,7 @@ public sealed class XdfReader : IDisposable
 
         if (!_states.TryGetValue(streamId, out var state))
         {
-            Resync(start, Invariant($"{tag} chunk for undeclared stream {streamId}"));
+            SkipOrResync(start, end, Invariant($"{tag} chunk for undeclared stream {streamId}"), 0);
             return null;
         }
 
@@ -257,7 +273,7 @@ public sealed class XdfReader : IDisposable
             case XdfChunkTag.ClockOffset:
                 if (body.Length != 16)
                 {
-                    Resync(start, Invariant($"clock offset chunk of stream {streamId} has {body.Length} bytes instead of 16"));
+                    SkipOrResync(start, end, Invariant($"clock offset chunk of stream {streamId} has {body.Length} bytes instead of 16"), 0);
                     return null;
                 }
 
@@ -272,7 +288,9 @@ public sealed class XdfReader : IDisposable
                 var samples = DecodeSamples(start, state, body, out var error2);
                 if (samples is null)
                 {
-                    Resync(start, Invariant($"samples chunk of stream {streamId} does not match its header: {error2}"));
+                    // The declared count is a hint only: the chunk is damaged, so it may be wrong too.
+                    var declared = XdfVarLen.TryRead(body, out var count, out _) && count <= int.MaxValue ? (long)count : 0;
+                    SkipOrResync(start, end, Invariant($"samples chunk of stream {streamId} does not match its header: {error2}"), declared);
                 }
 
                 return samples;
@@ -374,40 +392,40 @@ public sealed class XdfReader : IDisposable
         return new XdfSamplesChunk(start, state.Header.StreamId, channels, timestamps, numeric, strings, deduced);
     }
 
-    private static void DecodeNumeric(ReadOnlySpan<byte> source, XdfChannelFormat format, Span<double> destination)
+    private static void DecodeNumeric(ReadOnlySpan<byte> source, ChannelFormat format, Span<double> destination)
     {
         Debug.Assert(source.Length == destination.Length * XdfChannelFormats.ValueSize(format), "value span sizes disagree");
         switch (format)
         {
-            case XdfChannelFormat.Int8:
+            case ChannelFormat.Int8:
                 for (var c = 0; c < destination.Length; c++)
                 {
                     destination[c] = (sbyte)source[c];
                 }
 
                 break;
-            case XdfChannelFormat.Int16:
+            case ChannelFormat.Int16:
                 for (var c = 0; c < destination.Length; c++)
                 {
                     destination[c] = BinaryPrimitives.ReadInt16LittleEndian(source[(c * 2)..]);
                 }
 
                 break;
-            case XdfChannelFormat.Int32:
+            case ChannelFormat.Int32:
                 for (var c = 0; c < destination.Length; c++)
                 {
                     destination[c] = BinaryPrimitives.ReadInt32LittleEndian(source[(c * 4)..]);
                 }
 
                 break;
-            case XdfChannelFormat.Int64:
+            case ChannelFormat.Int64:
                 for (var c = 0; c < destination.Length; c++)
                 {
                     destination[c] = BinaryPrimitives.ReadInt64LittleEndian(source[(c * 8)..]);
                 }
 
                 break;
-            case XdfChannelFormat.Float32:
+            case ChannelFormat.Float32:
                 for (var c = 0; c < destination.Length; c++)
                 {
                     destination[c] = BinaryPrimitives.ReadSingleLittleEndian(source[(c * 4)..]);
@@ -424,6 +442,82 @@ public sealed class XdfReader : IDisposable
         }
     }
 
+    /// <summary>
+    /// A chunk whose framing is intact but whose content is damaged: when a plausible chunk header follows at
+    /// <paramref name="end"/>, only this chunk is skipped (a bit flip inside one chunk then costs that chunk, not the
+    /// up to ~10 s of data before the next boundary); otherwise the length is suspect too and the reader resynchronises.
+    /// </summary>
+    private void SkipOrResync(long chunkStart, long end, string problem, long declaredSamples)
+    {
+        if (PlausibleChunkAt(end))
+        {
+            AddDiagnostic(chunkStart, problem + Invariant($"; chunk skipped ({end - chunkStart} bytes), the next chunk header is intact"));
+            SkippedChunkCount++;
+            SkippedSampleCount += declaredSamples;
+            SkippedByteCount += end - chunkStart;
+            return;
+        }
+
+        Resync(chunkStart, problem);
+    }
+
+    /// <summary>
+    /// True when the bytes at <paramref name="offset"/> read as a chunk header: a valid length width, a length that
+    /// fits the file, a known tag and, for stream chunks, a declared stream (or a new header). At the end of the file
+    /// (nothing follows) it is true as well. Needs a seekable stream; the read position is restored.
+    /// </summary>
+    private bool PlausibleChunkAt(long offset)
+    {
+        if (!_stream.CanSeek)
+        {
+            return false;
+        }
+
+        if (offset >= _fileLength)
+        {
+            return offset == _fileLength;
+        }
+
+        var resume = Position;
+        try
+        {
+            SeekTo(offset);
+            Span<byte> head = stackalloc byte[1 + 8 + 2 + 4];
+            var got = ReadAvailable(head);
+            if (got < 1 || head[0] is not (1 or 4 or 8) || got < 1 + head[0] + 2)
+            {
+                return false;
+            }
+
+            var width = head[0];
+            var length = width switch
+            {
+                1 => head[1],
+                4 => BinaryPrimitives.ReadUInt32LittleEndian(head[1..]),
+                _ => BinaryPrimitives.ReadUInt64LittleEndian(head[1..]),
+            };
+            if (length < 2 || length > (ulong)(_fileLength - offset - 1 - width))
+            {
+                return false;
+            }
+
+            var tag = (XdfChunkTag)BinaryPrimitives.ReadUInt16LittleEndian(head[(1 + width)..]);
+            switch (tag)
+            {
+                case XdfChunkTag.FileHeader or XdfChunkTag.Boundary or XdfChunkTag.StreamHeader:
+                    return true;
+                case XdfChunkTag.Samples or XdfChunkTag.ClockOffset or XdfChunkTag.StreamFooter:
+                    return got >= 1 + width + 2 + 4 && length >= 6 && _states.ContainsKey(BinaryPrimitives.ReadUInt32LittleEndian(head[(1 + width + 2)..]));
+                default:
+                    return false;
+            }
+        }
+        finally
+        {
+            SeekTo(resume);
+        }
+    }
+
     /// <summary>Records a diagnostic, then scans for the next Boundary UUID and continues right after it.</summary>
     private void Resync(long chunkStart, string problem)
     {
@@ -434,12 +528,15 @@ public sealed class XdfReader : IDisposable
         }
 
         var from = Position;
+        SkippedChunkCount++;
         if (ScanForBoundary())
         {
+            SkippedByteCount += Position - chunkStart;
             AddDiagnostic(Position, Invariant($"resynchronised after a boundary UUID ({Position - from} bytes skipped)"));
         }
         else
         {
+            SkippedByteCount += Position - chunkStart;
             AddDiagnostic(Position, "no boundary chunk before the end of the file; end of data");
             _ended = true;
         }

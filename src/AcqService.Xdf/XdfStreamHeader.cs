@@ -1,4 +1,5 @@
 using System.Xml.Linq;
+using AcqService.Core.Model;
 
 namespace AcqService.Xdf;
 
@@ -16,7 +17,7 @@ public sealed record XdfStreamHeader(
     string Type,
     int ChannelCount,
     double NominalSrate,
-    XdfChannelFormat ChannelFormat,
+    ChannelFormat ChannelFormat,
     string Xml)
 {
     /// <summary>True when <c>desc/synchronization/can_drop_samples</c> is <c>true</c>; pyxdf then skips dejittering.</summary>

@@ -1,8 +1,11 @@
 using System.Buffers.Binary;
 using System.Globalization;
+using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Xml.Linq;
+using AcqService.Core.Model;
 
 namespace AcqService.Xdf;
 
@@ -87,7 +90,7 @@ public sealed class XdfWriter : IDisposable
         string type,
         int channelCount,
         double nominalSrate,
-        XdfChannelFormat channelFormat,
+        ChannelFormat channelFormat,
         string? sourceId = null,
         XElement? desc = null)
     {
@@ -110,7 +113,7 @@ public sealed class XdfWriter : IDisposable
     /// <param name="channelCount">Channels per sample (≥ 1).</param>
     /// <param name="nominalSrate">Nominal rate in Hz, 0 for irregular streams.</param>
     /// <exception cref="ArgumentException">The id is already used, or the XML disagrees with the arguments.</exception>
-    public void AddStream(uint streamId, string streamInfoXml, XdfChannelFormat channelFormat, int channelCount, double nominalSrate)
+    public void AddStream(uint streamId, string streamInfoXml, ChannelFormat channelFormat, int channelCount, double nominalSrate)
     {
         ArgumentNullException.ThrowIfNull(streamInfoXml);
         ArgumentOutOfRangeException.ThrowIfLessThan(channelCount, 1);
@@ -154,84 +157,34 @@ public sealed class XdfWriter : IDisposable
     /// <param name="timestamps">One LSL timestamp per sample (seconds).</param>
     /// <param name="values">Sample-major interleaved values, <c>timestamps.Length × channelCount</c> long.</param>
     /// <remarks>Integer formats round half away from zero and saturate; NaN becomes 0.</remarks>
-    public void WriteSamples(uint streamId, ReadOnlySpan<double> timestamps, ReadOnlySpan<double> values)
-    {
-        lock (_gate)
-        {
-            var state = BeginSamples(streamId, timestamps.Length, values.Length, numeric: true);
-            if (state is null)
-            {
-                return;
-            }
-
-            var channels = state.ChannelCount;
-            var valueBytes = channels * XdfChannelFormats.ValueSize(state.Format);
-            for (var i = 0; i < timestamps.Length; i++)
-            {
-                EnsureCapacity(9 + valueBytes);
-                WriteTimestamp(state, timestamps[i]);
-                WriteNumeric(values.Slice(i * channels, channels), state.Format);
-            }
-
-            EndSamples(state, timestamps);
-        }
-    }
+    public void WriteSamples(uint streamId, ReadOnlySpan<double> timestamps, ReadOnlySpan<double> values) =>
+        WriteSamplesCore<double, NumericEncoder<double>>(streamId, timestamps, values);
 
     /// <summary>Writes one Samples chunk of a numeric stream from single-precision values (no conversion for float32 streams).</summary>
     /// <param name="streamId">A stream declared with <see cref="AddStream"/>.</param>
     /// <param name="timestamps">One LSL timestamp per sample (seconds).</param>
     /// <param name="values">Sample-major interleaved values, <c>timestamps.Length × channelCount</c> long.</param>
-    public void WriteSamples(uint streamId, ReadOnlySpan<double> timestamps, ReadOnlySpan<float> values)
-    {
-        lock (_gate)
-        {
-            var state = BeginSamples(streamId, timestamps.Length, values.Length, numeric: true);
-            if (state is null)
-            {
-                return;
-            }
-
-            var channels = state.ChannelCount;
-            var valueBytes = channels * XdfChannelFormats.ValueSize(state.Format);
-            Span<double> widened = stackalloc double[Math.Min(channels, 256)];
-            for (var i = 0; i < timestamps.Length; i++)
-            {
-                EnsureCapacity(9 + valueBytes);
-                WriteTimestamp(state, timestamps[i]);
-                var sample = values.Slice(i * channels, channels);
-                if (state.Format == XdfChannelFormat.Float32)
-                {
-                    WriteFloats(sample);
-                }
-                else
-                {
-                    // Chunks of at most 256 channels keep the widening buffer on the stack.
-                    for (var start = 0; start < channels; start += widened.Length)
-                    {
-                        var part = sample.Slice(start, Math.Min(widened.Length, channels - start));
-                        for (var c = 0; c < part.Length; c++)
-                        {
-                            widened[c] = part[c];
-                        }
-
-                        WriteNumeric(widened[..part.Length], state.Format);
-                    }
-                }
-            }
-
-            EndSamples(state, timestamps);
-        }
-    }
+    public void WriteSamples(uint streamId, ReadOnlySpan<double> timestamps, ReadOnlySpan<float> values) =>
+        WriteSamplesCore<float, NumericEncoder<float>>(streamId, timestamps, values);
 
     /// <summary>Writes one Samples chunk of a string stream (UTF-8 encoded; null is written as an empty string).</summary>
     /// <param name="streamId">A string stream declared with <see cref="AddStream"/>.</param>
     /// <param name="timestamps">One LSL timestamp per sample (seconds).</param>
     /// <param name="values">Sample-major interleaved values, <c>timestamps.Length × channelCount</c> long.</param>
-    public void WriteSamples(uint streamId, ReadOnlySpan<double> timestamps, ReadOnlySpan<string> values)
+    public void WriteSamples(uint streamId, ReadOnlySpan<double> timestamps, ReadOnlySpan<string> values) =>
+        WriteSamplesCore<string, StringEncoder>(streamId, timestamps, values);
+
+    /// <summary>
+    /// The one sample path: chunk header, then per sample the timestamp (or its omission) and the values as
+    /// <typeparamref name="TEncoder"/> encodes them. The encoder is a struct type argument, so each overload gets its
+    /// own specialised, allocation-free loop.
+    /// </summary>
+    private void WriteSamplesCore<T, TEncoder>(uint streamId, ReadOnlySpan<double> timestamps, ReadOnlySpan<T> values)
+        where TEncoder : struct, ISampleEncoder<T>
     {
         lock (_gate)
         {
-            var state = BeginSamples(streamId, timestamps.Length, values.Length, numeric: false);
+            var state = BeginSamples(streamId, timestamps.Length, values.Length, TEncoder.Numeric);
             if (state is null)
             {
                 return;
@@ -240,16 +193,10 @@ public sealed class XdfWriter : IDisposable
             var channels = state.ChannelCount;
             for (var i = 0; i < timestamps.Length; i++)
             {
-                EnsureCapacity(9);
+                var sample = values.Slice(i * channels, channels);
+                EnsureCapacity(9 + TEncoder.MaxBytes(sample, state.Format));
                 WriteTimestamp(state, timestamps[i]);
-                for (var c = 0; c < channels; c++)
-                {
-                    var text = values[(i * channels) + c] ?? string.Empty;
-                    var byteCount = Encoding.UTF8.GetByteCount(text);
-                    EnsureCapacity(9 + byteCount);
-                    _position += XdfVarLen.Write(_buffer.AsSpan(_position), (ulong)byteCount);
-                    _position += Encoding.UTF8.GetBytes(text, _buffer.AsSpan(_position));
-                }
+                _position += TEncoder.Encode(sample, state.Format, _buffer.AsSpan(_position));
             }
 
             EndSamples(state, timestamps);
@@ -406,7 +353,7 @@ public sealed class XdfWriter : IDisposable
     {
         ThrowIfClosed();
         var state = GetStream(streamId);
-        if ((state.Format != XdfChannelFormat.String) != numeric)
+        if ((state.Format != ChannelFormat.String) != numeric)
         {
             throw new ArgumentException(
                 $"Stream {streamId} has format {XdfChannelFormats.ToXdfName(state.Format)}; use the {(numeric ? "string" : "numeric")} overload.",
@@ -461,76 +408,6 @@ public sealed class XdfWriter : IDisposable
 
         state.Previous = timestamp;
         state.HasPrevious = true;
-    }
-
-    private void WriteNumeric(ReadOnlySpan<double> sample, XdfChannelFormat format)
-    {
-        var span = _buffer.AsSpan(_position);
-        switch (format)
-        {
-            case XdfChannelFormat.Int8:
-                for (var c = 0; c < sample.Length; c++)
-                {
-                    span[c] = (byte)(sbyte)Saturate(sample[c], sbyte.MinValue, sbyte.MaxValue);
-                }
-
-                break;
-            case XdfChannelFormat.Int16:
-                for (var c = 0; c < sample.Length; c++)
-                {
-                    BinaryPrimitives.WriteInt16LittleEndian(span[(c * 2)..], (short)Saturate(sample[c], short.MinValue, short.MaxValue));
-                }
-
-                break;
-            case XdfChannelFormat.Int32:
-                for (var c = 0; c < sample.Length; c++)
-                {
-                    BinaryPrimitives.WriteInt32LittleEndian(span[(c * 4)..], (int)Saturate(sample[c], int.MinValue, int.MaxValue));
-                }
-
-                break;
-            case XdfChannelFormat.Int64:
-                for (var c = 0; c < sample.Length; c++)
-                {
-                    BinaryPrimitives.WriteInt64LittleEndian(span[(c * 8)..], SaturateInt64(sample[c]));
-                }
-
-                break;
-            case XdfChannelFormat.Float32:
-                for (var c = 0; c < sample.Length; c++)
-                {
-                    BinaryPrimitives.WriteSingleLittleEndian(span[(c * 4)..], (float)sample[c]);
-                }
-
-                break;
-            default:
-                for (var c = 0; c < sample.Length; c++)
-                {
-                    BinaryPrimitives.WriteDoubleLittleEndian(span[(c * 8)..], sample[c]);
-                }
-
-                break;
-        }
-
-        _position += sample.Length * XdfChannelFormats.ValueSize(format);
-    }
-
-    private void WriteFloats(ReadOnlySpan<float> sample)
-    {
-        var span = _buffer.AsSpan(_position);
-        if (BitConverter.IsLittleEndian)
-        {
-            MemoryMarshal.AsBytes(sample).CopyTo(span);
-        }
-        else
-        {
-            for (var c = 0; c < sample.Length; c++)
-            {
-                BinaryPrimitives.WriteSingleLittleEndian(span[(c * 4)..], sample[c]);
-            }
-        }
-
-        _position += sample.Length * 4;
     }
 
     private static long Saturate(double value, long min, long max)
@@ -625,12 +502,109 @@ public sealed class XdfWriter : IDisposable
         _position += Encoding.UTF8.GetBytes(text, _buffer.AsSpan(_position));
     }
 
+    /// <summary>Encodes the values of one sample into a Samples chunk.</summary>
+    /// <typeparam name="T">Value type the caller holds.</typeparam>
+    private interface ISampleEncoder<T>
+    {
+        /// <summary>True for numeric streams, false for string streams.</summary>
+        static abstract bool Numeric { get; }
+
+        /// <summary>An upper bound of the bytes <see cref="Encode"/> writes for <paramref name="sample"/>.</summary>
+        static abstract int MaxBytes(ReadOnlySpan<T> sample, ChannelFormat format);
+
+        /// <summary>Writes the sample's values in <paramref name="format"/>; returns the bytes written.</summary>
+        static abstract int Encode(ReadOnlySpan<T> sample, ChannelFormat format, Span<byte> destination);
+    }
+
+    /// <summary>
+    /// Numeric values of any width: copied as they are when the caller's type is the stream's format (float32 from
+    /// float, double64 from double), otherwise widened to double (exact for float) and converted like the double
+    /// overload always did, so every overload writes the same bytes for the same values.
+    /// </summary>
+    private readonly struct NumericEncoder<T> : ISampleEncoder<T>
+        where T : unmanaged, INumberBase<T>
+    {
+        public static bool Numeric => true;
+
+        public static int MaxBytes(ReadOnlySpan<T> sample, ChannelFormat format) => sample.Length * XdfChannelFormats.ValueSize(format);
+
+        public static int Encode(ReadOnlySpan<T> sample, ChannelFormat format, Span<byte> destination)
+        {
+            var size = XdfChannelFormats.ValueSize(format);
+            if (BitConverter.IsLittleEndian && Unsafe.SizeOf<T>() == size
+                && ((typeof(T) == typeof(float) && format == ChannelFormat.Float32) || (typeof(T) == typeof(double) && format == ChannelFormat.Double64)))
+            {
+                MemoryMarshal.AsBytes(sample).CopyTo(destination);
+                return sample.Length * size;
+            }
+
+            for (var c = 0; c < sample.Length; c++)
+            {
+                var value = double.CreateTruncating(sample[c]);
+                var span = destination[(c * size)..];
+                switch (format)
+                {
+                    case ChannelFormat.Int8:
+                        span[0] = (byte)(sbyte)Saturate(value, sbyte.MinValue, sbyte.MaxValue);
+                        break;
+                    case ChannelFormat.Int16:
+                        BinaryPrimitives.WriteInt16LittleEndian(span, (short)Saturate(value, short.MinValue, short.MaxValue));
+                        break;
+                    case ChannelFormat.Int32:
+                        BinaryPrimitives.WriteInt32LittleEndian(span, (int)Saturate(value, int.MinValue, int.MaxValue));
+                        break;
+                    case ChannelFormat.Int64:
+                        BinaryPrimitives.WriteInt64LittleEndian(span, SaturateInt64(value));
+                        break;
+                    case ChannelFormat.Float32:
+                        BinaryPrimitives.WriteSingleLittleEndian(span, (float)value);
+                        break;
+                    default:
+                        BinaryPrimitives.WriteDoubleLittleEndian(span, value);
+                        break;
+                }
+            }
+
+            return sample.Length * size;
+        }
+    }
+
+    /// <summary>Strings: per value a variable-length byte count and the UTF-8 bytes (null as empty).</summary>
+    private readonly struct StringEncoder : ISampleEncoder<string>
+    {
+        public static bool Numeric => false;
+
+        public static int MaxBytes(ReadOnlySpan<string> sample, ChannelFormat format)
+        {
+            var total = 0;
+            foreach (var text in sample)
+            {
+                total += 9 + Encoding.UTF8.GetMaxByteCount(text?.Length ?? 0);
+            }
+
+            return total;
+        }
+
+        public static int Encode(ReadOnlySpan<string> sample, ChannelFormat format, Span<byte> destination)
+        {
+            var position = 0;
+            foreach (var value in sample)
+            {
+                var text = value ?? string.Empty;
+                position += XdfVarLen.Write(destination[position..], (ulong)Encoding.UTF8.GetByteCount(text));
+                position += Encoding.UTF8.GetBytes(text, destination[position..]);
+            }
+
+            return position;
+        }
+    }
+
     /// <summary>Per-stream format and footer statistics.</summary>
-    private sealed class StreamState(uint streamId, XdfChannelFormat format, int channelCount, double nominalSrate)
+    private sealed class StreamState(uint streamId, ChannelFormat format, int channelCount, double nominalSrate)
     {
         public uint StreamId { get; } = streamId;
 
-        public XdfChannelFormat Format { get; } = format;
+        public ChannelFormat Format { get; } = format;
 
         public int ChannelCount { get; } = channelCount;
 

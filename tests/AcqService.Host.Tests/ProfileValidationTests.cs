@@ -21,6 +21,21 @@ public sealed class ProfileValidationTests
     }
 
     [Fact]
+    public void Parse_LslChoiceFields_ValidatedWithPaths()
+    {
+        JsonObject p = DefaultProfile();
+        p["streams"]![0]!["source"]!["choose"] = "first";
+        p["streams"]![0]!["source"]!["sourceId"] = "amp-1";
+        ProfileException ex = Invalid(p);
+        Assert.Contains("$.streams[0].source.choose: 'first' must be 'only' or 'newest'", ex.Message);
+        Assert.Contains("$.streams[0].source.sourceId: only the lsl driver selects streams by sourceId", ex.Message);
+
+        p["streams"]![0]!["source"] = new JsonObject { ["driver"] = "lsl", ["predicate"] = "type='EEG'", ["hostname"] = "lab-pc", ["choose"] = "newest" };
+        StreamProfile eeg = ProfileLoader.Parse(p.ToJsonString(), "test.json").Streams[0];
+        Assert.Equal(("lab-pc", "newest"), (eeg.Source.Hostname, eeg.Source.Choose));
+    }
+
+    [Fact]
     public void Parse_UnknownField_NamesFileFieldAndPath()
     {
         JsonObject p = DefaultProfile();

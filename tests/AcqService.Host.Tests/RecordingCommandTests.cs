@@ -60,6 +60,19 @@ public sealed class RecordingCommandTests
         Assert.Contains(bogus, error);
     }
 
+    [Fact]
+    public async Task Analyze_DirectoryGivenAsFile_SaysItIsADirectory()
+    {
+        string folder = TestPaths.NewFolder();
+        Directory.CreateDirectory(folder);
+
+        (int code, _, string error) = await RunAsync("analyze", folder);
+
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains("is a directory", error);
+        Assert.DoesNotContain("does not exist", error);
+    }
+
     [SkippableFact]
     public async Task Inspect_RealFile_ListsStreamsAndCounts()
     {

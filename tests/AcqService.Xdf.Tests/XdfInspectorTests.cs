@@ -1,3 +1,5 @@
+using AcqService.Core.Model;
+
 namespace AcqService.Xdf.Tests;
 
 public sealed class XdfInspectorTests
@@ -59,7 +61,7 @@ public sealed class XdfInspectorTests
         var path = XdfTestFiles.NewTempFile("gap.xdf");
         using (var writer = XdfWriter.Create(path))
         {
-            writer.AddStream(1, XdfWriter.CreateStreamInfoXml("s", "EEG", 1, 100, XdfChannelFormat.Float32), XdfChannelFormat.Float32, 1, 100);
+            writer.AddStream(1, XdfWriter.CreateStreamInfoXml("s", "EEG", 1, 100, ChannelFormat.Float32), ChannelFormat.Float32, 1, 100);
             writer.WriteSamples(1, [0.0, 0.01, 0.02, 0.0401, 0.05, 0.5], [0.0, 0, 0, 0, 0, 0]);
         }
 
@@ -75,7 +77,7 @@ public sealed class XdfInspectorTests
         var path = XdfTestFiles.NewTempFile("markers.xdf");
         using (var writer = XdfWriter.Create(path))
         {
-            writer.AddStream(1, XdfWriter.CreateStreamInfoXml("m", "Markers", 1, 0, XdfChannelFormat.String), XdfChannelFormat.String, 1, 0);
+            writer.AddStream(1, XdfWriter.CreateStreamInfoXml("m", "Markers", 1, 0, ChannelFormat.String), ChannelFormat.String, 1, 0);
             for (var i = 0; i < 100; i++)
             {
                 writer.WriteSamples(1, [i], [$"m{i % 50}"]);

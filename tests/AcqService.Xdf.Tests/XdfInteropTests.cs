@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using AcqService.Core.Model;
 
 namespace AcqService.Xdf.Tests;
 
@@ -55,7 +56,7 @@ public sealed class XdfInteropTests
         // No clock offsets: libxdf applies them itself and the comparison is about raw decoding.
         var eegStamps = Enumerable.Range(0, 300).Select(i => 1000.0 + (i / 100.0)).ToArray();
         var eeg = Enumerable.Range(0, 600).Select(i => (float)Math.Sin(i * 0.1) * 50f).ToArray();
-        writer.AddStream(1, XdfWriter.CreateStreamInfoXml("eeg", "EEG", 2, 100, XdfChannelFormat.Float32), XdfChannelFormat.Float32, 2, 100);
+        writer.AddStream(1, XdfWriter.CreateStreamInfoXml("eeg", "EEG", 2, 100, ChannelFormat.Float32), ChannelFormat.Float32, 2, 100);
         writer.WriteSamples(1, eegStamps.AsSpan(0, 100), eeg.AsSpan(0, 200));
         writer.WriteBoundary();
         writer.WriteSamples(1, eegStamps.AsSpan(100), eeg.AsSpan(200));
@@ -63,19 +64,19 @@ public sealed class XdfInteropTests
 
         var intStamps = new[] { 5.0, 5.5, 6.25 };
         double[] ints = [short.MinValue, 0, short.MaxValue];
-        writer.AddStream(2, XdfWriter.CreateStreamInfoXml("ints", "misc", 1, 2, XdfChannelFormat.Int16), XdfChannelFormat.Int16, 1, 2);
+        writer.AddStream(2, XdfWriter.CreateStreamInfoXml("ints", "misc", 1, 2, ChannelFormat.Int16), ChannelFormat.Int16, 1, 2);
         writer.WriteSamples(2, intStamps, ints);
         streams.Add(Describe(2, "ints", "int16", 1, 2, intStamps, Rows(ints.Select(v => (object)v).ToArray(), 1)));
 
         var dStamps = new[] { 7.0, 8.0 };
         double[] doubles = [Math.PI, -1e-3];
-        writer.AddStream(3, XdfWriter.CreateStreamInfoXml("doubles", "misc", 1, 0, XdfChannelFormat.Double64), XdfChannelFormat.Double64, 1, 0);
+        writer.AddStream(3, XdfWriter.CreateStreamInfoXml("doubles", "misc", 1, 0, ChannelFormat.Double64), ChannelFormat.Double64, 1, 0);
         writer.WriteSamples(3, dStamps, doubles);
         streams.Add(Describe(3, "doubles", "double64", 1, 0, dStamps, Rows(doubles.Select(v => (object)v).ToArray(), 1)));
 
         var mStamps = new[] { 1000.5, 1001.25 };
         string[] markers = ["needle-in", "Grüße 漢字"];
-        writer.AddStream(4, XdfWriter.CreateStreamInfoXml("markers", "Markers", 1, 0, XdfChannelFormat.String), XdfChannelFormat.String, 1, 0);
+        writer.AddStream(4, XdfWriter.CreateStreamInfoXml("markers", "Markers", 1, 0, ChannelFormat.String), ChannelFormat.String, 1, 0);
         writer.WriteSamples(4, mStamps, markers);
         streams.Add(Describe(4, "markers", "string", 1, 0, mStamps, Rows(markers.Cast<object>().ToArray(), 1)));
         return streams;

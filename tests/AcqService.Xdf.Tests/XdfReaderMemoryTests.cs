@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using AcqService.Core.Model;
 
 namespace AcqService.Xdf.Tests;
 
@@ -71,7 +72,7 @@ public sealed class XdfReaderMemoryTests
 
         long samples = 0;
         using var writer = XdfWriter.Create(path);
-        writer.AddStream(1, XdfWriter.CreateStreamInfoXml("big", "EEG", channels, 500, XdfChannelFormat.Float32), XdfChannelFormat.Float32, channels, 500);
+        writer.AddStream(1, XdfWriter.CreateStreamInfoXml("big", "EEG", channels, 500, ChannelFormat.Float32), ChannelFormat.Float32, channels, 500);
         var file = new FileInfo(path);
         for (var chunk = 0; ; chunk++)
         {

@@ -1,3 +1,5 @@
+using AcqService.Core.Model;
+
 namespace AcqService.Xdf.Tests;
 
 /// <summary>Facts about the real files in shared/data/xdf (data/README.md, formats.md §2, pyxdf's test_data.py).</summary>
@@ -13,7 +15,7 @@ public sealed class XdfRealFileTests
         Assert.Empty(file.Diagnostics);
         Assert.Equal([0u, 0x02C0FFEEu], file.Streams.Select(s => s.StreamId));
         var eeg = file.Streams[0];
-        Assert.Equal(("SendDataC", "EEG", 3, 10.0, XdfChannelFormat.Int16), (eeg.Header.Name, eeg.Header.Type, eeg.ChannelCount, eeg.Header.NominalSrate, eeg.Header.ChannelFormat));
+        Assert.Equal(("SendDataC", "EEG", 3, 10.0, ChannelFormat.Int16), (eeg.Header.Name, eeg.Header.Type, eeg.ChannelCount, eeg.Header.NominalSrate, eeg.Header.ChannelFormat));
         Assert.Equal(9, eeg.SampleCount);
         for (var i = 0; i < 9; i++)
         {
@@ -26,7 +28,7 @@ public sealed class XdfRealFileTests
         Assert.Equal([-0.1, -0.1], eeg.ClockValues);
 
         var strings = file.Streams[1];
-        Assert.Equal(("SendDataString", XdfChannelFormat.String), (strings.Header.Name, strings.Header.ChannelFormat));
+        Assert.Equal(("SendDataString", ChannelFormat.String), (strings.Header.Name, strings.Header.ChannelFormat));
         Assert.Equal(9, strings.SampleCount);
         Assert.Equal(321, strings.StringValues![0].Length);
         Assert.StartsWith("<?xml", strings.StringValues[0], StringComparison.Ordinal);
@@ -90,7 +92,7 @@ public sealed class XdfRealFileTests
         Assert.Equal([0, 10, 1, 0], file.Streams.Select(s => s.SampleCount));
         Assert.All(file.Streams, s => Assert.Equal(7, s.ClockTimes.Length));
         var empty = file.FindStream(3u)!;
-        Assert.Equal(XdfChannelFormat.Float32, empty.Header.ChannelFormat);
+        Assert.Equal(ChannelFormat.Float32, empty.Header.ChannelFormat);
         Assert.Empty(empty.NumericValues!);
         Assert.Empty(empty.Segments);
         Assert.Empty(empty.ClockSegments);
@@ -107,7 +109,7 @@ public sealed class XdfRealFileTests
         var raw = XdfFile.Load(XdfTestFiles.Get("empty_streams.xdf"), Raw).FindStream(4u)!;
         var synced = XdfFile.Load(XdfTestFiles.Get("empty_streams.xdf")).FindStream(4u)!;
 
-        Assert.Equal(XdfChannelFormat.Int32, raw.Header.ChannelFormat);
+        Assert.Equal(ChannelFormat.Int32, raw.Header.ChannelFormat);
         Assert.Equal(Enumerable.Range(0, 10).Select(i => (double)i), raw.NumericValues!);
         Assert.Equal(91725.21394789, raw.Timestamps[0], 1e-6);
         // pytest.approx(1) is a 1e-6 relative tolerance.
@@ -134,7 +136,7 @@ public sealed class XdfRealFileTests
         var eeg = file.FindStream("BioSemi")!;
         Assert.Equal(175, markers.SampleCount);
         Assert.Equal(27815, eeg.SampleCount);
-        Assert.Equal((8, XdfChannelFormat.Float32, 100.0), (eeg.ChannelCount, eeg.Header.ChannelFormat, eeg.Header.NominalSrate));
+        Assert.Equal((8, ChannelFormat.Float32, 100.0), (eeg.ChannelCount, eeg.Header.ChannelFormat, eeg.Header.NominalSrate));
         Assert.Equal([new XdfSegment(0, 27814)], eeg.Segments);
     }
 
@@ -184,7 +186,7 @@ public sealed class XdfRealFileTests
 
         Assert.Empty(file.Diagnostics);
         var eeg = Assert.Single(file.Streams);
-        Assert.Equal(("obci_neeg1", "EEG", 8, 1000.0, XdfChannelFormat.Float32), (eeg.Header.Name, eeg.Header.Type, eeg.ChannelCount, eeg.Header.NominalSrate, eeg.Header.ChannelFormat));
+        Assert.Equal(("obci_neeg1", "EEG", 8, 1000.0, ChannelFormat.Float32), (eeg.Header.Name, eeg.Header.Type, eeg.ChannelCount, eeg.Header.NominalSrate, eeg.Header.ChannelFormat));
         Assert.Equal(9520, eeg.SampleCount);
         Assert.Equal(9519, eeg.Footer!.SampleCount);
         Assert.Equal(2, eeg.ClockTimes.Length);

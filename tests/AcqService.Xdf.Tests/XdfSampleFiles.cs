@@ -1,3 +1,5 @@
+using AcqService.Core.Model;
+
 namespace AcqService.Xdf.Tests;
 
 /// <summary>Builds small synthetic XDF files with a known chunk layout.</summary>
@@ -12,8 +14,8 @@ internal static class XdfSampleFiles
         var stream = new MemoryStream();
         using (var writer = new XdfWriter(stream, new XdfWriterOptions { TimeProvider = new FixedTime(new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero)) }, leaveOpen: true))
         {
-            writer.AddStream(EegId, XdfWriter.CreateStreamInfoXml("eeg", "EEG", 2, 100, XdfChannelFormat.Float32), XdfChannelFormat.Float32, 2, 100);
-            writer.AddStream(MarkerId, XdfWriter.CreateStreamInfoXml("markers", "Markers", 1, 0, XdfChannelFormat.String), XdfChannelFormat.String, 1, 0);
+            writer.AddStream(EegId, XdfWriter.CreateStreamInfoXml("eeg", "EEG", 2, 100, ChannelFormat.Float32), ChannelFormat.Float32, 2, 100);
+            writer.AddStream(MarkerId, XdfWriter.CreateStreamInfoXml("markers", "Markers", 1, 0, ChannelFormat.String), ChannelFormat.String, 1, 0);
             var t = 1000.0;
             for (var b = 0; b < blocks; b++)
             {

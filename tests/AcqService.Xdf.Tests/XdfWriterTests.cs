@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using System.Xml.Linq;
+using AcqService.Core.Model;
 
 namespace AcqService.Xdf.Tests;
 
@@ -8,19 +9,19 @@ public sealed class XdfWriterTests
 {
     private static readonly DateTimeOffset FixedNow = new(2025, 1, 31, 0, 21, 17, 123, TimeSpan.FromHours(2));
 
-    public static TheoryData<XdfChannelFormat, double[]> Extremes => new()
+    public static TheoryData<ChannelFormat, double[]> Extremes => new()
     {
-        { XdfChannelFormat.Int8, [sbyte.MinValue, sbyte.MaxValue, 0, -1, 1, 42] },
-        { XdfChannelFormat.Int16, [short.MinValue, short.MaxValue, 0, -1, 1, 12345] },
-        { XdfChannelFormat.Int32, [int.MinValue, int.MaxValue, 0, -1, 1, 123456789] },
-        { XdfChannelFormat.Int64, [long.MinValue, 9007199254740993.0 - 1, 0, -1, 1, -9007199254740992.0] },
-        { XdfChannelFormat.Float32, [float.MinValue, float.MaxValue, float.Epsilon, -0.0, 1.5, double.NaN] },
-        { XdfChannelFormat.Double64, [double.MinValue, double.MaxValue, double.Epsilon, double.NegativeInfinity, Math.PI, double.NaN] },
+        { ChannelFormat.Int8, [sbyte.MinValue, sbyte.MaxValue, 0, -1, 1, 42] },
+        { ChannelFormat.Int16, [short.MinValue, short.MaxValue, 0, -1, 1, 12345] },
+        { ChannelFormat.Int32, [int.MinValue, int.MaxValue, 0, -1, 1, 123456789] },
+        { ChannelFormat.Int64, [long.MinValue, 9007199254740993.0 - 1, 0, -1, 1, -9007199254740992.0] },
+        { ChannelFormat.Float32, [float.MinValue, float.MaxValue, float.Epsilon, -0.0, 1.5, double.NaN] },
+        { ChannelFormat.Double64, [double.MinValue, double.MaxValue, double.Epsilon, double.NegativeInfinity, Math.PI, double.NaN] },
     };
 
     [Theory]
     [MemberData(nameof(Extremes))]
-    public void WriteSamples_NumericFormatExtremes_ReadBackExactly(XdfChannelFormat format, double[] values)
+    public void WriteSamples_NumericFormatExtremes_ReadBackExactly(ChannelFormat format, double[] values)
     {
         var timestamps = new[] { 653150.314061, -1.0e-300, 1.0 / 3.0 };
         var bytes = Write(w =>
@@ -34,7 +35,7 @@ public sealed class XdfWriterTests
         Assert.Empty(diagnostics);
         var samples = Assert.Single(chunks.OfType<XdfSamplesChunk>());
         Assert.Equal(timestamps, samples.Timestamps);
-        var expected = format == XdfChannelFormat.Float32 ? values.Select(v => (double)(float)v).ToArray() : values;
+        var expected = format == ChannelFormat.Float32 ? values.Select(v => (double)(float)v).ToArray() : values;
         Assert.Equal(expected.Select(BitConverter.DoubleToInt64Bits), samples.NumericValues!.Select(BitConverter.DoubleToInt64Bits));
     }
 
@@ -43,7 +44,7 @@ public sealed class XdfWriterTests
     {
         var bytes = Write(w =>
         {
-            w.AddStream(1, XdfWriter.CreateStreamInfoXml("s", "x", 2, 0, XdfChannelFormat.Int64), XdfChannelFormat.Int64, 2, 0);
+            w.AddStream(1, XdfWriter.CreateStreamInfoXml("s", "x", 2, 0, ChannelFormat.Int64), ChannelFormat.Int64, 2, 0);
             w.WriteSamples(1, [1.0], [(double)long.MaxValue, (double)long.MinValue]);
         });
 
@@ -58,7 +59,7 @@ public sealed class XdfWriterTests
     {
         var bytes = Write(w =>
         {
-            w.AddStream(1, XdfWriter.CreateStreamInfoXml("s", "x", 6, 0, XdfChannelFormat.Int16), XdfChannelFormat.Int16, 6, 0);
+            w.AddStream(1, XdfWriter.CreateStreamInfoXml("s", "x", 6, 0, ChannelFormat.Int16), ChannelFormat.Int16, 6, 0);
             w.WriteSamples(1, [1.0], [2.5, -2.5, 1e9, -1e9, double.NaN, 2.4]);
         });
 
@@ -67,10 +68,10 @@ public sealed class XdfWriterTests
     }
 
     [Theory]
-    [InlineData(XdfChannelFormat.Float32)]
-    [InlineData(XdfChannelFormat.Int16)]
-    [InlineData(XdfChannelFormat.Double64)]
-    public void WriteSamples_FloatOverload_MatchesDoubleOverload(XdfChannelFormat format)
+    [InlineData(ChannelFormat.Float32)]
+    [InlineData(ChannelFormat.Int16)]
+    [InlineData(ChannelFormat.Double64)]
+    public void WriteSamples_FloatOverload_MatchesDoubleOverload(ChannelFormat format)
     {
         float[] values = [1.25f, -7f, 1e-3f, 300f, -0.5f, 12f];
         var viaFloat = Write(w =>
@@ -94,7 +95,7 @@ public sealed class XdfWriterTests
         string[] values = ["", "Hello", "Grüße – 漢字 🧠", big, "<marker id=\"1\"/>", "x"];
         var bytes = Write(w =>
         {
-            w.AddStream(2, XdfWriter.CreateStreamInfoXml("m", "Markers", 2, 0, XdfChannelFormat.String), XdfChannelFormat.String, 2, 0);
+            w.AddStream(2, XdfWriter.CreateStreamInfoXml("m", "Markers", 2, 0, ChannelFormat.String), ChannelFormat.String, 2, 0);
             w.WriteSamples(2, [10.5, 10.5, 11.0], values.AsSpan());
         });
 
@@ -112,7 +113,7 @@ public sealed class XdfWriterTests
     {
         var bytes = Write(w =>
         {
-            w.AddStream(2, XdfWriter.CreateStreamInfoXml("m", "Markers", 1, 0, XdfChannelFormat.String), XdfChannelFormat.String, 1, 0);
+            w.AddStream(2, XdfWriter.CreateStreamInfoXml("m", "Markers", 1, 0, ChannelFormat.String), ChannelFormat.String, 1, 0);
             w.WriteSamples(2, [1.0], new string[] { null! }.AsSpan());
         });
 
@@ -135,7 +136,7 @@ public sealed class XdfWriterTests
         byte[] MakeFile(bool omit) => Write(
             w =>
             {
-                w.AddStream(1, XdfWriter.CreateStreamInfoXml("s", "EEG", 1, srate, XdfChannelFormat.Double64), XdfChannelFormat.Double64, 1, srate);
+                w.AddStream(1, XdfWriter.CreateStreamInfoXml("s", "EEG", 1, srate, ChannelFormat.Double64), ChannelFormat.Double64, 1, srate);
                 w.WriteSamples(1, timestamps.AsSpan(0, 300), values.AsSpan(0, 300));
                 w.WriteSamples(1, timestamps.AsSpan(300), values.AsSpan(300));
             },
@@ -159,8 +160,8 @@ public sealed class XdfWriterTests
     {
         var bytes = Write(w =>
         {
-            w.AddStream(1, XdfWriter.CreateStreamInfoXml("a", "EEG", 1, 100, XdfChannelFormat.Float32), XdfChannelFormat.Float32, 1, 100);
-            w.AddStream(2, XdfWriter.CreateStreamInfoXml("b", "Markers", 1, 0, XdfChannelFormat.String), XdfChannelFormat.String, 1, 0);
+            w.AddStream(1, XdfWriter.CreateStreamInfoXml("a", "EEG", 1, 100, ChannelFormat.Float32), ChannelFormat.Float32, 1, 100);
+            w.AddStream(2, XdfWriter.CreateStreamInfoXml("b", "Markers", 1, 0, ChannelFormat.String), ChannelFormat.String, 1, 0);
             w.WriteSamples(1, [5.1, 5.2], [1.0, 2.0]);
             w.WriteClockOffset(1, 6.1, -0.1);
             w.WriteSamples(1, [5.3], [3.0]);
@@ -219,16 +220,16 @@ public sealed class XdfWriterTests
     public void AddStream_XmlDisagreesWithArguments_Throws()
     {
         using var writer = new XdfWriter(new MemoryStream());
-        var xml = XdfWriter.CreateStreamInfoXml("s", "EEG", 4, 250, XdfChannelFormat.Float32);
+        var xml = XdfWriter.CreateStreamInfoXml("s", "EEG", 4, 250, ChannelFormat.Float32);
 
-        Assert.Throws<ArgumentException>(() => writer.AddStream(1, xml, XdfChannelFormat.Float32, 8, 250));
+        Assert.Throws<ArgumentException>(() => writer.AddStream(1, xml, ChannelFormat.Float32, 8, 250));
     }
 
     [Fact]
     public void WriteSamples_ValueCountMismatch_Throws()
     {
         using var writer = new XdfWriter(new MemoryStream());
-        writer.AddStream(1, XdfWriter.CreateStreamInfoXml("s", "EEG", 2, 0, XdfChannelFormat.Double64), XdfChannelFormat.Double64, 2, 0);
+        writer.AddStream(1, XdfWriter.CreateStreamInfoXml("s", "EEG", 2, 0, ChannelFormat.Double64), ChannelFormat.Double64, 2, 0);
 
         Assert.Throws<ArgumentException>(() => writer.WriteSamples(1, [1.0, 2.0], [1.0, 2.0, 3.0]));
     }
@@ -237,7 +238,7 @@ public sealed class XdfWriterTests
     public void WriteSamples_AfterComplete_Throws()
     {
         using var writer = new XdfWriter(new MemoryStream());
-        writer.AddStream(1, XdfWriter.CreateStreamInfoXml("s", "EEG", 1, 0, XdfChannelFormat.Double64), XdfChannelFormat.Double64, 1, 0);
+        writer.AddStream(1, XdfWriter.CreateStreamInfoXml("s", "EEG", 1, 0, ChannelFormat.Double64), ChannelFormat.Double64, 1, 0);
         writer.Complete();
 
         Assert.Throws<InvalidOperationException>(() => writer.WriteSamples(1, [1.0], [1.0]));
@@ -248,7 +249,7 @@ public sealed class XdfWriterTests
     {
         var stream = new MemoryStream();
         using var writer = new XdfWriter(stream, leaveOpen: true);
-        writer.AddStream(1, XdfWriter.CreateStreamInfoXml("s", "EEG", 2, 100, XdfChannelFormat.Float32), XdfChannelFormat.Float32, 2, 100);
+        writer.AddStream(1, XdfWriter.CreateStreamInfoXml("s", "EEG", 2, 100, ChannelFormat.Float32), ChannelFormat.Float32, 2, 100);
         for (var i = 0; i < 20; i++)
         {
             writer.WriteSamples(1, [i * 0.5, (i * 0.5) + 0.01], [1f, 2f, 3f, 4f]);
@@ -262,7 +263,7 @@ public sealed class XdfWriterTests
     public void WriteSamples_SteadyState_DoesNotAllocate()
     {
         using var writer = new XdfWriter(Stream.Null);
-        writer.AddStream(1, XdfWriter.CreateStreamInfoXml("s", "EEG", 8, 500, XdfChannelFormat.Float32), XdfChannelFormat.Float32, 8, 500);
+        writer.AddStream(1, XdfWriter.CreateStreamInfoXml("s", "EEG", 8, 500, ChannelFormat.Float32), ChannelFormat.Float32, 8, 500);
         var timestamps = new double[250];
         var floats = new float[250 * 8];
         var doubles = new double[250 * 8];

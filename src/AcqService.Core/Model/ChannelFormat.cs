@@ -1,6 +1,10 @@
 namespace AcqService.Core.Model;
 
-/// <summary>Value format of a stream's channels. Numeric values equal LSL's <c>lsl_channel_format_t</c> and XDF's names.</summary>
+/// <summary>
+/// Value format of a stream's channels: the one enum for the model, XDF files and (after the LSL library adopts it)
+/// LSL. Numeric values equal LSL's <c>lsl_channel_format_t</c> codes; the XDF names (<c>float32</c>, …) are
+/// <c>AcqService.Xdf.XdfChannelFormats.ToXdfName</c>.
+/// </summary>
 public enum ChannelFormat
 {
     /// <summary>IEEE-754 32-bit float (<c>float32</c>).</summary>

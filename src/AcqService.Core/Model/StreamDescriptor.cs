@@ -61,6 +61,9 @@ public sealed class StreamDescriptor
     /// <summary>Device or source identifier (LSL <c>source_id</c>).</summary>
     public string SourceId { get; }
 
+    /// <summary>Computer the stream comes from (LSL <c>hostname</c>), or null when the source has no host (simulators, files).</summary>
+    public string? Hostname { get; init; }
+
     /// <summary>Free-form metadata XML (LSL <c>desc</c>), if the source has it.</summary>
     public string? DescriptionXml { get; init; }
 

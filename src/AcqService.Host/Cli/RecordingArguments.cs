@@ -14,7 +14,7 @@ internal static class RecordingArguments
         new("marker-stream", "NAME", "pick the marker stream by name instead of type"),
     ];
 
-    /// <summary>The one recording named on the command line, as a full path; null (after a message) when it does not exist.</summary>
+    /// <summary>The one recording named on the command line, as a full path; null (after a message) when it does not exist or is a directory.</summary>
     public static string? File(ParsedArguments arguments, ICommand command)
     {
         if (arguments.Positionals.Count != 1)
@@ -22,6 +22,11 @@ internal static class RecordingArguments
             throw new UsageException(arguments.Positionals.Count == 0 ? "which file? usage: " + command.Usage : $"one file at a time (got {arguments.Positionals.Count})");
         }
         string file = Path.GetFullPath(arguments.Positionals[0]);
+        if (Directory.Exists(file))
+        {
+            Console.Error.WriteLine($"acq {command.Name}: '{arguments.Positionals[0]}' is a directory, not a recording; give the .xdf file inside it (e.g. {Path.Combine(arguments.Positionals[0], "recording.xdf")})");
+            return null;
+        }
         if (!System.IO.File.Exists(file))
         {
             Console.Error.WriteLine($"acq {command.Name}: file '{arguments.Positionals[0]}' does not exist");

@@ -56,13 +56,6 @@ internal sealed class SimulateCommand : ICommand
             Console.Error.WriteLine($"acq {Name}: {ex.Message}");
             return ExitCodes.Usage;
         }
-        StreamProfile? eeg = profile.Streams.FirstOrDefault(s => s.Source.Driver == "simulated-eeg");
-        StreamProfile? needle = profile.Streams.FirstOrDefault(s => s.Source.Driver == "simulated-needle");
-        if (eeg is null || needle is null)
-        {
-            Console.Error.WriteLine($"acq {Name}: {profileSource}: needs one 'simulated-eeg' and one 'simulated-needle' stream to publish");
-            return ExitCodes.Usage;
-        }
         IConfigurationRoot configuration = SettingsLoader.Build(arguments.Value("settings"), arguments.ConfigurationOverrides);
         (AppSettings settings, List<string> problems) = SettingsLoader.Bind(configuration, profile, profileSource);
         if (arguments.Value("seed") is string seedText)
@@ -89,12 +82,11 @@ internal sealed class SimulateCommand : ICommand
             SimulatedLslPublisher publisher;
             try
             {
-                var rig = new SimulationRig(settings.Simulation, ProfileLoader.ToDescriptor(eeg), ProfileLoader.ToDescriptor(needle), SimulationPace.Live, duration, backend.LocalClock);
-                publisher = new SimulatedLslPublisher(backend, rig);
+                publisher = SimulatorOutlets.Create(profile, settings.Simulation, duration, backend);
             }
-            catch (ArgumentException ex)
+            catch (Exception ex) when (ex is ArgumentException or NotSupportedException)
             {
-                Console.Error.WriteLine($"acq {Name}: {ex.Message}");
+                Console.Error.WriteLine($"acq {Name}: {profileSource}: {ex.Message}");
                 return ExitCodes.Usage;
             }
             using (publisher)

@@ -127,7 +127,7 @@ public static class XdfSnirfExport
     /// <summary>True for a regularly sampled numeric stream that is fNIRS by type or by its channel description.</summary>
     public static bool IsNirsStream(XdfStream stream)
     {
-        if (stream.Header.ChannelFormat == XdfChannelFormat.String || !(stream.Header.NominalSrate > 0))
+        if (stream.Header.ChannelFormat == ChannelFormat.String || !(stream.Header.NominalSrate > 0))
         {
             return false;
         }

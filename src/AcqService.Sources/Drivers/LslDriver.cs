@@ -13,7 +13,7 @@ public sealed class LslDriver : SourceDriver
     /// <summary>The driver name.</summary>
     public const string Name = "lsl";
 
-    private static readonly string[] s_fields = ["predicate", "resolveTimeoutSeconds", "onMismatch"];
+    private static readonly string[] s_fields = ["predicate", "resolveTimeoutSeconds", "onMismatch", "sourceId", "hostname", "choose"];
 
     /// <inheritdoc />
     public override IReadOnlyList<string> Names { get; } = [Name];
@@ -42,6 +42,18 @@ public sealed class LslDriver : SourceDriver
         if (stream.Source.ResolveTimeoutSeconds is double t && !(t > 0 && t <= 3600))
         {
             yield return $"{path}.source.resolveTimeoutSeconds: must be in (0, 3600] seconds (was {t})";
+        }
+        if (stream.Source.Choose is not (null or "only" or "newest"))
+        {
+            yield return $"{path}.source.choose: '{stream.Source.Choose}' must be 'only' or 'newest'";
+        }
+        foreach ((string field, string? value) in new[] { ("sourceId", stream.Source.SourceId), ("hostname", stream.Source.Hostname) })
+        {
+            if (value is not null && (value.Trim().Length == 0 || (value.Contains('\'') && value.Contains('"'))))
+            {
+                // Both quote kinds cannot be written as one XPath literal.
+                yield return $"{path}.source.{field}: '{value}' must be non-empty and not contain both ' and \"";
+            }
         }
     }
 

@@ -52,6 +52,9 @@ public abstract class SourceDriver
             ("predicate", source.Predicate is not null),
             ("resolveTimeoutSeconds", source.ResolveTimeoutSeconds is not null),
             ("onMismatch", source.OnMismatch is not null),
+            ("sourceId", source.SourceId is not null),
+            ("hostname", source.Hostname is not null),
+            ("choose", source.Choose is not null),
         })
         {
             if (set && !allowed.Contains(name))

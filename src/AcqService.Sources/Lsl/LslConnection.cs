@@ -18,6 +18,12 @@ internal sealed partial class LslConnection : IDisposable
     /// <summary>Default seconds to wait for a stream when the profile does not say.</summary>
     public const double DefaultResolveTimeoutSeconds = 10;
 
+    /// <summary>
+    /// Seconds of listening for further matching streams after the first one answered (capped by the resolve
+    /// timeout). Discovery answers on one network arrive within a few hundred milliseconds.
+    /// </summary>
+    public const double CandidateWindowSeconds = 1.0;
+
     /// <summary>How long one pull waits for data; bounds how late a stop is noticed.</summary>
     public static readonly TimeSpan PullTimeout = TimeSpan.FromMilliseconds(200);
 
@@ -37,8 +43,9 @@ internal sealed partial class LslConnection : IDisposable
     private bool _haveOffset;
     private double _offset;
 
-    private LslConnection(ILslBackend backend, StreamProfile profile, ILslInlet inlet, LslStreamInfo info, StreamDescriptor descriptor, ILogger logger)
+    private LslConnection(ILslBackend backend, StreamProfile profile, ILslInlet inlet, LslStreamInfo info, StreamDescriptor descriptor, string selection, ILogger logger)
     {
+        Selection = selection;
         _backend = backend;
         Profile = profile;
         Inlet = inlet;
@@ -58,6 +65,9 @@ internal sealed partial class LslConnection : IDisposable
 
     public ILogger Logger { get; }
 
+    /// <summary>How the stream was chosen among those matching (see <see cref="LslStreamChoice"/>).</summary>
+    public string Selection { get; }
+
     /// <summary>Latest clock offset (local − remote), 0 until measured.</summary>
     public double Offset => _offset;
 
@@ -75,20 +85,21 @@ internal sealed partial class LslConnection : IDisposable
         {
             throw new ArgumentException($"stream '{profile.Key}' is not an LSL stream with a predicate", nameof(profile));
         }
-        string predicate = profile.Source.Predicate;
+        string predicate = LslStreamChoice.Query(profile.Source);
         double seconds = profile.Source.ResolveTimeoutSeconds is > 0 and double s ? s : DefaultResolveTimeoutSeconds;
-        IReadOnlyList<LslStreamInfo> found = backend.Resolve(predicate, 1, TimeSpan.FromSeconds(seconds), cancellationToken);
-        if (found.Count == 0)
+        IReadOnlyList<LslStreamInfo> first = backend.Resolve(predicate, 1, TimeSpan.FromSeconds(seconds), cancellationToken);
+        if (first.Count == 0)
         {
             throw new LslSourceException(NotFoundMessage(profile, predicate, seconds, backend, cancellationToken));
         }
-        if (found.Count > 1)
+        // A resolve that returns at the first answer shows only the fastest outlet; a second, full listening window
+        // collects every stream that matches, so a second amplifier or simulator is seen and not silently ignored.
+        var candidates = new Dictionary<string, LslStreamInfo>(StringComparer.Ordinal);
+        foreach (LslStreamInfo info in first.Concat(backend.Resolve(predicate, 0, TimeSpan.FromSeconds(Math.Min(seconds, CandidateWindowSeconds)), cancellationToken)))
         {
-            throw new LslSourceException($"stream '{profile.Key}': the predicate \"{predicate}\" matches {found.Count} LSL streams, so it is ambiguous:\n"
-                + string.Join("\n", found.Select(f => "  " + LslDiscoveryHelp.Describe(f)))
-                + "\nMake it specific, e.g. add \"and source_id='…'\" or \"and hostname='…'\" to source.predicate.");
+            candidates.TryAdd(info.Uid.Length > 0 ? info.Uid : info.SourceId + "@" + info.Hostname, info);
         }
-        LslStreamInfo shortInfo = found[0];
+        (LslStreamInfo shortInfo, string selection) = LslStreamChoice.Choose(profile, predicate, [.. candidates.Values]);
         ILslInlet inlet = backend.CreateInlet(shortInfo, maxBufferedSeconds: 360, maxChunkLength: 0, recover: true);
         try
         {
@@ -105,8 +116,8 @@ internal sealed partial class LslConnection : IDisposable
             }
             StreamDescriptor descriptor = LslProfileCheck.Describe(profile, info, logger);
             await inlet.OpenAsync(s_openTimeout, cancellationToken).ConfigureAwait(false);
-            LogConnected(logger, profile.Key, LslDiscoveryHelp.Describe(info), predicate);
-            return new LslConnection(backend, profile, inlet, info, descriptor, logger);
+            LogChosen(logger, profile.Key, info.Name, info.SourceId, info.Hostname, selection, predicate);
+            return new LslConnection(backend, profile, inlet, info, descriptor, selection, logger);
         }
         catch (LslStreamLostException ex)
         {
@@ -231,8 +242,8 @@ internal sealed partial class LslConnection : IDisposable
 
     public void Dispose() => Inlet.Dispose();
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "LSL stream {Key}: connected to {Stream} (predicate {Predicate})")]
-    private static partial void LogConnected(ILogger logger, string key, string stream, string predicate);
+    [LoggerMessage(Level = LogLevel.Information, Message = "LSL stream {Key}: using '{Name}' source_id '{SourceId}' on host '{Host}' ({Selection}; predicate {Predicate})")]
+    private static partial void LogChosen(ILogger logger, string key, string name, string sourceId, string host, string selection, string predicate);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "LSL stream {Key}: full info (desc) not received ({Reason}); using the profile's channels")]
     private static partial void LogNoFullInfo(ILogger logger, string key, string reason);

@@ -74,6 +74,7 @@ internal static partial class LslProfileCheck
             signal ? info.NominalSrate : 0, (ChannelFormat)(int)info.ChannelFormat, info.SourceId)
         {
             DescriptionXml = info.Desc.HasElements ? info.Desc.ToString(SaveOptions.DisableFormatting) : null,
+            Hostname = info.Hostname.Length > 0 ? info.Hostname : null,
         };
     }
 

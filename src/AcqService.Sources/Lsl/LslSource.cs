@@ -37,6 +37,13 @@ public abstract class LslSource : ISource, IDisposable
     /// <summary>The stream info the source connected to (with desc).</summary>
     public LslStreamInfo Info => Connection.Info;
 
+    /// <summary>
+    /// How the stream was chosen among those matching the profile, e.g. "the only stream matching" or "the newest of
+    /// 2 streams matching (…)"; for <c>session.json</c> beside <see cref="StreamDescriptor.SourceId"/> and
+    /// <see cref="StreamDescriptor.Hostname"/>.
+    /// </summary>
+    public string Selection => Connection.Selection;
+
     /// <summary>Gaps reported so far (any thread).</summary>
     public int Gaps => Volatile.Read(ref _gaps);
 

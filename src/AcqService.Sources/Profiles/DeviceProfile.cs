@@ -91,6 +91,20 @@ public sealed class SourceProfile
     /// <summary>LSL: what to do when the stream's channel count or rate differ from the profile: <c>error</c> (default) or <c>warn</c>.</summary>
     public string? OnMismatch { get; set; }
 
+    /// <summary>LSL: only the stream with this <c>source_id</c> (added to the predicate).</summary>
+    public string? SourceId { get; set; }
+
+    /// <summary>LSL: only streams published by this computer (its LSL <c>hostname</c>; added to the predicate).</summary>
+    public string? Hostname { get; set; }
+
+    /// <summary>
+    /// LSL: what to do when the predicate (with <see cref="SourceId"/>/<see cref="Hostname"/>) matches more than one
+    /// stream: <c>only</c> (default) refuses and lists the candidates; <c>newest</c> takes the one created last
+    /// (largest <c>created_at</c>), which is allowed only when all candidates are on one computer, because
+    /// <c>created_at</c> is each computer's own clock.
+    /// </summary>
+    public string? Choose { get; set; }
+
     /// <summary>
     /// Every other field of the object, for the driver to read and check (serial port settings, code maps…). A field
     /// no driver knows is reported by the driver's validation with its path.

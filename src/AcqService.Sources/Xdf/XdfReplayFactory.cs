@@ -97,7 +97,7 @@ public static class XdfReplayFactory
     private static bool IsSignal(XdfStreamHeader header, XdfReplayOptions options)
     {
         bool chosen = options.SignalStreamNames.Count > 0 ? NamedIn(header, options.SignalStreamNames) : options.SignalTypes.Any(t => string.Equals(t, header.Type, StringComparison.OrdinalIgnoreCase));
-        return chosen && header.ChannelFormat != XdfChannelFormat.String && header.NominalSrate > 0;
+        return chosen && header.ChannelFormat != ChannelFormat.String && header.NominalSrate > 0;
     }
 
     private static bool IsMarkers(XdfStreamHeader header, XdfReplayOptions options)
@@ -107,7 +107,7 @@ public static class XdfReplayFactory
             return false;
         }
         bool chosen = options.MarkerStreamNames.Count > 0 ? NamedIn(header, options.MarkerStreamNames) : options.MarkerTypes.Any(t => string.Equals(t, header.Type, StringComparison.OrdinalIgnoreCase));
-        return chosen && (header.ChannelFormat == XdfChannelFormat.String || header.NominalSrate == 0);
+        return chosen && (header.ChannelFormat == ChannelFormat.String || header.NominalSrate == 0);
     }
 
     private static StreamDescriptor Map(XdfStreamHeader header, bool markers, HashSet<string> keys)
@@ -134,18 +134,8 @@ public static class XdfReplayFactory
                 channel?.Element("unit")?.Value.Trim() ?? "",
                 channel?.Element("type")?.Value.Trim() is { Length: > 0 } type ? type : header.Type));
         }
-        ChannelFormat format = header.ChannelFormat switch
-        {
-            XdfChannelFormat.Float32 => ChannelFormat.Float32,
-            XdfChannelFormat.Double64 => ChannelFormat.Double64,
-            XdfChannelFormat.Int8 => ChannelFormat.Int8,
-            XdfChannelFormat.Int16 => ChannelFormat.Int16,
-            XdfChannelFormat.Int32 => ChannelFormat.Int32,
-            XdfChannelFormat.Int64 => ChannelFormat.Int64,
-            _ => ChannelFormat.String,
-        };
         return new StreamDescriptor(unique, markers ? StreamKind.Markers : StreamKind.Signal, header.Name, header.Type, channels,
-            markers ? 0 : header.NominalSrate, format, info?.Element("source_id")?.Value.Trim() ?? "")
+            markers ? 0 : header.NominalSrate, header.ChannelFormat, info?.Element("source_id")?.Value.Trim() ?? "")
         {
             DescriptionXml = desc?.ToString(SaveOptions.DisableFormatting),
         };

@@ -17,18 +17,29 @@ namespace AcqService.Sources.Xdf;
 /// </summary>
 /// <remarks>
 /// A damaged file is read as far as it can be: the reader's diagnostics (truncated last chunk, corrupt chunks
-/// skipped to the next boundary) are logged as warnings and kept in <see cref="Diagnostics"/>. The only
+/// skipped) and the content checks' (<see cref="XdfPlausibility"/>: impossible values and timestamps, whose chunk
+/// is skipped so they never reach the pipeline) are logged as warnings and kept in <see cref="Diagnostics"/>, with
+/// the counts <see cref="DamagedChunks"/>, <see cref="SkippedSamples"/> and <see cref="SkippedBytes"/>. The only
 /// difference from the live sequence is that offsets the recorder repeated are delivered again (same value,
 /// so the aligner's state does not change).
 /// </remarks>
 public sealed partial class XdfReplaySource : ISource
 {
+    /// <summary>How far (seconds) a marker may lie from the replayed signal's timeline before it is taken as damaged.</summary>
+    public const double MarkerWindowSeconds = 60;
+
     private readonly XdfReplayOptions _options;
     private readonly ILogger _logger;
     private readonly IReadOnlyList<ReplayStream> _streams;
     private readonly uint? _eventsId;
     private readonly List<XdfDiagnostic> _diagnostics = [];
+    private readonly List<XdfDiagnostic> _contentDiagnostics = [];
     private long _items;
+    private int _contentChunks;
+    private long _contentSamples;
+    private int _structuralChunks;
+    private long _structuralSamples;
+    private long _skippedBytes;
 
     internal XdfReplaySource(string path, XdfReplayOptions options, string? fileHeaderXml, IReadOnlyList<ReplayStream> streams, uint? eventsId, ILogger? logger)
     {
@@ -60,8 +71,30 @@ public sealed partial class XdfReplaySource : ISource
     /// <summary>Items written to the session so far.</summary>
     public long ItemsEmitted => Interlocked.Read(ref _items);
 
-    /// <summary>Problems the reader found in the file (complete once <see cref="RunAsync"/> has returned).</summary>
+    /// <summary>
+    /// Problems found in the file, in file order, with byte offsets: the reader's structural ones (bad lengths, tags,
+    /// stream ids, truncated chunks) and the content checks' (impossible values and timestamps, see
+    /// <see cref="XdfPlausibility"/>). Complete once <see cref="RunAsync"/> has returned.
+    /// </summary>
     public IReadOnlyList<XdfDiagnostic> Diagnostics => _diagnostics;
+
+    /// <summary>True when anything in the file was damaged (complete once <see cref="RunAsync"/> has returned).</summary>
+    public bool IsDamaged => _diagnostics.Count > 0;
+
+    /// <summary>
+    /// Chunks not used because they were damaged: skipped by the reader (a region skipped while resynchronising counts
+    /// one) plus chunks of the replayed streams refused by the content checks.
+    /// </summary>
+    public int DamagedChunks => _structuralChunks + Volatile.Read(ref _contentChunks);
+
+    /// <summary>
+    /// Samples (signal frames and markers) known to be dropped because of damage. Samples inside regions skipped while
+    /// resynchronising cannot be counted; <see cref="SkippedBytes"/> says how much of the file that was.
+    /// </summary>
+    public long SkippedSamples => _structuralSamples + Interlocked.Read(ref _contentSamples);
+
+    /// <summary>Bytes of the file the reader could not use.</summary>
+    public long SkippedBytes => _skippedBytes;
 
     /// <inheritdoc />
     public Task RunAsync(Edge<SourceItem> output, CancellationToken cancellationToken) =>
@@ -86,6 +119,8 @@ public sealed partial class XdfReplaySource : ISource
             byKey.TryAdd(recordedKey, playing);
         }
         uint? eventsId = _eventsId;
+        // Latest accepted signal time (local clock), the timeline marker timestamps are checked against.
+        double signalTime = double.NaN;
         var pace = _options.Pace == ReplayPace.Live ? new Pacer(_options.SpeedFactor) : null;
         long samples = 0, markers = 0, offsets = 0, gaps = 0;
 
@@ -100,17 +135,25 @@ public sealed partial class XdfReplaySource : ISource
                     case XdfSamplesChunk s when byId.TryGetValue(s.StreamId, out Playing? p):
                         if (p.Pool is not null && s.NumericValues is not null)
                         {
-                            if (pace is not null)
+                            foreach (XdfSamplesChunk accepted in Screen(p, s))
                             {
-                                await pace.WaitAsync(s.Timestamps[^1] + p.Offset, cancellationToken).ConfigureAwait(false);
+                                if (pace is not null)
+                                {
+                                    await pace.WaitAsync(accepted.Timestamps[^1] + p.Offset, cancellationToken).ConfigureAwait(false);
+                                }
+                                await WriteSamplesAsync(output, p, accepted, cancellationToken).ConfigureAwait(false);
+                                samples += accepted.SampleCount;
+                                signalTime = Math.Max(double.IsNaN(signalTime) ? double.MinValue : signalTime, accepted.Timestamps[^1] + p.Offset);
                             }
-                            await WriteSamplesAsync(output, p, s, cancellationToken).ConfigureAwait(false);
-                            samples += s.SampleCount;
                         }
                         else if (p.Pool is null)
                         {
                             for (int i = 0; i < s.SampleCount; i++)
                             {
+                                if (!PlausibleMarker(p, s, i, signalTime))
+                                {
+                                    continue;
+                                }
                                 if (pace is not null)
                                 {
                                     await pace.WaitAsync(s.Timestamps[i] + p.Offset, cancellationToken).ConfigureAwait(false);
@@ -148,23 +191,118 @@ public sealed partial class XdfReplaySource : ISource
                         break;
                 }
             }
+            foreach (Playing p in byId.Values)
+            {
+                // A jump nothing contradicted by the end of the file is taken as a real gap.
+                if (p.Pending is XdfSamplesChunk last)
+                {
+                    p.Pending = null;
+                    await WriteSamplesAsync(output, p, last, cancellationToken).ConfigureAwait(false);
+                    samples += last.SampleCount;
+                }
+            }
         }
         finally
         {
             lock (_diagnostics)
             {
-                _diagnostics.AddRange(reader.Diagnostics);
+                // File order: the reader's structural findings and the content checks, each sorted by offset.
+                _diagnostics.AddRange(reader.Diagnostics.Concat(_contentDiagnostics).OrderBy(d => d.Offset));
+                _structuralChunks = reader.SkippedChunkCount;
+                _structuralSamples = reader.SkippedSampleCount;
+                _skippedBytes = reader.SkippedByteCount;
             }
-            foreach (XdfDiagnostic diagnostic in reader.Diagnostics.Take(20))
+            foreach (XdfDiagnostic diagnostic in _diagnostics.Take(20))
             {
                 LogDiagnostic(_logger, Path, diagnostic.ToString());
             }
-            if (reader.Diagnostics.Count > 20 || reader.SuppressedDiagnosticCount > 0)
+            if (_diagnostics.Count > 20 || reader.SuppressedDiagnosticCount > 0)
             {
-                LogMoreDiagnostics(_logger, Path, reader.Diagnostics.Count - 20 + reader.SuppressedDiagnosticCount);
+                LogMoreDiagnostics(_logger, Path, _diagnostics.Count - 20 + reader.SuppressedDiagnosticCount);
             }
         }
         LogReplayed(_logger, Path, samples, markers, offsets, gaps);
+    }
+
+    /// <summary>
+    /// The chunks to emit now for signal chunk <paramref name="s"/>: none when it is damaged or held, otherwise it,
+    /// preceded by a held chunk that it confirms.
+    /// </summary>
+    private List<XdfSamplesChunk> Screen(Playing p, XdfSamplesChunk s)
+    {
+        var ready = new List<XdfSamplesChunk>(2);
+        bool continues = !double.IsNaN(p.Last) && p.Pending is null && s.Timestamps[0] - p.Last <= XdfPlausibility.ForwardJumpSeconds;
+        if (XdfPlausibility.CheckValues(s, p.Descriptor, p.Limits, p.SpikeFloors, continues ? p.LastFrame : null) is string valueProblem)
+        {
+            Damaged(s, p, valueProblem, s.SampleCount);
+            return ready;
+        }
+        if (p.Pending is XdfSamplesChunk held)
+        {
+            if (s.Timestamps[0] >= held.Timestamps[^1] - XdfPlausibility.BackwardToleranceSeconds)
+            {
+                // The data continues after the jump: it was a real gap.
+                ready.Add(held);
+                Accept(p, held);
+            }
+            else
+            {
+                Damaged(held, p, string.Create(CultureInfo.InvariantCulture,
+                    $"timestamps jump {held.Timestamps[0] - p.Last:G4} s ahead and the next chunk returns to the earlier timeline"), held.SampleCount);
+            }
+            p.Pending = null;
+        }
+        if (XdfPlausibility.CheckTimestamps(s.Timestamps, p.Last, checkForwardSteps: true) is string timeProblem)
+        {
+            Damaged(s, p, timeProblem, s.SampleCount);
+            return ready;
+        }
+        if (!double.IsNaN(p.Last) && s.Timestamps[0] - p.Last > XdfPlausibility.ForwardJumpSeconds)
+        {
+            p.Pending = s;
+            return ready;
+        }
+        ready.Add(s);
+        Accept(p, s);
+        return ready;
+    }
+
+    private static void Accept(Playing p, XdfSamplesChunk s)
+    {
+        p.Last = s.Timestamps[^1];
+        s.NumericValues.AsSpan((s.SampleCount - 1) * s.ChannelCount, s.ChannelCount).CopyTo(p.LastFrame);
+    }
+
+    /// <summary>
+    /// A marker's timestamp must be finite and, once signal data has been replayed, within
+    /// <see cref="MarkerWindowSeconds"/> of the signal's timeline (both corrected with their clock offsets).
+    /// </summary>
+    private bool PlausibleMarker(Playing p, XdfSamplesChunk s, int i, double signalTime)
+    {
+        double t = s.Timestamps[i];
+        string? problem = !double.IsFinite(t) ? "timestamp is not a finite number"
+            : !double.IsNaN(signalTime) && Math.Abs(t + p.Offset - signalTime) > MarkerWindowSeconds
+                ? string.Create(CultureInfo.InvariantCulture, $"timestamp {t:0.######} is {t + p.Offset - signalTime:G4} s away from the signal's timeline (limit ±{MarkerWindowSeconds:0} s)")
+                : null;
+        if (problem is null)
+        {
+            return true;
+        }
+        Damaged(s, p, $"marker {i}: {problem}", 1, wholeChunk: false);
+        return false;
+    }
+
+    private void Damaged(XdfSamplesChunk s, Playing p, string problem, int samples, bool wholeChunk = true)
+    {
+        lock (_diagnostics)
+        {
+            _contentDiagnostics.Add(new XdfDiagnostic(s.Offset, $"stream '{p.Descriptor.Key}': {problem}; {(wholeChunk ? $"chunk skipped ({samples} samples)" : "marker skipped")}"));
+        }
+        if (wholeChunk)
+        {
+            Interlocked.Increment(ref _contentChunks);
+        }
+        Interlocked.Add(ref _contentSamples, samples);
     }
 
     private async ValueTask WriteSamplesAsync(Edge<SourceItem> output, Playing p, XdfSamplesChunk s, CancellationToken cancellationToken)
@@ -234,6 +372,17 @@ public sealed partial class XdfReplaySource : ISource
     {
         public StreamDescriptor Descriptor { get; } = descriptor;
         public ChunkPool? Pool { get; } = pool;
+        public double[] Limits { get; } = XdfPlausibility.Limits(descriptor);
+        public double[] SpikeFloors { get; } = XdfPlausibility.SpikeFloors(descriptor);
+
+        /// <summary>Values of the last accepted frame (the spike rule's left neighbour of the next chunk's first frame).</summary>
+        public double[] LastFrame { get; } = new double[descriptor.ChannelCount];
+
+        /// <summary>Last accepted timestamp of the stream (NaN before the first).</summary>
+        public double Last { get; set; } = double.NaN;
+
+        /// <summary>A chunk after a forward jump, held until the next chunk shows whether the jump is real.</summary>
+        public XdfSamplesChunk? Pending { get; set; }
         public double Offset { get; set; }
         public Dictionary<string, int?> Codes { get; } = new(StringComparer.Ordinal);
     }

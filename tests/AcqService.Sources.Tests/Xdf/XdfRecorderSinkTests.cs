@@ -35,7 +35,7 @@ public sealed class XdfRecorderSinkTests
 
         // EEG: LSL layout header, channels, every sample with its exact raw timestamp, float32 values.
         XdfStream eeg = file.Streams[0];
-        Assert.Equal(XdfChannelFormat.Float32, eeg.Header.ChannelFormat);
+        Assert.Equal(ChannelFormat.Float32, eeg.Header.ChannelFormat);
         Assert.Equal(32, eeg.Header.ChannelCount);
         Assert.Equal(500.0, eeg.Header.NominalSrate);
         XElement info = eeg.Header.ParseXml()!;
@@ -66,7 +66,7 @@ public sealed class XdfRecorderSinkTests
 
         // Markers: one string sample per marker, labels and raw timestamps as the schedule / source sent them.
         XdfStream needle = file.Streams[1];
-        Assert.Equal(XdfChannelFormat.String, needle.Header.ChannelFormat);
+        Assert.Equal(ChannelFormat.String, needle.Header.ChannelFormat);
         Assert.Equal(0.0, needle.Header.NominalSrate);
         Assert.Equal(rec.Rig.Schedule.Events.Select(e => e.Label), needle.StringValues!);
         Assert.True(needle.SampleCount >= 40, $"only {needle.SampleCount} markers");
@@ -168,7 +168,7 @@ public sealed class XdfRecorderSinkTests
 
         XdfFile file = XdfFile.Load(path, Raw);
         Assert.Equal(1000, file.Streams[0].SampleCount);
-        Assert.Equal(XdfChannelFormat.Double64, file.Streams[0].Header.ChannelFormat);
+        Assert.Equal(ChannelFormat.Double64, file.Streams[0].Header.ChannelFormat);
         Assert.Equal(["a", "a", "a", "b"], file.Streams[1].StringValues!);
         // One gap, code 7 for "a", then 8 for "a"; "b" has no code and needs no entry.
         string[] events = file.Streams[2].StringValues!;
