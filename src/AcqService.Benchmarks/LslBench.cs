@@ -1,3 +1,4 @@
+using AcqService.Core.Model;
 using System.Diagnostics;
 using System.Globalization;
 using AcqService.Lsl;
@@ -120,7 +121,7 @@ public static class LslBench
             Type = "EEG",
             ChannelCount = channels,
             NominalSrate = srate,
-            ChannelFormat = LslChannelFormat.Float32,
+            ChannelFormat = ChannelFormat.Float32,
             SourceId = "bench-" + Guid.NewGuid().ToString("N"),
         };
         // 10 s of buffer on both ends: enough to absorb scheduling hiccups, small enough not to hide a slow reader.

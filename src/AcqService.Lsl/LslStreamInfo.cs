@@ -1,3 +1,4 @@
+using AcqService.Core.Model;
 using System.Globalization;
 using System.Text;
 using System.Xml;
@@ -21,7 +22,7 @@ public sealed class LslStreamInfo
     /// <summary>Nominal sampling rate in Hz; 0 for irregular streams such as markers.</summary>
     public double NominalSrate { get; set; }
     /// <summary>Value format of every channel.</summary>
-    public LslChannelFormat ChannelFormat { get; set; } = LslChannelFormat.Float32;
+    public ChannelFormat ChannelFormat { get; set; } = ChannelFormat.Float32;
     /// <summary>Unique device/source identifier; enables recovery after the outlet restarts.</summary>
     public string SourceId { get; set; } = "";
     /// <summary>Protocol version times 100 (110 for LSL 1.10).</summary>
@@ -85,7 +86,7 @@ public sealed class LslStreamInfo
         Elem(sb, "name", Name);
         Elem(sb, "type", Type);
         Elem(sb, "channel_count", ChannelCount.ToString(CultureInfo.InvariantCulture));
-        Elem(sb, "channel_format", ChannelFormat.ToXmlName());
+        Elem(sb, "channel_format", ChannelFormat.ToName());
         Elem(sb, "source_id", SourceId);
         Elem(sb, "nominal_srate", FormatDouble(NominalSrate));
         Elem(sb, "version", FormatDouble(ProtocolVersion / 100.0));
@@ -163,7 +164,7 @@ public sealed class LslStreamInfo
             throw new FormatException($"stream info element <channel_count> is negative ({info.ChannelCount})");
         }
         string format = Text(root, "channel_format");
-        if (!LslChannelFormats.TryParse(format, out LslChannelFormat parsed))
+        if (!ChannelFormats.TryParse(format, out ChannelFormat parsed))
         {
             throw new FormatException($"stream info element <channel_format> has unknown value '{format}'");
         }
@@ -177,7 +178,7 @@ public sealed class LslStreamInfo
 
     /// <inheritdoc />
     public override string ToString() =>
-        $"{Name} ({Type}, {ChannelCount} ch {ChannelFormat.ToXmlName()} @ {NominalSrate.ToString(CultureInfo.InvariantCulture)} Hz, host {Hostname}, source_id '{SourceId}')";
+        $"{Name} ({Type}, {ChannelCount} ch {ChannelFormat.ToName()} @ {NominalSrate.ToString(CultureInfo.InvariantCulture)} Hz, host {Hostname}, source_id '{SourceId}')";
 
     private static void Elem(StringBuilder sb, string name, string value)
     {

@@ -308,7 +308,7 @@ public sealed class XdfReader : IDisposable
         body = body[used..];
         var channels = state.Header.ChannelCount;
         var format = state.Header.ChannelFormat;
-        var valueSize = XdfChannelFormats.ValueSize(format);
+        var valueSize = ChannelFormats.ValueSize(format);
         // Smallest possible record: omitted timestamp + per channel either the value or a 2-byte empty string.
         var minRecord = 1L + (channels * (long)(valueSize == 0 ? 2 : valueSize));
         if (declared > (ulong)(body.Length / minRecord))
@@ -394,7 +394,7 @@ public sealed class XdfReader : IDisposable
 
     private static void DecodeNumeric(ReadOnlySpan<byte> source, ChannelFormat format, Span<double> destination)
     {
-        Debug.Assert(source.Length == destination.Length * XdfChannelFormats.ValueSize(format), "value span sizes disagree");
+        Debug.Assert(source.Length == destination.Length * ChannelFormats.ValueSize(format), "value span sizes disagree");
         switch (format)
         {
             case ChannelFormat.Int8:

@@ -54,7 +54,7 @@ public sealed record XdfStreamHeader(
         }
 
         var formatText = XdfXml.ChildText(root, "channel_format");
-        if (!XdfChannelFormats.TryParse(formatText, out var format))
+        if (!ChannelFormats.TryParse(formatText, out var format))
         {
             error = $"invalid channel_format '{formatText}'";
             return false;

@@ -32,7 +32,7 @@ public sealed record XdfSummary
         foreach (var s in Streams)
         {
             var h = s.Header;
-            text.AppendLine(c, $"- stream {h.StreamId} '{h.Name}' type={h.Type} ch={h.ChannelCount} fmt={XdfChannelFormats.ToXdfName(h.ChannelFormat)} nominal={h.NominalSrate:G6} Hz effective={s.EffectiveSrate:F3} Hz");
+            text.AppendLine(c, $"- stream {h.StreamId} '{h.Name}' type={h.Type} ch={h.ChannelCount} fmt={ChannelFormats.ToName(h.ChannelFormat)} nominal={h.NominalSrate:G6} Hz effective={s.EffectiveSrate:F3} Hz");
             text.AppendLine(c, $"  samples={s.SampleCount} first={s.FirstTimestamp:F6} last={s.LastTimestamp:F6} duration={s.Duration:F3} s gaps={s.GapCount} largest_dt={s.LargestInterval:G6} s backward={s.BackwardStepCount}");
             if (h.ChannelFormat == ChannelFormat.String)
             {

@@ -100,7 +100,7 @@ public sealed class XdfWriter : IDisposable
             new XElement("type", type),
             new XElement("channel_count", channelCount.ToString(CultureInfo.InvariantCulture)),
             new XElement("nominal_srate", XdfXml.Format(nominalSrate)),
-            new XElement("channel_format", XdfChannelFormats.ToXdfName(channelFormat)),
+            new XElement("channel_format", ChannelFormats.ToName(channelFormat)),
             new XElement("source_id", sourceId ?? string.Empty),
             desc ?? new XElement("desc"));
         return "<?xml version=\"1.0\"?>" + info.ToString(SaveOptions.DisableFormatting);
@@ -122,7 +122,7 @@ public sealed class XdfWriter : IDisposable
             throw new ArgumentOutOfRangeException(nameof(nominalSrate), nominalSrate, "Nominal rate must be finite and ≥ 0.");
         }
 
-        _ = XdfChannelFormats.ToXdfName(channelFormat);
+        _ = ChannelFormats.ToName(channelFormat);
         // Readers decode samples from the XML, not from our arguments, so a mismatch would corrupt every chunk.
         if (!XdfStreamHeader.TryParse(streamId, streamInfoXml, out var parsed, out var error))
         {
@@ -356,7 +356,7 @@ public sealed class XdfWriter : IDisposable
         if ((state.Format != ChannelFormat.String) != numeric)
         {
             throw new ArgumentException(
-                $"Stream {streamId} has format {XdfChannelFormats.ToXdfName(state.Format)}; use the {(numeric ? "string" : "numeric")} overload.",
+                $"Stream {streamId} has format {ChannelFormats.ToName(state.Format)}; use the {(numeric ? "string" : "numeric")} overload.",
                 nameof(streamId));
         }
 
@@ -526,11 +526,11 @@ public sealed class XdfWriter : IDisposable
     {
         public static bool Numeric => true;
 
-        public static int MaxBytes(ReadOnlySpan<T> sample, ChannelFormat format) => sample.Length * XdfChannelFormats.ValueSize(format);
+        public static int MaxBytes(ReadOnlySpan<T> sample, ChannelFormat format) => sample.Length * ChannelFormats.ValueSize(format);
 
         public static int Encode(ReadOnlySpan<T> sample, ChannelFormat format, Span<byte> destination)
         {
-            var size = XdfChannelFormats.ValueSize(format);
+            var size = ChannelFormats.ValueSize(format);
             if (BitConverter.IsLittleEndian && Unsafe.SizeOf<T>() == size
                 && ((typeof(T) == typeof(float) && format == ChannelFormat.Float32) || (typeof(T) == typeof(double) && format == ChannelFormat.Double64)))
             {

@@ -1,3 +1,4 @@
+using AcqService.Core.Model;
 using System.Text.RegularExpressions;
 using AcqService.Lsl.Managed;
 
@@ -13,7 +14,7 @@ public sealed class AsyncInletTests
     {
         using var backend = LslTestStreams.Backend();
         string name = LslTestStreams.UniqueName("async-same");
-        using ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(name, LslChannelFormat.Float32, 3, 1000));
+        using ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(name, ChannelFormat.Float32, 3, 1000));
         LslStreamInfo resolved = LslTestStreams.ResolveOne(backend, name);
         using ILslInlet sync = backend.CreateInlet(resolved);
         using ILslInlet async = backend.CreateInlet(resolved);
@@ -49,7 +50,7 @@ public sealed class AsyncInletTests
     {
         using var backend = LslTestStreams.Backend();
         string name = LslTestStreams.UniqueName("async-str");
-        using ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(name, LslChannelFormat.String, 2, 0, type: "Markers"));
+        using ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(name, ChannelFormat.String, 2, 0, type: "Markers"));
         using ILslInlet inlet = backend.CreateInlet(LslTestStreams.ResolveOne(backend, name));
         await inlet.OpenAsync(s_wait);
         Assert.True(outlet.WaitForConsumers(s_wait));
@@ -74,7 +75,7 @@ public sealed class AsyncInletTests
     {
         using var backend = LslTestStreams.Backend();
         string name = LslTestStreams.UniqueName("async-timeout");
-        using ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(name, LslChannelFormat.Float32, 1, 100));
+        using ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(name, ChannelFormat.Float32, 1, 100));
         using ILslInlet inlet = backend.CreateInlet(LslTestStreams.ResolveOne(backend, name));
         await inlet.OpenAsync(s_wait);
         double[] data = new double[4];
@@ -95,7 +96,7 @@ public sealed class AsyncInletTests
     {
         using var backend = LslTestStreams.Backend();
         string name = LslTestStreams.UniqueName("async-cancel");
-        using ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(name, LslChannelFormat.Float32, 2, 100));
+        using ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(name, ChannelFormat.Float32, 2, 100));
         using ILslInlet inlet = backend.CreateInlet(LslTestStreams.ResolveOne(backend, name));
         await inlet.OpenAsync(s_wait);
         using var cts = new CancellationTokenSource();
@@ -122,7 +123,7 @@ public sealed class AsyncInletTests
     {
         using var backend = LslTestStreams.Backend();
         string name = LslTestStreams.UniqueName("async-dispose");
-        using ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(name, LslChannelFormat.Float32, 1, 100));
+        using ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(name, ChannelFormat.Float32, 1, 100));
         ILslInlet inlet = backend.CreateInlet(LslTestStreams.ResolveOne(backend, name));
         await inlet.OpenAsync(s_wait);
         Task<int> task = inlet.PullChunkAsync(new double[1], new double[1], TimeSpan.FromMinutes(5)).AsTask();
@@ -138,7 +139,7 @@ public sealed class AsyncInletTests
         using var backend = LslTestStreams.Backend();
         string name = LslTestStreams.UniqueName("overflow");
         // 10 Hz × 1 s: the inlet buffers 10 samples.
-        using ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(name, LslChannelFormat.Double64, 2, 10));
+        using ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(name, ChannelFormat.Double64, 2, 10));
         using ILslInlet inlet = backend.CreateInlet(LslTestStreams.ResolveOne(backend, name), maxBufferedSeconds: 1);
         Assert.Equal(10, ((ManagedInlet)inlet).MaxBufferedSamples);
         await inlet.OpenAsync(s_wait);
@@ -187,12 +188,12 @@ public sealed class AsyncInletTests
     {
         using var backend = LslTestStreams.Backend();
         // Never connected (no endpoint): only the bound is computed. 360 s × 20 kHz × 1024 channels would be ~59 GB.
-        var info = LslTestStreams.Info("wide", LslChannelFormat.Float32, 1024, 20_000);
+        var info = LslTestStreams.Info("wide", ChannelFormat.Float32, 1024, 20_000);
         using var inlet = (ManagedInlet)backend.CreateInlet(info, maxBufferedSeconds: 360);
         double bytes = inlet.MaxBufferedSamples * (1024 * 8.0 + LslLimits.BufferedSampleOverheadBytes);
         Assert.InRange(bytes, LslLimits.MaxInletBufferBytes * 0.99, LslLimits.MaxInletBufferBytes);
         // A common stream keeps liblsl's bound exactly: 64 channels at 500 Hz for 360 s.
-        using var common = (ManagedInlet)backend.CreateInlet(LslTestStreams.Info("eeg", LslChannelFormat.Float32, 64, 500), maxBufferedSeconds: 360);
+        using var common = (ManagedInlet)backend.CreateInlet(LslTestStreams.Info("eeg", ChannelFormat.Float32, 64, 500), maxBufferedSeconds: 360);
         Assert.Equal(180_000, common.MaxBufferedSamples);
     }
 

@@ -1,3 +1,4 @@
+using AcqService.Core.Model;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -30,7 +31,7 @@ public class HostilePeerTests
     {
         var diagnostics = new List<string>();
         using var backend = LslTestStreams.Backend(diagnostics);
-        using ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(LslTestStreams.UniqueName("g"), LslChannelFormat.Float32, 1, 0));
+        using ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(LslTestStreams.UniqueName("g"), ChannelFormat.Float32, 1, 0));
         using (Socket client = RawPeer.Connect(outlet.Info.V4DataPort))
         {
             client.Send([0xff, 0x00, 0x13, 0x37, (byte)'\n', 0x01, 0x02]);
@@ -45,7 +46,7 @@ public class HostilePeerTests
     {
         var diagnostics = new List<string>();
         using var backend = LslTestStreams.Backend(diagnostics);
-        using ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(LslTestStreams.UniqueName("h"), LslChannelFormat.Float32, 1, 0));
+        using ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(LslTestStreams.UniqueName("h"), ChannelFormat.Float32, 1, 0));
         long before = GC.GetTotalAllocatedBytes();
         using (Socket client = RawPeer.Connect(outlet.Info.V4DataPort))
         {
@@ -74,7 +75,7 @@ public class HostilePeerTests
     {
         var diagnostics = new List<string>();
         using var backend = LslTestStreams.Backend(diagnostics);
-        using ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(LslTestStreams.UniqueName("u"), LslChannelFormat.Float32, 1, 0));
+        using ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(LslTestStreams.UniqueName("u"), ChannelFormat.Float32, 1, 0));
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         var service = new IPEndPoint(IPAddress.Loopback, outlet.Info.V4ServicePort);
@@ -103,7 +104,7 @@ public class HostilePeerTests
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         listener.Listen(4);
-        LslChannelFormat format = attack is "strlen" or "width" ? LslChannelFormat.String : LslChannelFormat.Float32;
+        ChannelFormat format = attack is "strlen" or "width" ? ChannelFormat.String : ChannelFormat.Float32;
         byte[] payload = attack switch
         {
             "status" => "HTTP/1.1 200 OK\r\n\r\n"u8.ToArray(),
@@ -153,7 +154,7 @@ public class HostilePeerTests
             {
                 try
                 {
-                    _ = format == LslChannelFormat.String
+                    _ = format == ChannelFormat.String
                         ? inlet.PullChunk(new string[1], new double[1], TimeSpan.FromMilliseconds(50))
                         : inlet.PullChunk(new double[1], new double[1], TimeSpan.FromMilliseconds(50));
                     return false;

@@ -1,3 +1,4 @@
+using AcqService.Core.Model;
 using System.Diagnostics;
 using System.Net.Sockets;
 
@@ -15,7 +16,7 @@ public class LifecycleTests
     {
         var diagnostics = new List<string>();
         using var backend = LslTestStreams.Backend(diagnostics);
-        using ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(LslTestStreams.UniqueName("p100"), LslChannelFormat.Float32, 1, 0));
+        using ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(LslTestStreams.UniqueName("p100"), ChannelFormat.Float32, 1, 0));
         using Socket client = RawPeer.Connect(outlet.Info.V4DataPort);
         RawPeer.Send(client, request);
         Assert.Empty(RawPeer.ReadToEnd(client));
@@ -27,7 +28,7 @@ public class LifecycleTests
     {
         using var backend = LslTestStreams.Backend();
         string name = LslTestStreams.UniqueName("dispose");
-        ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(name, LslChannelFormat.Float32, 1, 100));
+        ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(name, ChannelFormat.Float32, 1, 100));
         ILslInlet inlet = backend.CreateInlet(LslTestStreams.ResolveOne(backend, name));
         inlet.Open(s_wait);
         Assert.True(outlet.WaitForConsumers(s_wait));

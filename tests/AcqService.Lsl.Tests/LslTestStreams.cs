@@ -1,3 +1,4 @@
+using AcqService.Core.Model;
 using AcqService.Lsl.Config;
 using AcqService.Lsl.Managed;
 
@@ -26,7 +27,7 @@ internal static class LslTestStreams
 
     public static string UniqueName(string prefix) => prefix + "-" + Guid.NewGuid().ToString("N");
 
-    public static LslStreamInfo Info(string name, LslChannelFormat format, int channels, double srate, string sourceId = "", string type = "EEG") => new()
+    public static LslStreamInfo Info(string name, ChannelFormat format, int channels, double srate, string sourceId = "", string type = "EEG") => new()
     {
         Name = name,
         Type = type,

@@ -1,3 +1,4 @@
+using AcqService.Core.Model;
 using AcqService.Lsl.Managed;
 
 namespace AcqService.Lsl.Tests;
@@ -6,19 +7,19 @@ public class ManagedFormatTests
 {
     private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(5);
 
-    public static TheoryData<LslChannelFormat, long[]> IntegerCases => new()
+    public static TheoryData<ChannelFormat, long[]> IntegerCases => new()
     {
-        { LslChannelFormat.Int8, [-128, 127, 0, -1] },
-        { LslChannelFormat.Int16, [short.MinValue, short.MaxValue, 1234, -4321] },
-        { LslChannelFormat.Int32, [int.MinValue, int.MaxValue, 65537, -7] },
-        { LslChannelFormat.Int64, [-(1L << 53), 1L << 53, 2147483653, -2147483654] },
-        { LslChannelFormat.Double64, [-(1L << 52), 3, 16777221, -16777222] },
-        { LslChannelFormat.Float32, [-(1 << 24), 1 << 24, 4, -5] },
+        { ChannelFormat.Int8, [-128, 127, 0, -1] },
+        { ChannelFormat.Int16, [short.MinValue, short.MaxValue, 1234, -4321] },
+        { ChannelFormat.Int32, [int.MinValue, int.MaxValue, 65537, -7] },
+        { ChannelFormat.Int64, [-(1L << 53), 1L << 53, 2147483653, -2147483654] },
+        { ChannelFormat.Double64, [-(1L << 52), 3, 16777221, -16777222] },
+        { ChannelFormat.Float32, [-(1 << 24), 1 << 24, 4, -5] },
     };
 
     [Theory]
     [MemberData(nameof(IntegerCases))]
-    public void PushChunk_EveryNumericFormat_RoundTripsExactValuesAndTimestamps(LslChannelFormat format, long[] values)
+    public void PushChunk_EveryNumericFormat_RoundTripsExactValuesAndTimestamps(ChannelFormat format, long[] values)
     {
         using var backend = LslTestStreams.Backend();
         string name = LslTestStreams.UniqueName("fmt-" + format);
@@ -39,7 +40,7 @@ public class ManagedFormatTests
     {
         using var backend = LslTestStreams.Backend();
         string name = LslTestStreams.UniqueName("d64");
-        using ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(name, LslChannelFormat.Double64, 3, 0));
+        using ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(name, ChannelFormat.Double64, 3, 0));
         using ILslInlet inlet = backend.CreateInlet(LslTestStreams.ResolveOne(backend, name));
         inlet.Open(s_wait);
         Assert.True(outlet.WaitForConsumers(s_wait));
@@ -55,7 +56,7 @@ public class ManagedFormatTests
     {
         using var backend = LslTestStreams.Backend();
         string name = LslTestStreams.UniqueName("deduced");
-        using ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(name, LslChannelFormat.Float32, 1, 100));
+        using ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(name, ChannelFormat.Float32, 1, 100));
         using ILslInlet inlet = backend.CreateInlet(LslTestStreams.ResolveOne(backend, name));
         inlet.Open(s_wait);
         Assert.True(outlet.WaitForConsumers(s_wait));
@@ -76,7 +77,7 @@ public class ManagedFormatTests
     {
         using var backend = LslTestStreams.Backend();
         string name = LslTestStreams.UniqueName("now");
-        using ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(name, LslChannelFormat.Int16, 1, 10));
+        using ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(name, ChannelFormat.Int16, 1, 10));
         using ILslInlet inlet = backend.CreateInlet(LslTestStreams.ResolveOne(backend, name));
         inlet.Open(s_wait);
         Assert.True(outlet.WaitForConsumers(s_wait));
@@ -94,7 +95,7 @@ public class ManagedFormatTests
     {
         using var backend = LslTestStreams.Backend();
         string name = LslTestStreams.UniqueName("chunks");
-        using ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(name, LslChannelFormat.Float32, 4, 1000));
+        using ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(name, ChannelFormat.Float32, 4, 1000));
         using ILslInlet inlet = backend.CreateInlet(LslTestStreams.ResolveOne(backend, name), maxChunkLength: 16);
         inlet.Open(s_wait);
         Assert.True(outlet.WaitForConsumers(s_wait));
@@ -128,7 +129,7 @@ public class ManagedFormatTests
     {
         using var backend = LslTestStreams.Backend();
         string name = LslTestStreams.UniqueName("str");
-        using ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(name, LslChannelFormat.String, 2, 0, type: "Markers"));
+        using ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(name, ChannelFormat.String, 2, 0, type: "Markers"));
         using ILslInlet inlet = backend.CreateInlet(LslTestStreams.ResolveOne(backend, name));
         inlet.Open(s_wait);
         Assert.True(outlet.WaitForConsumers(s_wait));
@@ -153,7 +154,7 @@ public class ManagedFormatTests
     public void PushChunk_StringsIntoNumericStream_Throws()
     {
         using var backend = LslTestStreams.Backend();
-        using ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(LslTestStreams.UniqueName("bad"), LslChannelFormat.Float32, 1, 0));
+        using ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(LslTestStreams.UniqueName("bad"), ChannelFormat.Float32, 1, 0));
         Assert.Throws<InvalidOperationException>(() => outlet.PushChunk(new[] { "x" }, [1.0]));
         Assert.Throws<ArgumentException>(() => outlet.PushChunk(new double[3], [1.0]));
     }

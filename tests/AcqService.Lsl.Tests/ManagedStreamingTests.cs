@@ -1,3 +1,4 @@
+using AcqService.Core.Model;
 using AcqService.Lsl.Managed;
 
 namespace AcqService.Lsl.Tests;
@@ -12,7 +13,7 @@ public class ManagedStreamingTests
         var diagnostics = new List<string>();
         using var backend = LslTestStreams.Backend(diagnostics);
         string name = LslTestStreams.UniqueName("f32");
-        using ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(name, LslChannelFormat.Float32, 3, 100));
+        using ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(name, ChannelFormat.Float32, 3, 100));
         LslStreamInfo resolved = LslTestStreams.ResolveOne(backend, name);
         Assert.Equal("127.0.0.1", resolved.V4Address);
         using ILslInlet inlet = backend.CreateInlet(resolved);

@@ -1,3 +1,5 @@
+using AcqService.Core.Model;
+
 namespace AcqService.Lsl.Tests;
 
 public class RecoveryTests
@@ -11,7 +13,7 @@ public class RecoveryTests
         using var backend = LslTestStreams.Backend(diagnostics);
         string name = LslTestStreams.UniqueName("rec");
         string sourceId = LslTestStreams.UniqueName("src");
-        LslStreamInfo info = LslTestStreams.Info(name, LslChannelFormat.Float32, 2, 100, sourceId);
+        LslStreamInfo info = LslTestStreams.Info(name, ChannelFormat.Float32, 2, 100, sourceId);
         ILslOutlet first = backend.CreateOutlet(info);
         using ILslInlet inlet = backend.CreateInlet(LslTestStreams.ResolveOne(backend, name));
         inlet.Open(s_wait);
@@ -36,7 +38,7 @@ public class RecoveryTests
     {
         using var backend = LslTestStreams.Backend();
         string name = LslTestStreams.UniqueName("lost");
-        ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(name, LslChannelFormat.Float32, 1, 100));
+        ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(name, ChannelFormat.Float32, 1, 100));
         using ILslInlet inlet = backend.CreateInlet(LslTestStreams.ResolveOne(backend, name));
         inlet.Open(s_wait);
         Assert.True(outlet.WaitForConsumers(s_wait));
@@ -61,7 +63,7 @@ public class RecoveryTests
     {
         using var backend = LslTestStreams.Backend();
         string name = LslTestStreams.UniqueName("norec");
-        ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(name, LslChannelFormat.Int8, 1, 0, sourceId: LslTestStreams.UniqueName("s")));
+        ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(name, ChannelFormat.Int8, 1, 0, sourceId: LslTestStreams.UniqueName("s")));
         using ILslInlet inlet = backend.CreateInlet(LslTestStreams.ResolveOne(backend, name), recover: false);
         inlet.Open(s_wait);
         outlet.Dispose();

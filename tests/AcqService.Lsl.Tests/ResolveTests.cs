@@ -1,3 +1,4 @@
+using AcqService.Core.Model;
 using AcqService.Lsl.Managed;
 
 namespace AcqService.Lsl.Tests;
@@ -11,8 +12,8 @@ public class ResolveTests
     {
         using var backend = LslTestStreams.Backend();
         string name = LslTestStreams.UniqueName("pred");
-        using ILslOutlet eeg = backend.CreateOutlet(LslTestStreams.Info(name, LslChannelFormat.Float32, 1, 10, type: "EEG"));
-        using ILslOutlet nirs = backend.CreateOutlet(LslTestStreams.Info(name, LslChannelFormat.Float32, 1, 10, type: "NIRS"));
+        using ILslOutlet eeg = backend.CreateOutlet(LslTestStreams.Info(name, ChannelFormat.Float32, 1, 10, type: "EEG"));
+        using ILslOutlet nirs = backend.CreateOutlet(LslTestStreams.Info(name, ChannelFormat.Float32, 1, 10, type: "NIRS"));
         IReadOnlyList<LslStreamInfo> found = backend.Resolve($"name='{name}' and type='EEG'", 1, s_wait);
         LslStreamInfo only = Assert.Single(found);
         Assert.Equal(eeg.Info.Uid, only.Uid);
@@ -25,8 +26,8 @@ public class ResolveTests
     {
         using var backend = LslTestStreams.Backend();
         string prefix = LslTestStreams.UniqueName("sw");
-        using ILslOutlet a = backend.CreateOutlet(LslTestStreams.Info(prefix + "-a", LslChannelFormat.Float32, 1, 10));
-        using ILslOutlet b = backend.CreateOutlet(LslTestStreams.Info(prefix + "-b", LslChannelFormat.Float32, 1, 10));
+        using ILslOutlet a = backend.CreateOutlet(LslTestStreams.Info(prefix + "-a", ChannelFormat.Float32, 1, 10));
+        using ILslOutlet b = backend.CreateOutlet(LslTestStreams.Info(prefix + "-b", ChannelFormat.Float32, 1, 10));
         IReadOnlyList<LslStreamInfo> found = backend.Resolve($"starts-with(name,'{prefix}')", 2, s_wait);
         Assert.Equal(new[] { a.Info.Uid, b.Info.Uid }.Order(), found.Select(f => f.Uid).Order());
     }
@@ -36,7 +37,7 @@ public class ResolveTests
     {
         using var backend = LslTestStreams.Backend();
         string sourceId = LslTestStreams.UniqueName("sid");
-        using ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(LslTestStreams.UniqueName("s"), LslChannelFormat.Int32, 1, 10, sourceId: sourceId));
+        using ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(LslTestStreams.UniqueName("s"), ChannelFormat.Int32, 1, 10, sourceId: sourceId));
         LslStreamInfo found = Assert.Single(backend.Resolve($"source_id='{sourceId}'", 1, s_wait));
         Assert.Equal(outlet.Info.Uid, found.Uid);
         Assert.Equal(sourceId, found.SourceId);
@@ -62,7 +63,7 @@ public class ResolveTests
     {
         using var backend = LslTestStreams.Backend();
         string name = LslTestStreams.UniqueName("cont");
-        ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(name, LslChannelFormat.Float32, 1, 10));
+        ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(name, ChannelFormat.Float32, 1, 10));
         using ILslContinuousResolver resolver = backend.CreateContinuousResolver($"name='{name}'", TimeSpan.FromSeconds(2.5));
         Assert.True(SpinWait.SpinUntil(() => resolver.Results().Count == 1, s_wait));
         Assert.Equal(outlet.Info.Uid, resolver.Results()[0].Uid);
@@ -75,7 +76,7 @@ public class ResolveTests
     {
         using var backend = LslTestStreams.Backend();
         string name = LslTestStreams.UniqueName("full");
-        var info = LslTestStreams.Info(name, LslChannelFormat.Float32, 3, 500).WithChannels([("Fz", "uV", "EEG"), ("Cz", "uV", "EEG"), ("Pz", "uV", "EEG")]);
+        var info = LslTestStreams.Info(name, ChannelFormat.Float32, 3, 500).WithChannels([("Fz", "uV", "EEG"), ("Cz", "uV", "EEG"), ("Pz", "uV", "EEG")]);
         info.Desc.Add(new System.Xml.Linq.XElement("manufacturer", "Acme & <Co>"));
         using ILslOutlet outlet = backend.CreateOutlet(info);
         LslStreamInfo resolved = LslTestStreams.ResolveOne(backend, name);

@@ -1,3 +1,5 @@
+using AcqService.Core.Model;
+
 namespace AcqService.Lsl.Tests;
 
 public class TimeSyncTests
@@ -9,7 +11,7 @@ public class TimeSyncTests
     {
         using var backend = LslTestStreams.Backend();
         string name = LslTestStreams.UniqueName("tc0");
-        using ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(name, LslChannelFormat.Float32, 1, 10));
+        using ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(name, ChannelFormat.Float32, 1, 10));
         using ILslInlet inlet = backend.CreateInlet(LslTestStreams.ResolveOne(backend, name));
         double correction = inlet.TimeCorrection(s_wait);
         Assert.InRange(correction, -0.002, 0.002);
@@ -21,7 +23,7 @@ public class TimeSyncTests
         using var outletSide = LslTestStreams.Backend(clockOffset: 1.5);
         using var inletSide = LslTestStreams.Backend();
         string name = LslTestStreams.UniqueName("tc15");
-        using ILslOutlet outlet = outletSide.CreateOutlet(LslTestStreams.Info(name, LslChannelFormat.Float32, 1, 10));
+        using ILslOutlet outlet = outletSide.CreateOutlet(LslTestStreams.Info(name, ChannelFormat.Float32, 1, 10));
         using ILslInlet inlet = inletSide.CreateInlet(LslTestStreams.ResolveOne(inletSide, name));
         double correction = inlet.TimeCorrection(s_wait);
         // local − remote: the remote clock is 1.5 s ahead.
@@ -32,7 +34,7 @@ public class TimeSyncTests
     public void TimeCorrection_NoReply_ThrowsTimeout()
     {
         using var backend = LslTestStreams.Backend();
-        var info = LslTestStreams.Info(LslTestStreams.UniqueName("tcx"), LslChannelFormat.Float32, 1, 10);
+        var info = LslTestStreams.Info(LslTestStreams.UniqueName("tcx"), ChannelFormat.Float32, 1, 10);
         info.Uid = Guid.NewGuid().ToString();
         info.V4Address = "127.0.0.1";
         info.V4DataPort = 9;

@@ -1,3 +1,4 @@
+using AcqService.Core.Model;
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
@@ -20,13 +21,13 @@ public class WireFormatTests
     [Fact]
     public void StreamfeedRequest_Headers_AreLiblslCompatible()
     {
-        var info = new LslStreamInfo { Name = "n", ChannelCount = 2, ChannelFormat = LslChannelFormat.String, Uid = "45e04303-b981-4dd9-a9d4-385057f3f98a", SourceId = "src123" };
+        var info = new LslStreamInfo { Name = "n", ChannelCount = 2, ChannelFormat = ChannelFormat.String, Uid = "45e04303-b981-4dd9-a9d4-385057f3f98a", SourceId = "src123" };
         string text = Encoding.ASCII.GetString(WireFormat.StreamfeedRequest(info, 36000, 0, "vm"));
         Assert.Equal(
             "LSL:streamfeed/110 45e04303-b981-4dd9-a9d4-385057f3f98a\r\nNative-Byte-Order: 1234\r\nEndian-Performance: 1e+06\r\n" +
             "Has-IEEE754-Floats: 1\r\nSupports-Subnormals: 0\r\nValue-Size: 32\r\nData-Protocol-Version: 110\r\nMax-Buffer-Length: 36000\r\n" +
             "Max-Chunk-Length: 0\r\nHostname: vm\r\nSource-Id: src123\r\nSession-Id: default\r\n\r\n", text);
-        info.ChannelFormat = LslChannelFormat.Float32;
+        info.ChannelFormat = ChannelFormat.Float32;
         text = Encoding.ASCII.GetString(WireFormat.StreamfeedRequest(info, 0, 5, "vm"));
         Assert.Contains("Value-Size: 4\r\n", text, StringComparison.Ordinal);
         Assert.Contains("Supports-Subnormals: 1\r\n", text, StringComparison.Ordinal);
@@ -37,23 +38,23 @@ public class WireFormatTests
     public void TestPatternSample_Float32ThreeChannels_MatchesCapturedBytes()
     {
         byte[] expected = Convert.FromHexString("02c976be9f0c24fe40" + "00008040" + "0000a0c0" + "0000c040");
-        Assert.Equal(expected, WireFormat.TestPatternSample(LslChannelFormat.Float32, 3, 4));
+        Assert.Equal(expected, WireFormat.TestPatternSample(ChannelFormat.Float32, 3, 4));
     }
 
     [Theory]
-    [InlineData(LslChannelFormat.Float32, new long[] { 4, -5, 6, -7, 8 }, new long[] { 2, -3, 4, -5, 6 })]
-    [InlineData(LslChannelFormat.Double64, new long[] { 16777221, -16777222, 16777223, -16777224, 16777225 }, new long[] { 16777219, -16777220, 16777221, -16777222, 16777223 })]
-    [InlineData(LslChannelFormat.Int8, new long[] { 5, -6, 7, -8, 9 }, new long[] { 3, -4, 5, -6, 7 })]
-    [InlineData(LslChannelFormat.Int16, new long[] { 261, -262, 263, -264, 265 }, new long[] { 259, -260, 261, -262, 263 })]
-    [InlineData(LslChannelFormat.Int32, new long[] { 65541, -65542, 65543, -65544, 65545 }, new long[] { 65539, -65540, 65541, -65542, 65543 })]
-    [InlineData(LslChannelFormat.Int64, new long[] { 2147483653, -2147483654, 2147483655, -2147483656, 2147483657 }, new long[] { 2147483651, -2147483652, 2147483653, -2147483654, 2147483655 })]
-    public void TestPatternSample_EveryNumericFormat_MatchesSpecTable(LslChannelFormat format, long[] first, long[] second)
+    [InlineData(ChannelFormat.Float32, new long[] { 4, -5, 6, -7, 8 }, new long[] { 2, -3, 4, -5, 6 })]
+    [InlineData(ChannelFormat.Double64, new long[] { 16777221, -16777222, 16777223, -16777224, 16777225 }, new long[] { 16777219, -16777220, 16777221, -16777222, 16777223 })]
+    [InlineData(ChannelFormat.Int8, new long[] { 5, -6, 7, -8, 9 }, new long[] { 3, -4, 5, -6, 7 })]
+    [InlineData(ChannelFormat.Int16, new long[] { 261, -262, 263, -264, 265 }, new long[] { 259, -260, 261, -262, 263 })]
+    [InlineData(ChannelFormat.Int32, new long[] { 65541, -65542, 65543, -65544, 65545 }, new long[] { 65539, -65540, 65541, -65542, 65543 })]
+    [InlineData(ChannelFormat.Int64, new long[] { 2147483653, -2147483654, 2147483655, -2147483656, 2147483657 }, new long[] { 2147483651, -2147483652, 2147483653, -2147483654, 2147483655 })]
+    public void TestPatternSample_EveryNumericFormat_MatchesSpecTable(ChannelFormat format, long[] first, long[] second)
     {
         AssertPattern(WireFormat.TestPatternSample(format, 5, 4), format, first);
         AssertPattern(WireFormat.TestPatternSample(format, 5, 2), format, second);
     }
 
-    private static void AssertPattern(byte[] sample, LslChannelFormat format, long[] values)
+    private static void AssertPattern(byte[] sample, ChannelFormat format, long[] values)
     {
         Assert.Equal(2, sample[0]);
         Assert.Equal(Convert.FromHexString("c976be9f0c24fe40"), sample[1..9]);
@@ -64,11 +65,11 @@ public class WireFormatTests
             ReadOnlySpan<byte> v = sample.AsSpan(9 + k * size, size);
             double actual = format switch
             {
-                LslChannelFormat.Float32 => BinaryPrimitives.ReadSingleLittleEndian(v),
-                LslChannelFormat.Double64 => BinaryPrimitives.ReadDoubleLittleEndian(v),
-                LslChannelFormat.Int8 => (sbyte)v[0],
-                LslChannelFormat.Int16 => BinaryPrimitives.ReadInt16LittleEndian(v),
-                LslChannelFormat.Int32 => BinaryPrimitives.ReadInt32LittleEndian(v),
+                ChannelFormat.Float32 => BinaryPrimitives.ReadSingleLittleEndian(v),
+                ChannelFormat.Double64 => BinaryPrimitives.ReadDoubleLittleEndian(v),
+                ChannelFormat.Int8 => (sbyte)v[0],
+                ChannelFormat.Int16 => BinaryPrimitives.ReadInt16LittleEndian(v),
+                ChannelFormat.Int32 => BinaryPrimitives.ReadInt32LittleEndian(v),
                 _ => BinaryPrimitives.ReadInt64LittleEndian(v),
             };
             Assert.Equal(values[k], actual);
@@ -79,8 +80,8 @@ public class WireFormatTests
     public void TestPatternSample_String_IsSameInBothSamples()
     {
         byte[] expected = [2, .. Convert.FromHexString("c976be9f0c24fe40"), 1, 2, .. "10"u8, 1, 3, .. "-11"u8, 1, 2, .. "12"u8];
-        Assert.Equal(expected, WireFormat.TestPatternSample(LslChannelFormat.String, 3, 4));
-        Assert.Equal(expected, WireFormat.TestPatternSample(LslChannelFormat.String, 3, 2));
+        Assert.Equal(expected, WireFormat.TestPatternSample(ChannelFormat.String, 3, 4));
+        Assert.Equal(expected, WireFormat.TestPatternSample(ChannelFormat.String, 3, 2));
     }
 
     [Fact]
@@ -100,13 +101,13 @@ public class WireFormatTests
     {
         using var backend = LslTestStreams.Backend();
         string name = LslTestStreams.UniqueName("raw");
-        using ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(name, LslChannelFormat.Float32, 3, 100));
+        using ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(name, ChannelFormat.Float32, 3, 100));
         using Socket client = RawPeer.Connect(outlet.Info.V4DataPort);
         // Mixed-case keys and a ';' comment must be understood (liblsl lowercases and strips comments).
         RawPeer.Send(client, $"LSL:streamfeed/110 {outlet.Info.Uid}\r\nvalue-SIZE: 4 ; four bytes\r\nMax-Buffer-Length: 100\r\n\r\n");
         string header = RawPeer.ReadHeader(client);
         Assert.Equal($"LSL/110 200 OK\r\nUID: {outlet.Info.Uid}\r\nByte-Order: 1234\r\nSuppress-Subnormals: 0\r\nData-Protocol-Version: 110\r\n\r\n", header);
-        Assert.Equal(WireFormat.TestPatterns(LslChannelFormat.Float32, 3), RawPeer.ReadExactly(client, 42));
+        Assert.Equal(WireFormat.TestPatterns(ChannelFormat.Float32, 3), RawPeer.ReadExactly(client, 42));
         Assert.True(outlet.WaitForConsumers(s_wait));
 
         outlet.PushChunk([1f, 2f, 3f, 4f, 5f, 6f, 7f, 8f, 9f], [2001.98, 2001.98 + 0.01, 2001.98 + 0.01 + 0.01]);
@@ -123,7 +124,7 @@ public class WireFormatTests
     public void Streamfeed_WrongUidOrNewerVersion_GetsErrorStatusAndClose()
     {
         using var backend = LslTestStreams.Backend();
-        using ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(LslTestStreams.UniqueName("err"), LslChannelFormat.Float32, 1, 0));
+        using ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(LslTestStreams.UniqueName("err"), ChannelFormat.Float32, 1, 0));
         using (Socket client = RawPeer.Connect(outlet.Info.V4DataPort))
         {
             RawPeer.Send(client, "LSL:streamfeed/110 00000000-0000-0000-0000-000000000000\r\nMax-Buffer-Length: 10\r\n\r\n");
@@ -140,12 +141,12 @@ public class WireFormatTests
     public void Streamfeed_NoMaxBufferLength_GetsPatternsThenClose()
     {
         using var backend = LslTestStreams.Backend();
-        using ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(LslTestStreams.UniqueName("nobuf"), LslChannelFormat.Int16, 2, 0));
+        using ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(LslTestStreams.UniqueName("nobuf"), ChannelFormat.Int16, 2, 0));
         using Socket client = RawPeer.Connect(outlet.Info.V4DataPort);
         RawPeer.Send(client, "LSL:streamfeed/110\r\nValue-Size: 2\r\n\r\n");
         string header = RawPeer.ReadHeader(client);
         Assert.StartsWith("LSL/110 200 OK\r\n", header, StringComparison.Ordinal);
-        Assert.Equal(WireFormat.TestPatterns(LslChannelFormat.Int16, 2), RawPeer.ReadToEnd(client));
+        Assert.Equal(WireFormat.TestPatterns(ChannelFormat.Int16, 2), RawPeer.ReadToEnd(client));
     }
 
     [Fact]
@@ -153,7 +154,7 @@ public class WireFormatTests
     {
         using var backend = LslTestStreams.Backend();
         string name = LslTestStreams.UniqueName("udp");
-        var info = LslTestStreams.Info(name, LslChannelFormat.Float32, 2, 10).WithChannels([("C3", "uV", "EEG")]);
+        var info = LslTestStreams.Info(name, ChannelFormat.Float32, 2, 10).WithChannels([("C3", "uV", "EEG")]);
         using ILslOutlet outlet = backend.CreateOutlet(info);
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { ReceiveTimeout = 3000 };
         socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
@@ -177,7 +178,7 @@ public class WireFormatTests
     {
         using var backend = LslTestStreams.Backend();
         string name = LslTestStreams.UniqueName("tcpinfo");
-        using ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(name, LslChannelFormat.Float32, 1, 10).WithChannels([("Fz", "uV", "EEG")]));
+        using ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(name, ChannelFormat.Float32, 1, 10).WithChannels([("Fz", "uV", "EEG")]));
         using (Socket client = RawPeer.Connect(outlet.Info.V4DataPort))
         {
             RawPeer.Send(client, "LSL:fullinfo\r\n");
@@ -200,7 +201,7 @@ public class WireFormatTests
     public void TimedataDatagram_ToServicePort_RepliesWithLeadingSpaceAndFourFields()
     {
         using var backend = LslTestStreams.Backend();
-        using ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(LslTestStreams.UniqueName("td"), LslChannelFormat.Float32, 1, 0));
+        using ILslOutlet outlet = backend.CreateOutlet(LslTestStreams.Info(LslTestStreams.UniqueName("td"), ChannelFormat.Float32, 1, 0));
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { ReceiveTimeout = 3000 };
         socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         socket.SendTo("LSL:timedata\r\n1804289383 1397.905917992\r\n"u8.ToArray(), new IPEndPoint(IPAddress.Loopback, outlet.Info.V4ServicePort));

@@ -1,3 +1,4 @@
+using AcqService.Core.Model;
 using System.Globalization;
 using AcqService.Sources.Lsl;
 using AcqService.Host.Cli;
@@ -59,7 +60,7 @@ internal sealed class StreamsCommand : ICommand
                 foreach (LslStreamInfo s in streams.OrderBy(s => s.Type, StringComparer.Ordinal).ThenBy(s => s.Name, StringComparer.Ordinal))
                 {
                     string rate = s.NominalSrate > 0 ? s.NominalSrate.ToString("0.###", CultureInfo.InvariantCulture) + " Hz" : "irregular";
-                    Console.Out.WriteLine($"  {s.Name,-28} {s.Type,-12} {s.ChannelCount + " " + s.ChannelFormat.ToXmlName(),-14} {rate,-10} {s.Hostname,-20} {s.SourceId}");
+                    Console.Out.WriteLine($"  {s.Name,-28} {s.Type,-12} {s.ChannelCount + " " + s.ChannelFormat.ToName(),-14} {rate,-10} {s.Hostname,-20} {s.SourceId}");
                 }
                 Console.Out.WriteLine("A profile selects one with source.predicate, e.g. \"type='EEG' and source_id='…'\".");
                 Console.Out.WriteLine();

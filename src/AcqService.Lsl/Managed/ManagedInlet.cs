@@ -1,3 +1,4 @@
+using AcqService.Core.Model;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -48,7 +49,7 @@ internal sealed partial class ManagedInlet : ILslInlet
         {
             throw new ArgumentException($"channel count {info.ChannelCount} is outside 1..{LslLimits.MaxChannelCount}", nameof(info));
         }
-        if (info.ChannelFormat == LslChannelFormat.Undefined || !Enum.IsDefined(info.ChannelFormat))
+        if (info.ChannelFormat == ChannelFormat.Undefined || !Enum.IsDefined(info.ChannelFormat))
         {
             throw new ArgumentException("channel format is undefined", nameof(info));
         }
@@ -139,7 +140,7 @@ internal sealed partial class ManagedInlet : ILslInlet
 
     private void CheckNumeric()
     {
-        if (Info.ChannelFormat == LslChannelFormat.String)
+        if (Info.ChannelFormat == ChannelFormat.String)
         {
             throw new InvalidOperationException("numeric pull from a string stream; use the string overload");
         }

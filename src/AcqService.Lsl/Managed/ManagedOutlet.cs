@@ -1,3 +1,4 @@
+using AcqService.Core.Model;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
@@ -17,7 +18,7 @@ internal sealed class ManagedOutlet : ILslOutlet
     private readonly ManagedLslBackend _backend;
     private readonly LslConfig _config;
     private readonly int _channels;
-    private readonly LslChannelFormat _format;
+    private readonly ChannelFormat _format;
     private readonly double _srate;
     private readonly double _srateRecip;
     private readonly int _chunkSize;
@@ -41,7 +42,7 @@ internal sealed class ManagedOutlet : ILslOutlet
         {
             throw new ArgumentException($"channel count {info.ChannelCount} is outside 1..{LslLimits.MaxChannelCount}", nameof(info));
         }
-        if (info.ChannelFormat == LslChannelFormat.Undefined || !Enum.IsDefined(info.ChannelFormat))
+        if (info.ChannelFormat == ChannelFormat.Undefined || !Enum.IsDefined(info.ChannelFormat))
         {
             throw new ArgumentException("channel format is undefined", nameof(info));
         }
@@ -158,9 +159,9 @@ internal sealed class ManagedOutlet : ILslOutlet
     /// <inheritdoc />
     public void PushChunk(ReadOnlySpan<string> data, ReadOnlySpan<double> timestamps, bool pushthrough = true)
     {
-        if (_format != LslChannelFormat.String)
+        if (_format != ChannelFormat.String)
         {
-            throw new InvalidOperationException($"string samples cannot be pushed into a {_format.ToXmlName()} stream");
+            throw new InvalidOperationException($"string samples cannot be pushed into a {_format.ToName()} stream");
         }
         CheckShape(data.Length, timestamps.Length);
         if (_consumers.Count == 0)

@@ -1,3 +1,4 @@
+using AcqService.Core.Model;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -44,7 +45,7 @@ internal sealed class Resolver
         {
             sb.Append(" and source_id='").Append(info.SourceId).Append('\'');
         }
-        sb.Append(" and channel_format='").Append(info.ChannelFormat.ToXmlName()).Append('\'');
+        sb.Append(" and channel_format='").Append(info.ChannelFormat.ToName()).Append('\'');
         return sb.ToString();
     }
 

@@ -1,3 +1,4 @@
+using AcqService.Core.Model;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -11,7 +12,7 @@ namespace AcqService.Lsl.Managed;
 internal sealed class SampleDecoder
 {
     private readonly FrameReader _reader;
-    private readonly LslChannelFormat _format;
+    private readonly ChannelFormat _format;
     private readonly int _channels;
     private readonly double _srate;
     private readonly double _srateRecip;
@@ -19,7 +20,7 @@ internal sealed class SampleDecoder
     private readonly SampleArrayPool? _pool;
     private double _previous;
 
-    public SampleDecoder(FrameReader reader, LslChannelFormat format, int channels, double srate, bool bigEndian, SampleArrayPool? pool = null)
+    public SampleDecoder(FrameReader reader, ChannelFormat format, int channels, double srate, bool bigEndian, SampleArrayPool? pool = null)
     {
         _pool = pool;
         _reader = reader;
@@ -53,7 +54,7 @@ internal sealed class SampleDecoder
             throw new LslProtocolException($"invalid sample tag 0x{tag:x2}");
         }
         _previous = timestamp;
-        if (_format == LslChannelFormat.String)
+        if (_format == ChannelFormat.String)
         {
             string[] strings = new string[_channels];
             for (int k = 0; k < _channels; k++)
@@ -76,7 +77,7 @@ internal sealed class SampleDecoder
         if (big != BitConverter.IsLittleEndian)
         {
             // Wire order equals host order (the normal case): reinterpret instead of a per-value format switch.
-            if (_format == LslChannelFormat.Float32)
+            if (_format == ChannelFormat.Float32)
             {
                 ReadOnlySpan<float> floats = MemoryMarshal.Cast<byte, float>(span[..(values.Length * 4)]);
                 for (int k = 0; k < values.Length; k++)
@@ -85,7 +86,7 @@ internal sealed class SampleDecoder
                 }
                 return;
             }
-            if (_format == LslChannelFormat.Double64)
+            if (_format == ChannelFormat.Double64)
             {
                 MemoryMarshal.Cast<byte, double>(span[..(values.Length * 8)]).CopyTo(values);
                 return;
@@ -95,12 +96,12 @@ internal sealed class SampleDecoder
         {
             values[k] = _format switch
             {
-                LslChannelFormat.Float32 => big ? BinaryPrimitives.ReadSingleBigEndian(span[(k * 4)..]) : BinaryPrimitives.ReadSingleLittleEndian(span[(k * 4)..]),
-                LslChannelFormat.Double64 => big ? BinaryPrimitives.ReadDoubleBigEndian(span[(k * 8)..]) : BinaryPrimitives.ReadDoubleLittleEndian(span[(k * 8)..]),
-                LslChannelFormat.Int8 => (sbyte)span[k],
-                LslChannelFormat.Int16 => big ? BinaryPrimitives.ReadInt16BigEndian(span[(k * 2)..]) : BinaryPrimitives.ReadInt16LittleEndian(span[(k * 2)..]),
-                LslChannelFormat.Int32 => big ? BinaryPrimitives.ReadInt32BigEndian(span[(k * 4)..]) : BinaryPrimitives.ReadInt32LittleEndian(span[(k * 4)..]),
-                LslChannelFormat.Int64 => big ? BinaryPrimitives.ReadInt64BigEndian(span[(k * 8)..]) : BinaryPrimitives.ReadInt64LittleEndian(span[(k * 8)..]),
+                ChannelFormat.Float32 => big ? BinaryPrimitives.ReadSingleBigEndian(span[(k * 4)..]) : BinaryPrimitives.ReadSingleLittleEndian(span[(k * 4)..]),
+                ChannelFormat.Double64 => big ? BinaryPrimitives.ReadDoubleBigEndian(span[(k * 8)..]) : BinaryPrimitives.ReadDoubleLittleEndian(span[(k * 8)..]),
+                ChannelFormat.Int8 => (sbyte)span[k],
+                ChannelFormat.Int16 => big ? BinaryPrimitives.ReadInt16BigEndian(span[(k * 2)..]) : BinaryPrimitives.ReadInt16LittleEndian(span[(k * 2)..]),
+                ChannelFormat.Int32 => big ? BinaryPrimitives.ReadInt32BigEndian(span[(k * 4)..]) : BinaryPrimitives.ReadInt32LittleEndian(span[(k * 4)..]),
+                ChannelFormat.Int64 => big ? BinaryPrimitives.ReadInt64BigEndian(span[(k * 8)..]) : BinaryPrimitives.ReadInt64LittleEndian(span[(k * 8)..]),
                 _ => throw new LslProtocolException($"unsupported channel format {_format}"),
             };
         }

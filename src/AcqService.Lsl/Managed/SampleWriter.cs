@@ -1,3 +1,4 @@
+using AcqService.Core.Model;
 using System.Buffers.Binary;
 
 namespace AcqService.Lsl.Managed;
@@ -50,16 +51,16 @@ internal sealed class SampleWriter
     public void WriteBytes(ReadOnlySpan<byte> bytes) => bytes.CopyTo(Grow(bytes.Length));
 
     /// <summary>One numeric value given as an integer (exact for every integer format; floats via conversion).</summary>
-    public void WriteNumeric(LslChannelFormat format, long value)
+    public void WriteNumeric(ChannelFormat format, long value)
     {
         switch (format)
         {
-            case LslChannelFormat.Float32: BinaryPrimitives.WriteSingleLittleEndian(Grow(4), value); break;
-            case LslChannelFormat.Double64: BinaryPrimitives.WriteDoubleLittleEndian(Grow(8), value); break;
-            case LslChannelFormat.Int8: Grow(1)[0] = (byte)(sbyte)value; break;
-            case LslChannelFormat.Int16: BinaryPrimitives.WriteInt16LittleEndian(Grow(2), (short)value); break;
-            case LslChannelFormat.Int32: BinaryPrimitives.WriteInt32LittleEndian(Grow(4), (int)value); break;
-            case LslChannelFormat.Int64: BinaryPrimitives.WriteInt64LittleEndian(Grow(8), value); break;
+            case ChannelFormat.Float32: BinaryPrimitives.WriteSingleLittleEndian(Grow(4), value); break;
+            case ChannelFormat.Double64: BinaryPrimitives.WriteDoubleLittleEndian(Grow(8), value); break;
+            case ChannelFormat.Int8: Grow(1)[0] = (byte)(sbyte)value; break;
+            case ChannelFormat.Int16: BinaryPrimitives.WriteInt16LittleEndian(Grow(2), (short)value); break;
+            case ChannelFormat.Int32: BinaryPrimitives.WriteInt32LittleEndian(Grow(4), (int)value); break;
+            case ChannelFormat.Int64: BinaryPrimitives.WriteInt64LittleEndian(Grow(8), value); break;
             default: throw new ArgumentOutOfRangeException(nameof(format));
         }
     }

@@ -1,3 +1,4 @@
+using AcqService.Core.Model;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
@@ -17,7 +18,7 @@ internal sealed class StreamFeedServer : IDisposable
     private readonly ManagedLslBackend _backend;
     private readonly LslConfig _config;
     private readonly LslStreamInfo _info;
-    private readonly LslChannelFormat _format;
+    private readonly ChannelFormat _format;
     private readonly int _channels;
     private readonly double _srate;
     private readonly int _chunkSize;
@@ -178,7 +179,7 @@ internal sealed class StreamFeedServer : IDisposable
             }
         }
         int dataVersion = Math.Min(Math.Min(110, _config.UseProtocolVersion), requested);
-        if (_format != LslChannelFormat.String && valueSize != _format.ValueSize() || !ieee)
+        if (_format != ChannelFormat.String && valueSize != _format.ValueSize() || !ieee)
         {
             dataVersion = 100;
         }

@@ -1,3 +1,4 @@
+using AcqService.Core.Model;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -84,7 +85,7 @@ internal static class StreamfeedHandshake
         bool ok = BitConverter.DoubleToInt64Bits(sample.Timestamp) == BitConverter.DoubleToInt64Bits(WireFormat.TestPatternTimestamp);
         for (int k = 0; ok && k < target.ChannelCount; k++)
         {
-            ok = target.ChannelFormat == LslChannelFormat.String
+            ok = target.ChannelFormat == ChannelFormat.String
                 ? sample.Strings![k] == WireFormat.TestPatternString(k)
                 : sample.Numbers![k] == WireFormat.TestPatternInteger(target.ChannelFormat, k, offset);
         }

@@ -1,3 +1,4 @@
+using AcqService.Core.Model;
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
@@ -11,9 +12,9 @@ namespace AcqService.Lsl.Managed;
 internal static class ValueEncoder
 {
     /// <summary>Encodes <paramref name="data"/> (frames × channels).</summary>
-    public static byte[] Encode(LslChannelFormat format, int channels, ReadOnlySpan<double> data, out int[] offsets)
+    public static byte[] Encode(ChannelFormat format, int channels, ReadOnlySpan<double> data, out int[] offsets)
     {
-        if (format == LslChannelFormat.String)
+        if (format == ChannelFormat.String)
         {
             string[] text = new string[data.Length];
             for (int i = 0; i < data.Length; i++)
@@ -31,8 +32,8 @@ internal static class ValueEncoder
             Span<byte> dst = span.Slice(i * size, size);
             switch (format)
             {
-                case LslChannelFormat.Float32: BinaryPrimitives.WriteSingleLittleEndian(dst, (float)v); break;
-                case LslChannelFormat.Double64: BinaryPrimitives.WriteDoubleLittleEndian(dst, v); break;
+                case ChannelFormat.Float32: BinaryPrimitives.WriteSingleLittleEndian(dst, (float)v); break;
+                case ChannelFormat.Double64: BinaryPrimitives.WriteDoubleLittleEndian(dst, v); break;
                 default: WriteInteger(format, dst, ToInteger(v)); break;
             }
         }
@@ -41,9 +42,9 @@ internal static class ValueEncoder
     }
 
     /// <summary>Encodes float values (no conversion for float32 streams).</summary>
-    public static byte[] Encode(LslChannelFormat format, int channels, ReadOnlySpan<float> data, out int[] offsets)
+    public static byte[] Encode(ChannelFormat format, int channels, ReadOnlySpan<float> data, out int[] offsets)
     {
-        if (format != LslChannelFormat.Float32)
+        if (format != ChannelFormat.Float32)
         {
             double[] wide = new double[data.Length];
             for (int i = 0; i < data.Length; i++)
@@ -62,9 +63,9 @@ internal static class ValueEncoder
     }
 
     /// <summary>Encodes integer values (exact for every integer format).</summary>
-    public static byte[] Encode(LslChannelFormat format, int channels, ReadOnlySpan<long> data, out int[] offsets)
+    public static byte[] Encode(ChannelFormat format, int channels, ReadOnlySpan<long> data, out int[] offsets)
     {
-        if (format == LslChannelFormat.String)
+        if (format == ChannelFormat.String)
         {
             string[] text = new string[data.Length];
             for (int i = 0; i < data.Length; i++)
@@ -80,8 +81,8 @@ internal static class ValueEncoder
             Span<byte> dst = bytes.AsSpan(i * size, size);
             switch (format)
             {
-                case LslChannelFormat.Float32: BinaryPrimitives.WriteSingleLittleEndian(dst, data[i]); break;
-                case LslChannelFormat.Double64: BinaryPrimitives.WriteDoubleLittleEndian(dst, data[i]); break;
+                case ChannelFormat.Float32: BinaryPrimitives.WriteSingleLittleEndian(dst, data[i]); break;
+                case ChannelFormat.Double64: BinaryPrimitives.WriteDoubleLittleEndian(dst, data[i]); break;
                 default: WriteInteger(format, dst, data[i]); break;
             }
         }
@@ -134,14 +135,14 @@ internal static class ValueEncoder
     /// <summary>liblsl converts with a C++ cast (truncation); NaN becomes 0 and out-of-range values saturate instead of being undefined.</summary>
     private static long ToInteger(double v) => double.IsNaN(v) ? 0 : v >= 9.2233720368547758e18 ? long.MaxValue : v <= -9.2233720368547758e18 ? long.MinValue : (long)v;
 
-    private static void WriteInteger(LslChannelFormat format, Span<byte> dst, long v)
+    private static void WriteInteger(ChannelFormat format, Span<byte> dst, long v)
     {
         switch (format)
         {
-            case LslChannelFormat.Int8: dst[0] = (byte)(sbyte)Math.Clamp(v, sbyte.MinValue, sbyte.MaxValue); break;
-            case LslChannelFormat.Int16: BinaryPrimitives.WriteInt16LittleEndian(dst, (short)Math.Clamp(v, short.MinValue, short.MaxValue)); break;
-            case LslChannelFormat.Int32: BinaryPrimitives.WriteInt32LittleEndian(dst, (int)Math.Clamp(v, int.MinValue, int.MaxValue)); break;
-            case LslChannelFormat.Int64: BinaryPrimitives.WriteInt64LittleEndian(dst, v); break;
+            case ChannelFormat.Int8: dst[0] = (byte)(sbyte)Math.Clamp(v, sbyte.MinValue, sbyte.MaxValue); break;
+            case ChannelFormat.Int16: BinaryPrimitives.WriteInt16LittleEndian(dst, (short)Math.Clamp(v, short.MinValue, short.MaxValue)); break;
+            case ChannelFormat.Int32: BinaryPrimitives.WriteInt32LittleEndian(dst, (int)Math.Clamp(v, int.MinValue, int.MaxValue)); break;
+            case ChannelFormat.Int64: BinaryPrimitives.WriteInt64LittleEndian(dst, v); break;
             default: throw new ArgumentOutOfRangeException(nameof(format));
         }
     }

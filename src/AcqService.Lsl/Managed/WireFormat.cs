@@ -1,3 +1,4 @@
+using AcqService.Core.Model;
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
@@ -17,7 +18,7 @@ internal static class WireFormat
     public const double TestPatternTimestamp = 123456.789;
 
     /// <summary>Value-Size an inlet announces: the format's size, and 32 (C++ sizeof(std::string)) for strings, like liblsl.</summary>
-    public static int AnnouncedValueSize(LslChannelFormat format) => format == LslChannelFormat.String ? 32 : format.ValueSize();
+    public static int AnnouncedValueSize(ChannelFormat format) => format == ChannelFormat.String ? 32 : format.ValueSize();
 
     /// <summary><c>LSL:shortinfo\r\n&lt;query&gt;\r\n&lt;port&gt; &lt;id&gt;\r\n</c>.</summary>
     public static byte[] QueryDatagram(string query, int returnPort, string queryId) =>
@@ -29,7 +30,7 @@ internal static class WireFormat
     /// <summary>The inlet's streamfeed request with every header liblsl 1.17 sends (booleans as 1/0).</summary>
     public static byte[] StreamfeedRequest(LslStreamInfo info, int maxBufferSamples, int maxChunkLength, string hostname)
     {
-        bool isFloat = info.ChannelFormat is LslChannelFormat.Float32 or LslChannelFormat.Double64;
+        bool isFloat = info.ChannelFormat is ChannelFormat.Float32 or ChannelFormat.Double64;
         var sb = new StringBuilder(384);
         sb.Append("LSL:streamfeed/110 ").Append(info.Uid).Append("\r\n");
         sb.Append("Native-Byte-Order: 1234\r\n");
@@ -75,17 +76,17 @@ internal static class WireFormat
     }
 
     /// <summary>Value of test-pattern channel <paramref name="k"/> for numeric formats (offset 4 for the first sample, 2 for the second).</summary>
-    public static long TestPatternInteger(LslChannelFormat format, int k, int offset)
+    public static long TestPatternInteger(ChannelFormat format, int k, int offset)
     {
         long sign = k % 2 == 0 ? 1 : -1;
         return format switch
         {
-            LslChannelFormat.Float32 => sign * (k + offset),
-            LslChannelFormat.Double64 => sign * (k + offset + 16777217L),
-            LslChannelFormat.Int8 => sign * ((k + offset + 1) % 127),
-            LslChannelFormat.Int16 => sign * ((k + offset + 257) % 32767),
-            LslChannelFormat.Int32 => sign * ((k + offset + 65537L) % 2147483647L),
-            LslChannelFormat.Int64 => sign * (k + offset + 2147483649L),
+            ChannelFormat.Float32 => sign * (k + offset),
+            ChannelFormat.Double64 => sign * (k + offset + 16777217L),
+            ChannelFormat.Int8 => sign * ((k + offset + 1) % 127),
+            ChannelFormat.Int16 => sign * ((k + offset + 257) % 32767),
+            ChannelFormat.Int32 => sign * ((k + offset + 65537L) % 2147483647L),
+            ChannelFormat.Int64 => sign * (k + offset + 2147483649L),
             _ => throw new ArgumentOutOfRangeException(nameof(format)),
         };
     }
@@ -94,13 +95,13 @@ internal static class WireFormat
     public static string TestPatternString(int k) => ((k % 2 == 0 ? 1 : -1) * (k + 10)).ToString(CultureInfo.InvariantCulture);
 
     /// <summary>One complete test-pattern sample (tag 2, timestamp 123456.789), little-endian.</summary>
-    public static byte[] TestPatternSample(LslChannelFormat format, int channelCount, int offset)
+    public static byte[] TestPatternSample(ChannelFormat format, int channelCount, int offset)
     {
         var writer = new SampleWriter(64);
         writer.WriteTagAndTimestamp(TagTimestamp, TestPatternTimestamp);
         for (int k = 0; k < channelCount; k++)
         {
-            if (format == LslChannelFormat.String)
+            if (format == ChannelFormat.String)
             {
                 writer.WriteString(Encoding.UTF8.GetBytes(TestPatternString(k)));
             }
@@ -113,7 +114,7 @@ internal static class WireFormat
     }
 
     /// <summary>Both test patterns back to back, as sent after the response header.</summary>
-    public static byte[] TestPatterns(LslChannelFormat format, int channelCount) =>
+    public static byte[] TestPatterns(ChannelFormat format, int channelCount) =>
         [.. TestPatternSample(format, channelCount, 4), .. TestPatternSample(format, channelCount, 2)];
 
     /// <summary>Formats a clock value like C <c>%.16g</c> (time-sync packets).</summary>

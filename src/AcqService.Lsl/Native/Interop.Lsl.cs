@@ -1,3 +1,4 @@
+using AcqService.Core.Model;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -63,7 +64,7 @@ internal static partial class Interop
         [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
         [UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
         internal static partial LslStreamInfoHandle lsl_create_streaminfo(string name, string type, int channelCount,
-            double nominalSrate, LslChannelFormat channelFormat, string sourceId);
+            double nominalSrate, ChannelFormat channelFormat, string sourceId);
 
         /// <summary>Raw pointer on purpose: called from <see cref="LslStreamInfoHandle.ReleaseHandle"/>.</summary>
         [LibraryImport(LibraryName)]
@@ -90,7 +91,7 @@ internal static partial class Interop
 
         [LibraryImport(LibraryName)]
         [UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
-        internal static partial LslChannelFormat lsl_get_channel_format(LslStreamInfoHandle info);
+        internal static partial ChannelFormat lsl_get_channel_format(LslStreamInfoHandle info);
 
         /// <summary>The element lives inside the info: keep the info handle alive while using it.</summary>
         [LibraryImport(LibraryName)]

@@ -1,3 +1,4 @@
+using AcqService.Core.Model;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text.RegularExpressions;
@@ -175,7 +176,7 @@ public sealed partial class NativeLslBackend : ILslBackend
         {
             throw new ArgumentException($"channel count must be at least 1 (is {info.ChannelCount})", nameof(info));
         }
-        if (info.ChannelFormat is LslChannelFormat.Undefined || !Enum.IsDefined(info.ChannelFormat))
+        if (info.ChannelFormat is ChannelFormat.Undefined || !Enum.IsDefined(info.ChannelFormat))
         {
             throw new ArgumentException($"channel format {info.ChannelFormat} cannot be sent", nameof(info));
         }
@@ -262,7 +263,7 @@ public sealed partial class NativeLslBackend : ILslBackend
     private static NativeLslInlet CreateNativeInlet(LslStreamInfoHandle native, LslStreamInfo info, int maxBufferedSeconds, int maxChunkLength, bool recover)
     {
         int channels = Interop.Lsl.lsl_get_channel_count(native);
-        LslChannelFormat format = Interop.Lsl.lsl_get_channel_format(native);
+        ChannelFormat format = Interop.Lsl.lsl_get_channel_format(native);
         // lsl_create_inlet copies the info, so the caller keeps ownership of `native`.
         LslInletHandle inlet = Interop.Lsl.lsl_create_inlet(native, maxBufferedSeconds, maxChunkLength, recover ? 1 : 0);
         if (inlet.IsInvalid)

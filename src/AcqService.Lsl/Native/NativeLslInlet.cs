@@ -1,3 +1,4 @@
+using AcqService.Core.Model;
 using System.Buffers;
 using System.Runtime.InteropServices;
 
@@ -32,13 +33,13 @@ internal sealed class NativeLslInlet : ILslInlet
 {
     private readonly LslInletHandle _handle;
     private readonly int _channelCount;
-    private readonly LslChannelFormat _format;
+    private readonly ChannelFormat _format;
     /// <summary>Longest single blocking liblsl wait behind an asynchronous pull; bounds how late a cancellation is seen.</summary>
     private static readonly TimeSpan s_waitSlice = TimeSpan.FromMilliseconds(50);
 
     private bool _timeSyncStarted;
 
-    internal NativeLslInlet(LslInletHandle handle, LslStreamInfo info, int channelCount, LslChannelFormat format)
+    internal NativeLslInlet(LslInletHandle handle, LslStreamInfo info, int channelCount, ChannelFormat format)
     {
         _handle = handle;
         Info = info;
@@ -106,7 +107,7 @@ internal sealed class NativeLslInlet : ILslInlet
     /// <inheritdoc />
     public ValueTask<int> PullChunkAsync(Memory<double> data, Memory<double> timestamps, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        if (_format == LslChannelFormat.String)
+        if (_format == ChannelFormat.String)
         {
             throw new InvalidOperationException("this is a string stream; use the string overload of PullChunkAsync");
         }
@@ -116,9 +117,9 @@ internal sealed class NativeLslInlet : ILslInlet
     /// <inheritdoc />
     public ValueTask<int> PullChunkAsync(Memory<string> data, Memory<double> timestamps, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        if (_format != LslChannelFormat.String)
+        if (_format != ChannelFormat.String)
         {
-            throw new InvalidOperationException($"this is a {_format.ToXmlName()} stream; use the numeric overload of PullChunkAsync");
+            throw new InvalidOperationException($"this is a {_format.ToName()} stream; use the numeric overload of PullChunkAsync");
         }
         return PullAsync(data, timestamps, timeout, PullStrings, cancellationToken);
     }
@@ -195,7 +196,7 @@ internal sealed class NativeLslInlet : ILslInlet
     /// </remarks>
     public int PullChunk(Span<double> data, Span<double> timestamps, TimeSpan timeout)
     {
-        if (_format == LslChannelFormat.String)
+        if (_format == ChannelFormat.String)
         {
             throw new InvalidOperationException("this is a string stream; use the string overload of PullChunk");
         }
@@ -206,9 +207,9 @@ internal sealed class NativeLslInlet : ILslInlet
     /// <remarks>Strings are decoded as UTF-8. liblsl hands them out NUL-terminated, so a value with an embedded NUL arrives cut at the NUL.</remarks>
     public int PullChunk(Span<string> data, Span<double> timestamps, TimeSpan timeout)
     {
-        if (_format != LslChannelFormat.String)
+        if (_format != ChannelFormat.String)
         {
-            throw new InvalidOperationException($"this is a {_format.ToXmlName()} stream; use the numeric overload of PullChunk");
+            throw new InvalidOperationException($"this is a {_format.ToName()} stream; use the numeric overload of PullChunk");
         }
         return Pull(data, timestamps, timeout, PullStrings);
     }

@@ -1,3 +1,4 @@
+using AcqService.Core.Model;
 using System.Buffers;
 using System.Numerics;
 using System.Runtime.InteropServices;
@@ -15,9 +16,9 @@ internal sealed class NativeLslOutlet : ILslOutlet
 {
     private readonly LslOutletHandle _handle;
     private readonly int _channelCount;
-    private readonly LslChannelFormat _format;
+    private readonly ChannelFormat _format;
 
-    internal NativeLslOutlet(LslOutletHandle handle, int channelCount, LslChannelFormat format)
+    internal NativeLslOutlet(LslOutletHandle handle, int channelCount, ChannelFormat format)
     {
         _handle = handle;
         _channelCount = channelCount;
@@ -58,7 +59,7 @@ internal sealed class NativeLslOutlet : ILslOutlet
         {
             return;
         }
-        if (_format == LslChannelFormat.Float32)
+        if (_format == ChannelFormat.Float32)
         {
             // Convert here so float32 streams get exactly (float)value, the same rounding as the managed backend.
             float[] rented = ArrayPool<float>.Shared.Rent(data.Length);
@@ -109,13 +110,13 @@ internal sealed class NativeLslOutlet : ILslOutlet
         CULong elements = Elements(data.Length);
         switch (_format)
         {
-            case LslChannelFormat.Int32:
+            case ChannelFormat.Int32:
                 PushNarrowed<int>(data, timestamps, push, int.MinValue, int.MaxValue, static (o, d, n, t, p) => Interop.Lsl.lsl_push_chunk_itnp(o, d, n, t, p), "lsl_push_chunk_itnp");
                 return;
-            case LslChannelFormat.Int16:
+            case ChannelFormat.Int16:
                 PushNarrowed<short>(data, timestamps, push, short.MinValue, short.MaxValue, static (o, d, n, t, p) => Interop.Lsl.lsl_push_chunk_stnp(o, d, n, t, p), "lsl_push_chunk_stnp");
                 return;
-            case LslChannelFormat.Int8:
+            case ChannelFormat.Int8:
                 PushNarrowed<sbyte>(data, timestamps, push, sbyte.MinValue, sbyte.MaxValue, static (o, d, n, t, p) => Interop.Lsl.lsl_push_chunk_ctnp(o, d, n, t, p), "lsl_push_chunk_ctnp");
                 return;
             default:
@@ -193,7 +194,7 @@ internal sealed class NativeLslOutlet : ILslOutlet
                 long value = data[i];
                 if (value < min || value > max)
                 {
-                    throw new ArgumentOutOfRangeException(nameof(data), value, $"value {i} does not fit the stream's {_format.ToXmlName()} format");
+                    throw new ArgumentOutOfRangeException(nameof(data), value, $"value {i} does not fit the stream's {_format.ToName()} format");
                 }
                 rented[i] = T.CreateTruncating(value);
             }
@@ -216,11 +217,11 @@ internal sealed class NativeLslOutlet : ILslOutlet
     private bool Validate(int dataLength, int timestampCount, bool numeric)
     {
         ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
-        if (numeric == (_format == LslChannelFormat.String))
+        if (numeric == (_format == ChannelFormat.String))
         {
             throw new InvalidOperationException(numeric
                 ? "numeric samples cannot be pushed to a string stream; use the string overload"
-                : $"string samples can only be pushed to string streams (this one is {_format.ToXmlName()})");
+                : $"string samples can only be pushed to string streams (this one is {_format.ToName()})");
         }
         if ((long)timestampCount * _channelCount != dataLength)
         {

@@ -61,7 +61,7 @@ public sealed partial class LslResultPublisher : IResultSink, IDisposable
                     Type = "AlphaPower",
                     ChannelCount = labels.Count + (2 * regions.Count),
                     NominalSrate = AlphaRate(stream.NominalRateHz, alpha.UpdateIntervalSeconds),
-                    ChannelFormat = LslChannelFormat.Double64,
+                    ChannelFormat = ChannelFormat.Double64,
                     SourceId = $"{sourceIdPrefix}-alpha-{key}",
                 };
                 info.WithChannels([
@@ -81,7 +81,7 @@ public sealed partial class LslResultPublisher : IResultSink, IDisposable
                 Type = "ErpOutcomes",
                 ChannelCount = 1,
                 NominalSrate = 0,
-                ChannelFormat = LslChannelFormat.String,
+                ChannelFormat = ChannelFormat.String,
                 SourceId = $"{sourceIdPrefix}-erp",
             };
             epochs.Desc.Add(new XElement("format", "erp;condition=<name|none>;n=<epochs in average>;accepted=<1|0>[;reason=<drop reason>];stream=<signal key>"));

@@ -264,7 +264,7 @@ public sealed partial class XdfRecorderSink : IRawSink
         _eventsId = (uint)_state.Length + 1;
         var events = new LslStreamInfo
         {
-            Name = XdfEvents.StreamName, Type = XdfEvents.StreamType, ChannelCount = 1, NominalSrate = 0, ChannelFormat = LslChannelFormat.String,
+            Name = XdfEvents.StreamName, Type = XdfEvents.StreamType, ChannelCount = 1, NominalSrate = 0, ChannelFormat = ChannelFormat.String,
             SourceId = "acqservice-events", Hostname = Environment.MachineName, Uid = Guid.NewGuid().ToString(),
         }.WithChannels([("event", "", "Event")]);
         events.Desc.Add(new XElement("acqservice", new XElement("encoding", "one JSON object per sample: gap {stream,start,end,missing,reason}; code {stream,label,code}")));
@@ -284,7 +284,7 @@ public sealed partial class XdfRecorderSink : IRawSink
             // Marker streams are stored as one string channel (the label); see the class remarks.
             ChannelCount = markers ? 1 : stream.ChannelCount,
             NominalSrate = stream.NominalRateHz,
-            ChannelFormat = markers ? LslChannelFormat.String : (LslChannelFormat)(int)stream.Format,
+            ChannelFormat = markers ? ChannelFormat.String : stream.Format,
             SourceId = stream.SourceId,
             Hostname = Environment.MachineName,
             Uid = Guid.NewGuid().ToString(),

@@ -1,3 +1,4 @@
+using AcqService.Core.Model;
 using System.Globalization;
 using System.Text;
 using AcqService.Lsl;
@@ -52,7 +53,7 @@ public static class LslDiscoveryHelp
     {
         ArgumentNullException.ThrowIfNull(info);
         string rate = info.NominalSrate > 0 ? info.NominalSrate.ToString("0.###", CultureInfo.InvariantCulture) + " Hz" : "irregular";
-        return $"'{info.Name}' type '{info.Type}', {info.ChannelCount} ch {info.ChannelFormat.ToXmlName()}, {rate}, host {info.Hostname}, source_id '{info.SourceId}'";
+        return $"'{info.Name}' type '{info.Type}', {info.ChannelCount} ch {info.ChannelFormat.ToName()}, {rate}, host {info.Hostname}, source_id '{info.SourceId}'";
     }
 
     private static string ScopeNote(LslResolveScope scope) => scope == LslResolveScope.Machine ? " (this computer only)" : "";

@@ -48,7 +48,7 @@ public sealed class LslMarkerSource : LslSource
     {
         BeginRun();
         int channels = Stream.ChannelCount;
-        bool strings = Connection.Info.ChannelFormat == LslChannelFormat.String;
+        bool strings = Connection.Info.ChannelFormat == ChannelFormat.String;
         var buffers = new PullBuffers(
             strings ? new string[MaxPull * channels] : [],
             strings ? [] : new double[MaxPull * channels],

@@ -21,7 +21,7 @@ internal static partial class LslProfileCheck
         bool signal = profile.Kind == "signal";
         string actual = LslDiscoveryHelp.Describe(info);
         var unsafeProblems = new List<string>();
-        if (signal && info.ChannelFormat == LslChannelFormat.String)
+        if (signal && info.ChannelFormat == ChannelFormat.String)
         {
             unsafeProblems.Add("it carries strings, which cannot be a signal");
         }
@@ -48,7 +48,7 @@ internal static partial class LslProfileCheck
         if (profile.ChannelFormat is string format && ProfileLoader.TryParseFormat(format, out ChannelFormat expectedFormat)
             && (int)expectedFormat != (int)info.ChannelFormat)
         {
-            problems.Add($"channel format: profile expects {format}, stream has {info.ChannelFormat.ToXmlName()}");
+            problems.Add($"channel format: profile expects {format}, stream has {info.ChannelFormat.ToName()}");
         }
         if (problems.Count > 0)
         {
@@ -71,7 +71,7 @@ internal static partial class LslProfileCheck
         // The profile's type names the role in the session (alpha analyses type EEG); name, rate, format and
         // source_id are what the stream really is, so the recording states the truth.
         return new StreamDescriptor(profile.Key, signal ? StreamKind.Signal : StreamKind.Markers, info.Name, profile.Type, channels,
-            signal ? info.NominalSrate : 0, (ChannelFormat)(int)info.ChannelFormat, info.SourceId)
+            signal ? info.NominalSrate : 0, info.ChannelFormat, info.SourceId)
         {
             DescriptionXml = info.Desc.HasElements ? info.Desc.ToString(SaveOptions.DisableFormatting) : null,
             Hostname = info.Hostname.Length > 0 ? info.Hostname : null,

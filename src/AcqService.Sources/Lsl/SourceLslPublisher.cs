@@ -373,7 +373,7 @@ public sealed partial class SourceLslPublisher : IDisposable
             // A marker is one label: multi-channel marker streams arrive here as their first channel.
             ChannelCount = signal ? stream.ChannelCount : 1,
             NominalSrate = signal ? stream.NominalRateHz : 0,
-            ChannelFormat = signal ? (LslChannelFormat)(int)stream.Format : LslChannelFormat.String,
+            ChannelFormat = signal ? stream.Format : ChannelFormat.String,
             SourceId = stream.SourceId,
         };
         // A device's richer per-channel metadata (fNIRS source/detector/wavelength, EEG locations) is passed on when it

@@ -191,22 +191,9 @@ public static partial class ProfileLoader
     /// <summary>Condition rules of a profile.</summary>
     public static List<ConditionRule> Conditions(DeviceProfile profile) => [.. profile.Conditions.Select(c => new ConditionRule(c.Name, c.Match))];
 
-    /// <summary>Parses a channel format name.</summary>
-    public static bool TryParseFormat(string text, out ChannelFormat format)
-    {
-        format = text switch
-        {
-            "float32" => ChannelFormat.Float32,
-            "double64" => ChannelFormat.Double64,
-            "string" => ChannelFormat.String,
-            "int32" => ChannelFormat.Int32,
-            "int16" => ChannelFormat.Int16,
-            "int8" => ChannelFormat.Int8,
-            "int64" => ChannelFormat.Int64,
-            _ => 0,
-        };
-        return format != 0;
-    }
+    /// <summary>Parses a channel format name as a profile writes it (exactly <c>float32</c>, <c>double64</c>, <c>int8/16/32/64</c> or <c>string</c>).</summary>
+    public static bool TryParseFormat(string text, out ChannelFormat format) =>
+        ChannelFormats.TryParse(text, out format) && text == format.ToName();
 
     private static string Show(double? value) => value?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "nothing";
 

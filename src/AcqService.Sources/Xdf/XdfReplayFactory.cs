@@ -64,7 +64,7 @@ public static class XdfReplayFactory
             }
         }
         uint? events = headers.FirstOrDefault(h => XdfEvents.IsEventsStream(h.Name, h.Type))?.StreamId;
-        string available = headers.Count == 0 ? "none" : string.Join(", ", headers.Select(h => $"'{h.Name}' ({h.Type}, {XdfChannelFormats.ToXdfName(h.ChannelFormat)}, {h.NominalSrate.ToString(CultureInfo.InvariantCulture)} Hz)"));
+        string available = headers.Count == 0 ? "none" : string.Join(", ", headers.Select(h => $"'{h.Name}' ({h.Type}, {ChannelFormats.ToName(h.ChannelFormat)}, {h.NominalSrate.ToString(CultureInfo.InvariantCulture)} Hz)"));
         foreach (string name in options.SignalStreamNames.Concat(options.MarkerStreamNames))
         {
             if (!headers.Any(h => string.Equals(h.Name, name, StringComparison.OrdinalIgnoreCase)))

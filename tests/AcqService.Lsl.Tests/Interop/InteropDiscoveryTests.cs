@@ -1,3 +1,4 @@
+using AcqService.Core.Model;
 using AcqService.Lsl.Tests.Native;
 using Xunit.Abstractions;
 
@@ -22,7 +23,7 @@ public sealed class InteropDiscoveryTests(ITestOutputHelper output)
         using InteropPeers peers = InteropPeers.Require(output);
         (ILslBackend outletSide, ILslBackend resolverSide) = nativeOutlet ? ((ILslBackend)peers.Native, (ILslBackend)peers.Managed) : (peers.Managed, peers.Native);
         string manufacturer = "Acme-" + Guid.NewGuid().ToString("N")[..6];
-        LslStreamInfo info = InteropPeers.Describe(InteropPeers.Info("disc", LslChannelFormat.Float32, 8, 250), manufacturer);
+        LslStreamInfo info = InteropPeers.Describe(InteropPeers.Info("disc", ChannelFormat.Float32, 8, 250), manufacturer);
         using ILslOutlet outlet = outletSide.CreateOutlet(info);
 
         IReadOnlyList<LslStreamInfo> found = resolverSide.Resolve(Predicate(info, manufacturer), 1, InteropPeers.Timeout);
@@ -31,7 +32,7 @@ public sealed class InteropDiscoveryTests(ITestOutputHelper output)
         Assert.Equal(info.Name, hit.Name);
         Assert.Equal(info.SourceId, hit.SourceId);
         Assert.Equal(8, hit.ChannelCount);
-        Assert.Equal(LslChannelFormat.Float32, hit.ChannelFormat);
+        Assert.Equal(ChannelFormat.Float32, hit.ChannelFormat);
         Assert.Equal(250, hit.NominalSrate);
         Assert.Equal(outlet.Info.Uid, hit.Uid);
 
@@ -53,7 +54,7 @@ public sealed class InteropDiscoveryTests(ITestOutputHelper output)
         using InteropPeers peers = InteropPeers.Require(output);
         (ILslBackend outletSide, ILslBackend resolverSide) = nativeOutlet ? ((ILslBackend)peers.Native, (ILslBackend)peers.Managed) : (peers.Managed, peers.Native);
         string manufacturer = "Cont-" + Guid.NewGuid().ToString("N")[..6];
-        LslStreamInfo info = InteropPeers.Describe(InteropPeers.Info("cont", LslChannelFormat.Float32, 8, 250), manufacturer);
+        LslStreamInfo info = InteropPeers.Describe(InteropPeers.Info("cont", ChannelFormat.Float32, 8, 250), manufacturer);
         using ILslOutlet outlet = outletSide.CreateOutlet(info);
         using ILslContinuousResolver resolver = resolverSide.CreateContinuousResolver(Predicate(info, manufacturer), TimeSpan.FromSeconds(5));
 
@@ -71,7 +72,7 @@ public sealed class InteropDiscoveryTests(ITestOutputHelper output)
         // Also proves the two clocks share an epoch: a mismatch would show up as a huge offset, not jitter.
         using InteropPeers peers = InteropPeers.Require(output);
         (ILslBackend outletSide, ILslBackend inletSide) = nativeOutlet ? ((ILslBackend)peers.Native, (ILslBackend)peers.Managed) : (peers.Managed, peers.Native);
-        (ILslOutlet outlet, ILslInlet inlet) = InteropPeers.Connect(outletSide, inletSide, InteropPeers.Info("tc", LslChannelFormat.Float32, 1, 100));
+        (ILslOutlet outlet, ILslInlet inlet) = InteropPeers.Connect(outletSide, inletSide, InteropPeers.Info("tc", ChannelFormat.Float32, 1, 100));
         using (outlet)
         using (inlet)
         {

@@ -1,3 +1,4 @@
+using AcqService.Core.Model;
 using System.Xml.Linq;
 using AcqService.Lsl.Config;
 using AcqService.Lsl.Managed;
@@ -33,7 +34,7 @@ internal sealed class InteropPeers : IDisposable
     /// <summary>Both peers, or a skip that carries why liblsl is unavailable.</summary>
     public static InteropPeers Require(ITestOutputHelper output) => new(NativeLslFixture.Require(), output);
 
-    public static LslStreamInfo Info(string prefix, LslChannelFormat format, int channels, double srate, string type = "EEG") => new()
+    public static LslStreamInfo Info(string prefix, ChannelFormat format, int channels, double srate, string type = "EEG") => new()
     {
         Name = $"acq-interop-{prefix}-{Guid.NewGuid():N}",
         Type = type,

@@ -1,3 +1,4 @@
+using AcqService.Core.Model;
 using AcqService.Lsl.Tests.Native;
 using Xunit.Abstractions;
 
@@ -34,7 +35,7 @@ public sealed class InteropStreamingTests(ITestOutputHelper output)
         using InteropPeers peers = InteropPeers.Require(output);
         (ILslBackend outletSide, ILslBackend inletSide) = nativeOutlet ? ((ILslBackend)peers.Native, (ILslBackend)peers.Managed) : (peers.Managed, peers.Native);
         const int chunks = 10, perChunk = 25, samples = chunks * perChunk;
-        (ILslOutlet outlet, ILslInlet inlet) = InteropPeers.Connect(outletSide, inletSide, InteropPeers.Info("f32", LslChannelFormat.Float32, Channels, 250));
+        (ILslOutlet outlet, ILslInlet inlet) = InteropPeers.Connect(outletSide, inletSide, InteropPeers.Info("f32", ChannelFormat.Float32, Channels, 250));
         using (outlet)
         using (inlet)
         {
@@ -61,7 +62,7 @@ public sealed class InteropStreamingTests(ITestOutputHelper output)
         using InteropPeers peers = InteropPeers.Require(output);
         (ILslBackend outletSide, ILslBackend inletSide) = nativeOutlet ? ((ILslBackend)peers.Native, (ILslBackend)peers.Managed) : (peers.Managed, peers.Native);
         const int samples = 40;
-        (ILslOutlet outlet, ILslInlet inlet) = InteropPeers.Connect(outletSide, inletSide, InteropPeers.Info("ded", LslChannelFormat.Float32, Channels, 500));
+        (ILslOutlet outlet, ILslInlet inlet) = InteropPeers.Connect(outletSide, inletSide, InteropPeers.Info("ded", ChannelFormat.Float32, Channels, 500));
         using (outlet)
         using (inlet)
         {
@@ -97,7 +98,7 @@ public sealed class InteropStreamingTests(ITestOutputHelper output)
             "tab\tand\nnewline", "Ω≈ç√∫",
         ];
         int samples = sent.Length / channels;
-        (ILslOutlet outlet, ILslInlet inlet) = InteropPeers.Connect(outletSide, inletSide, InteropPeers.Info("mrk", LslChannelFormat.String, channels, 0, "Markers"));
+        (ILslOutlet outlet, ILslInlet inlet) = InteropPeers.Connect(outletSide, inletSide, InteropPeers.Info("mrk", ChannelFormat.String, channels, 0, "Markers"));
         using (outlet)
         using (inlet)
         {
@@ -117,7 +118,7 @@ public sealed class InteropStreamingTests(ITestOutputHelper output)
     {
         using InteropPeers peers = InteropPeers.Require(output);
         const int channels = 4, samples = 30;
-        (ILslOutlet outlet, ILslInlet inlet) = InteropPeers.Connect(peers.Native, peers.Managed, InteropPeers.Info("i16", LslChannelFormat.Int16, channels, 100));
+        (ILslOutlet outlet, ILslInlet inlet) = InteropPeers.Connect(peers.Native, peers.Managed, InteropPeers.Info("i16", ChannelFormat.Int16, channels, 100));
         using (outlet)
         using (inlet)
         {
@@ -139,7 +140,7 @@ public sealed class InteropStreamingTests(ITestOutputHelper output)
     {
         using InteropPeers peers = InteropPeers.Require(output);
         const int channels = 3, samples = 30;
-        (ILslOutlet outlet, ILslInlet inlet) = InteropPeers.Connect(peers.Managed, peers.Native, InteropPeers.Info("f64", LslChannelFormat.Double64, channels, 0));
+        (ILslOutlet outlet, ILslInlet inlet) = InteropPeers.Connect(peers.Managed, peers.Native, InteropPeers.Info("f64", ChannelFormat.Double64, channels, 0));
         using (outlet)
         using (inlet)
         {

@@ -1,3 +1,4 @@
+using AcqService.Core.Model;
 using System.Globalization;
 using AcqService.Lsl.Native;
 
@@ -18,7 +19,7 @@ public sealed class NativeLslLoopbackTests
         Type = "EEG",
         ChannelCount = 1,
         NominalSrate = 10,
-        ChannelFormat = LslChannelFormat.Float32,
+        ChannelFormat = ChannelFormat.Float32,
         SourceId = "src-" + Guid.NewGuid().ToString("N"),
     };
 

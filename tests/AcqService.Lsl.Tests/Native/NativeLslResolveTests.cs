@@ -1,3 +1,4 @@
+using AcqService.Core.Model;
 using System.Diagnostics;
 using AcqService.Lsl.Native;
 
@@ -12,7 +13,7 @@ public sealed class NativeLslResolveTests
         Type = type,
         ChannelCount = channels,
         NominalSrate = 250,
-        ChannelFormat = LslChannelFormat.Float32,
+        ChannelFormat = ChannelFormat.Float32,
         SourceId = "src-" + Guid.NewGuid().ToString("N"),
     };
 
@@ -31,7 +32,7 @@ public sealed class NativeLslResolveTests
         Assert.Equal("EEG", info.Type);
         Assert.Equal(eeg.Info.Uid, info.Uid);
         Assert.Equal(2, info.ChannelCount);
-        Assert.Equal(LslChannelFormat.Float32, info.ChannelFormat);
+        Assert.Equal(ChannelFormat.Float32, info.ChannelFormat);
         Assert.Equal(250, info.NominalSrate);
     }
 

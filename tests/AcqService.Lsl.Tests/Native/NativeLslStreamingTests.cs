@@ -1,3 +1,4 @@
+using AcqService.Core.Model;
 using System.Diagnostics;
 using AcqService.Lsl.Native;
 
@@ -6,7 +7,7 @@ namespace AcqService.Lsl.Tests.Native;
 [Collection(NativeLslCollection.Name)]
 public sealed class NativeLslStreamingTests
 {
-    private static LslStreamInfo Info(string prefix, LslChannelFormat format, int channels, double srate = 100) => new()
+    private static LslStreamInfo Info(string prefix, ChannelFormat format, int channels, double srate = 100) => new()
     {
         Name = NativeLslFixture.UniqueName(prefix),
         Type = "EEG",
@@ -24,7 +25,7 @@ public sealed class NativeLslStreamingTests
     {
         NativeLslBackend backend = NativeLslFixture.Require();
         const int channels = 8, samples = 50;
-        (ILslOutlet outlet, ILslInlet inlet) = NativeLslFixture.Connect(backend, Info("f32", LslChannelFormat.Float32, channels));
+        (ILslOutlet outlet, ILslInlet inlet) = NativeLslFixture.Connect(backend, Info("f32", ChannelFormat.Float32, channels));
         using (outlet)
         using (inlet)
         {
@@ -41,7 +42,7 @@ public sealed class NativeLslStreamingTests
     {
         NativeLslBackend backend = NativeLslFixture.Require();
         const int channels = 3, samples = 20;
-        (ILslOutlet outlet, ILslInlet inlet) = NativeLslFixture.Connect(backend, Info("f64", LslChannelFormat.Double64, channels));
+        (ILslOutlet outlet, ILslInlet inlet) = NativeLslFixture.Connect(backend, Info("f64", ChannelFormat.Double64, channels));
         using (outlet)
         using (inlet)
         {
@@ -54,14 +55,14 @@ public sealed class NativeLslStreamingTests
     }
 
     [SkippableTheory]
-    [InlineData(LslChannelFormat.Int16, short.MinValue, short.MaxValue)]
-    [InlineData(LslChannelFormat.Int32, int.MinValue, int.MaxValue)]
-    [InlineData(LslChannelFormat.Int64, -(1L << 53), 1L << 53)] // pulled as double: exact up to 2^53
-    public void IntegersArriveExactly(LslChannelFormat format, long min, long max)
+    [InlineData(ChannelFormat.Int16, short.MinValue, short.MaxValue)]
+    [InlineData(ChannelFormat.Int32, int.MinValue, int.MaxValue)]
+    [InlineData(ChannelFormat.Int64, -(1L << 53), 1L << 53)] // pulled as double: exact up to 2^53
+    public void IntegersArriveExactly(ChannelFormat format, long min, long max)
     {
         NativeLslBackend backend = NativeLslFixture.Require();
         const int channels = 4, samples = 10;
-        (ILslOutlet outlet, ILslInlet inlet) = NativeLslFixture.Connect(backend, Info(format.ToXmlName(), format, channels));
+        (ILslOutlet outlet, ILslInlet inlet) = NativeLslFixture.Connect(backend, Info(format.ToName(), format, channels));
         using (outlet)
         using (inlet)
         {
@@ -80,7 +81,7 @@ public sealed class NativeLslStreamingTests
     {
         NativeLslBackend backend = NativeLslFixture.Require();
         const int channels = 4, samples = 60;
-        (ILslOutlet outlet, ILslInlet inlet) = NativeLslFixture.Connect(backend, Info("async", LslChannelFormat.Float32, channels));
+        (ILslOutlet outlet, ILslInlet inlet) = NativeLslFixture.Connect(backend, Info("async", ChannelFormat.Float32, channels));
         using (outlet)
         using (inlet)
         {
@@ -111,7 +112,7 @@ public sealed class NativeLslStreamingTests
     public async Task AsyncPullEndsSoonAfterCancellation()
     {
         NativeLslBackend backend = NativeLslFixture.Require();
-        (ILslOutlet outlet, ILslInlet inlet) = NativeLslFixture.Connect(backend, Info("async-cancel", LslChannelFormat.Float32, 1));
+        (ILslOutlet outlet, ILslInlet inlet) = NativeLslFixture.Connect(backend, Info("async-cancel", ChannelFormat.Float32, 1));
         using (outlet)
         using (inlet)
         {
@@ -129,7 +130,7 @@ public sealed class NativeLslStreamingTests
     {
         NativeLslBackend backend = NativeLslFixture.Require();
         const int channels = 2;
-        (ILslOutlet outlet, ILslInlet inlet) = NativeLslFixture.Connect(backend, Info("str", LslChannelFormat.String, channels, srate: 0));
+        (ILslOutlet outlet, ILslInlet inlet) = NativeLslFixture.Connect(backend, Info("str", ChannelFormat.String, channels, srate: 0));
         using (outlet)
         using (inlet)
         {
@@ -152,7 +153,7 @@ public sealed class NativeLslStreamingTests
     public void PullWithTimeoutReturnsZeroWithinTheTimeout()
     {
         NativeLslBackend backend = NativeLslFixture.Require();
-        (ILslOutlet outlet, ILslInlet inlet) = NativeLslFixture.Connect(backend, Info("timeout", LslChannelFormat.Float32, 2));
+        (ILslOutlet outlet, ILslInlet inlet) = NativeLslFixture.Connect(backend, Info("timeout", ChannelFormat.Float32, 2));
         using (outlet)
         using (inlet)
         {
@@ -173,7 +174,7 @@ public sealed class NativeLslStreamingTests
     public void PullReturnsWhatIsThereWithoutWaitingForAFullBuffer()
     {
         NativeLslBackend backend = NativeLslFixture.Require();
-        (ILslOutlet outlet, ILslInlet inlet) = NativeLslFixture.Connect(backend, Info("partial", LslChannelFormat.Float32, 2));
+        (ILslOutlet outlet, ILslInlet inlet) = NativeLslFixture.Connect(backend, Info("partial", ChannelFormat.Float32, 2));
         using (outlet)
         using (inlet)
         {
@@ -199,7 +200,7 @@ public sealed class NativeLslStreamingTests
     public void SamplesAvailableCountsBufferedSamples()
     {
         NativeLslBackend backend = NativeLslFixture.Require();
-        (ILslOutlet outlet, ILslInlet inlet) = NativeLslFixture.Connect(backend, Info("avail", LslChannelFormat.Double64, 1));
+        (ILslOutlet outlet, ILslInlet inlet) = NativeLslFixture.Connect(backend, Info("avail", ChannelFormat.Double64, 1));
         using (outlet)
         using (inlet)
         {
@@ -217,8 +218,8 @@ public sealed class NativeLslStreamingTests
     public void ShapeAndFormatErrorsAreReportedBeforeReachingLiblsl()
     {
         NativeLslBackend backend = NativeLslFixture.Require();
-        using ILslOutlet numeric = backend.CreateOutlet(Info("shape", LslChannelFormat.Int16, 2));
-        using ILslOutlet markers = backend.CreateOutlet(Info("shape-str", LslChannelFormat.String, 1, srate: 0));
+        using ILslOutlet numeric = backend.CreateOutlet(Info("shape", ChannelFormat.Int16, 2));
+        using ILslOutlet markers = backend.CreateOutlet(Info("shape-str", ChannelFormat.String, 1, srate: 0));
 
         Assert.Throws<ArgumentException>(() => numeric.PushChunk(new double[3], new double[2]));
         Assert.Throws<ArgumentOutOfRangeException>(() => numeric.PushChunk(new long[] { 1, 40000 }, new double[1]));
@@ -231,7 +232,7 @@ public sealed class NativeLslStreamingTests
     public void LostStreamWithoutRecoveryThrowsStreamLost()
     {
         NativeLslBackend backend = NativeLslFixture.Require();
-        (ILslOutlet outlet, ILslInlet inlet) = NativeLslFixture.Connect(backend, Info("lost", LslChannelFormat.Float32, 1), recover: false);
+        (ILslOutlet outlet, ILslInlet inlet) = NativeLslFixture.Connect(backend, Info("lost", ChannelFormat.Float32, 1), recover: false);
         using (inlet)
         {
             outlet.Dispose();
@@ -259,7 +260,7 @@ public sealed class NativeLslStreamingTests
     public void RecoveryToANewOutletInstanceIsCountedOnce()
     {
         NativeLslBackend backend = NativeLslFixture.Require();
-        LslStreamInfo info = Info("recover", LslChannelFormat.Float32, 1);
+        LslStreamInfo info = Info("recover", ChannelFormat.Float32, 1);
         (ILslOutlet first, ILslInlet inlet) = NativeLslFixture.Connect(backend, info, recover: true);
         using (inlet)
         {

@@ -166,8 +166,8 @@ internal static class LslSubjects
         ManagedLslBackend backend = LslTestKit.Backend();
         string name = LslTestKit.Unique(markers ? "contract-mk" : "contract-eeg");
         ILslOutlet outlet = backend.CreateOutlet(markers
-            ? LslTestKit.Info(name, 1, 0, LslChannelFormat.String, "Markers")
-            : LslTestKit.Info(name, 4, 250, LslChannelFormat.Float32));
+            ? LslTestKit.Info(name, 1, 0, ChannelFormat.String, "Markers")
+            : LslTestKit.Info(name, 4, 250, ChannelFormat.Float32));
         ISource source = markers
             ? await LslMarkerSource.ConnectAsync(Profile(name, true), backend)
             : await LslSignalSource.ConnectAsync(Profile(name, false), backend);

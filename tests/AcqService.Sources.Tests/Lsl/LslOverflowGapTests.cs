@@ -18,7 +18,7 @@ public sealed class LslOverflowGapTests
         // 1 s of buffer at 100 Hz: the inlet holds 100 samples, so a stalled pipeline overflows it quickly.
         using var backend = new SmallBufferBackend(managed, bufferSeconds: 1);
         string name = LslTestKit.Unique("overflow");
-        using ILslOutlet outlet = managed.CreateOutlet(LslTestKit.Info(name, 8, 100, LslChannelFormat.Float32));
+        using ILslOutlet outlet = managed.CreateOutlet(LslTestKit.Info(name, 8, 100, ChannelFormat.Float32));
         StreamProfile profile = LslTestKit.LslNeedlingProfile(name, "unused").Streams.Single(s => s.Kind == "signal");
         profile.Source.OnMismatch = "warn";
         using LslSignalSource source = await LslSignalSource.ConnectAsync(profile, backend);

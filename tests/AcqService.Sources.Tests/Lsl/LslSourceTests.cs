@@ -28,7 +28,7 @@ public sealed class LslSourceTests
     {
         using ManagedLslBackend backend = LslTestKit.Backend();
         string name = LslTestKit.Unique("eeg8");
-        using ILslOutlet outlet = backend.CreateOutlet(LslTestKit.Info(name, 8, 500, LslChannelFormat.Float32));
+        using ILslOutlet outlet = backend.CreateOutlet(LslTestKit.Info(name, 8, 500, ChannelFormat.Float32));
 
         var error = await Assert.ThrowsAsync<LslSourceException>(() => LslSignalSource.ConnectAsync(EegProfile(name, "error"), backend));
 
@@ -45,7 +45,7 @@ public sealed class LslSourceTests
         using ManagedLslBackend backend = LslTestKit.Backend();
         string name = LslTestKit.Unique("eeg8w");
         string[] labels = ["O1", "Oz", "O2", "P3", "Pz", "P4", "C3", "C4"];
-        LslStreamInfo info = LslTestKit.Info(name, 8, 250, LslChannelFormat.Int16).WithChannels(labels.Select(l => (l, "uV", "EEG")));
+        LslStreamInfo info = LslTestKit.Info(name, 8, 250, ChannelFormat.Int16).WithChannels(labels.Select(l => (l, "uV", "EEG")));
         using ILslOutlet outlet = backend.CreateOutlet(info);
 
         using LslSignalSource source = await LslSignalSource.ConnectAsync(EegProfile(name, "warn"), backend);
@@ -108,7 +108,7 @@ public sealed class LslSourceTests
     {
         using ManagedLslBackend backend = LslTestKit.Backend();
         string name = LslTestKit.Unique("strsig");
-        using ILslOutlet outlet = backend.CreateOutlet(LslTestKit.Info(name, 32, 500, LslChannelFormat.String));
+        using ILslOutlet outlet = backend.CreateOutlet(LslTestKit.Info(name, 32, 500, ChannelFormat.String));
         var error = await Assert.ThrowsAsync<LslSourceException>(() => LslSignalSource.ConnectAsync(EegProfile(name, "warn"), backend));
         Assert.Contains("cannot be a signal", error.Message);
     }
@@ -138,7 +138,7 @@ public sealed class LslSourceTests
     {
         using ManagedLslBackend backend = LslTestKit.Backend();
         string name = LslTestKit.Unique("trig");
-        using ILslOutlet outlet = backend.CreateOutlet(LslTestKit.Info(name, 1, 0, LslChannelFormat.Int32, "Markers"));
+        using ILslOutlet outlet = backend.CreateOutlet(LslTestKit.Info(name, 1, 0, ChannelFormat.Int32, "Markers"));
         StreamProfile profile = LslTestKit.LslNeedlingProfile("unused", name).Streams.Single(s => s.Kind == "markers");
         profile.Source.OnMismatch = "warn";
 

@@ -26,7 +26,7 @@ public sealed class LslStreamChoiceTests
     }
 
     private static LslStreamInfo Info(string name, string sourceId) =>
-        LslTestKit.Info(name, 4, 250, LslChannelFormat.Float32) is { } info ? WithSourceId(info, sourceId) : throw new InvalidOperationException();
+        LslTestKit.Info(name, 4, 250, ChannelFormat.Float32) is { } info ? WithSourceId(info, sourceId) : throw new InvalidOperationException();
 
     private static LslStreamInfo WithSourceId(LslStreamInfo info, string sourceId)
     {

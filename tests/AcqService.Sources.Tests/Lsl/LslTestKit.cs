@@ -73,7 +73,7 @@ internal static class LslTestKit
     }
 
     /// <summary>A single info for hand-made outlets.</summary>
-    public static LslStreamInfo Info(string name, int channels, double rate, LslChannelFormat format, string type = "EEG") => new()
+    public static LslStreamInfo Info(string name, int channels, double rate, ChannelFormat format, string type = "EEG") => new()
     {
         Name = name,
         Type = type,

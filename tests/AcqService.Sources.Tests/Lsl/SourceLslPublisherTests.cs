@@ -1,3 +1,4 @@
+using AcqService.Core.Model;
 using AcqService.Core.Pipeline;
 using AcqService.Sinks;
 using AcqService.Sources.Lsl;
@@ -39,7 +40,7 @@ public sealed class SourceLslPublisherTests(ITestOutputHelper output)
         Assert.Equal("acqsim-eeg-" + id, outlet.SourceId);
         Assert.Equal(32, outlet.ChannelCount);
         Assert.Equal(500, outlet.NominalSrate);
-        Assert.Equal(LslChannelFormat.Float32, outlet.ChannelFormat);
+        Assert.Equal(ChannelFormat.Float32, outlet.ChannelFormat);
         Assert.Equal(TestRig.Labels32, outlet.ChannelLabels);
 
         Received received = await ReceiveAsync(backend, publisher, id, eeg.SampleCount, markers.SampleCount);
