@@ -27,8 +27,13 @@ public sealed class ProfileValidationTests
         p["streams"]![0]!["source"]!["choose"] = "first";
         p["streams"]![0]!["source"]!["sourceId"] = "amp-1";
         ProfileException ex = Invalid(p);
+        // On a simulated stream they belong to another driver; on an LSL stream the LSL driver checks their values.
+        Assert.Contains("$.streams[0].source.choose: not a field of driver 'simulated-eeg'", ex.Message);
+        Assert.Contains("$.streams[0].source.sourceId: not a field of driver 'simulated-eeg'", ex.Message);
+        p["streams"]![0]!["source"] = new JsonObject { ["driver"] = "lsl", ["predicate"] = "type='EEG'", ["choose"] = "first", ["sourceId"] = " " };
+        ex = Invalid(p);
         Assert.Contains("$.streams[0].source.choose: 'first' must be 'only' or 'newest'", ex.Message);
-        Assert.Contains("$.streams[0].source.sourceId: only the lsl driver selects streams by sourceId", ex.Message);
+        Assert.Contains("$.streams[0].source.sourceId: ' ' must be non-empty", ex.Message);
 
         p["streams"]![0]!["source"] = new JsonObject { ["driver"] = "lsl", ["predicate"] = "type='EEG'", ["hostname"] = "lab-pc", ["choose"] = "newest" };
         StreamProfile eeg = ProfileLoader.Parse(p.ToJsonString(), "test.json").Streams[0];
