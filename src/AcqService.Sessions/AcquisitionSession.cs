@@ -233,7 +233,9 @@ public sealed partial class AcquisitionSession
         };
         for (int i = 0; i < _rawSinks.Count; i++)
         {
-            stages.Add((_rawSinks[i].Name, _rawSinks[i].RunAsync(taps[i], abortAll.Token), SessionEndKind.RecordingFailed));
+            // The recorder failing means data would go unrecorded; any other raw consumer (trigger output) is a stage.
+            stages.Add((_rawSinks[i].Name, _rawSinks[i].RunAsync(taps[i], abortAll.Token),
+                _rawSinks[i] is AcqService.Sinks.Xdf.XdfRecorderSink ? SessionEndKind.RecordingFailed : SessionEndKind.StageFailed));
         }
         for (int i = 0; i < _resultSinks.Count; i++)
         {
@@ -322,7 +324,7 @@ public sealed partial class AcquisitionSession
         [
             new(DropLogWriter.FileName, stages.Single(s => s.Name == DropLogWriter.FileName).Task.IsCompletedSuccessfully, ErrorOf(stages, DropLogWriter.FileName)),
             .. Alpha.StreamKeys.Select(k => new OutputFileStatus(AlphaCsvWriter.FileNameFor(k), stages.Single(s => s.Name == "alpha csv").Task.IsCompletedSuccessfully, ErrorOf(stages, "alpha csv"))),
-            .. _rawSinks.Select((r, i) => new OutputFileStatus(r is AcqService.Sinks.Xdf.XdfRecorderSink x ? Path.GetFileName(x.Path) : r.Name, stages.Single(s => s.Name == r.Name).Task.IsCompletedSuccessfully, ErrorOf(stages, r.Name))),
+            .. _rawSinks.OfType<AcqService.Sinks.Xdf.XdfRecorderSink>().Select(r => new OutputFileStatus(Path.GetFileName(r.Path), stages.Single(s => s.Name == r.Name).Task.IsCompletedSuccessfully, ErrorOf(stages, r.Name))),
         ];
         folder.Finish(summary, summary.Alpha, Erp.Averages, _metadata, incremental);
         LogFinished(_logger, summary.DurationSeconds, Erp.Accepted, Erp.Dropped, _folder);

@@ -9,6 +9,7 @@ using AcqService.Sinks.Xdf;
 using AcqService.Sources.Drivers;
 using AcqService.Sources.Lsl;
 using AcqService.Sources.Profiles;
+using AcqService.Sources.Serial;
 using AcqService.Sources.Simulation;
 using AcqService.Sources.Xdf;
 using AcqService.Xdf;
@@ -140,9 +141,12 @@ public sealed class SessionFactory
                 },
             };
             metadata.Notes.AddRange(notes);
+            IRawSink[] triggers = profile.TriggerOutput is JsonElement trigger && trigger.ValueKind != JsonValueKind.Null
+                ? [new SerialTriggerOutput(TriggerOutputOptions.Parse(trigger, "$.triggerOutput"), logger: _loggers.CreateLogger("AcqService.TriggerOutput"))]
+                : [];
             return Assemble(request, sources, plan, folder, metadata, lsl, transport, clock, banner,
                 $"{profile.Name} ({input.Source}), {(request.DurationSeconds is double d ? d.ToString(CultureInfo.InvariantCulture) + " s" : "until stopped")}, {metadata.Mode} pace{(transport is null ? "" : ", simulated devices over LSL")}",
-                damage: null);
+                damage: null, triggers);
         }
         catch
         {
@@ -202,7 +206,7 @@ public sealed class SessionFactory
 
     /// <summary>Recorder, session, result outlets: the same for live and analysis.</summary>
     private Session Assemble(SessionRequest request, IReadOnlyList<ISource> sources, SessionPlan plan, string folder, SessionMetadata metadata, ILslBackend? lsl,
-        SimulatedLslTransport? transport, Func<double> clock, List<string> banner, string title, Func<IReadOnlyList<string>>? damage)
+        SimulatedLslTransport? transport, Func<double> clock, List<string> banner, string title, Func<IReadOnlyList<string>>? damage, IReadOnlyList<IRawSink>? extraSinks = null)
     {
         SessionOptions options = request.Settings.Session;
         string? recording = null;
@@ -238,7 +242,7 @@ public sealed class SessionFactory
         {
             metadata.ClockAtStart = clock();
         }
-        IReadOnlyList<IRawSink> rawSinks = recording is null ? [] :
+        IReadOnlyList<IRawSink> recorder = recording is null ? [] :
         [
             new XdfRecorderSink(recording, [.. sources.SelectMany(s => s.Streams)], new RecordingMetadata
             {
@@ -250,6 +254,7 @@ public sealed class SessionFactory
                 SoftwareVersion = "AcqService " + _version,
             }, _loggers.CreateLogger("AcqService.Recorder")),
         ];
+        IReadOnlyList<IRawSink> rawSinks = [.. recorder, .. extraSinks ?? []];
         AcquisitionSession pipeline;
         try
         {

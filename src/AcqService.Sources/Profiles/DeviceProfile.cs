@@ -30,6 +30,13 @@ public sealed class DeviceProfile
 
     /// <summary>Settings of the simulated devices (used by the <c>simulated-*</c> drivers).</summary>
     public JsonElement? Simulation { get; set; }
+
+    /// <summary>
+    /// Optional serial trigger output: a byte sent to a trigger device when the session starts and stops and when a
+    /// marker matches a rule, so an amplifier with its own trigger input carries the same events (see
+    /// <c>device-profiles/README.md</c>, <i>Trigger output</i>).
+    /// </summary>
+    public JsonElement? TriggerOutput { get; set; }
 }
 
 /// <summary>One stream of a profile.</summary>

@@ -59,6 +59,17 @@ public static partial class ProfileLoader
         }
         List<string> problems = Validate(profile);
         problems.AddRange((drivers ?? SourceDriverRegistry.Default).Validate(profile));
+        if (profile.TriggerOutput is JsonElement trigger && trigger.ValueKind != JsonValueKind.Null)
+        {
+            try
+            {
+                _ = Serial.TriggerOutputOptions.Parse(trigger, "$.triggerOutput");
+            }
+            catch (Serial.SerialOptionsException ex)
+            {
+                problems.AddRange(ex.Problems);
+            }
+        }
         if (problems.Count > 0)
         {
             throw new ProfileException(source, problems);
