@@ -100,24 +100,9 @@ public sealed class NirsSimulator
     /// <summary>Intensity (V) channel <paramref name="channel"/> has when every concentration change is zero.</summary>
     public double BaselineVolts(int channel) => _baseline[channel];
 
-    /// <summary>Parses <c>S1-D1 760</c> (also <c>S1-D1:760</c>, <c>S1_D1 760nm</c>) into the pair and the wavelength in nm.</summary>
-    public static bool TryParseLabel(string label, out string pair, out int wavelengthNm)
-    {
-        pair = "";
-        wavelengthNm = 0;
-        int split = label.LastIndexOfAny([' ', ':']);
-        if (split <= 0)
-        {
-            return false;
-        }
-        string tail = label[(split + 1)..].Trim();
-        if (tail.EndsWith("nm", StringComparison.OrdinalIgnoreCase))
-        {
-            tail = tail[..^2];
-        }
-        pair = label[..split].Trim();
-        return pair.Length > 0 && int.TryParse(tail, NumberStyles.None, CultureInfo.InvariantCulture, out wavelengthNm);
-    }
+    /// <summary>Parses <c>S1-D1 760</c> into the pair and the wavelength in nm (the analysis side's parser, so both read labels alike).</summary>
+    public static bool TryParseLabel(string label, out string pair, out int wavelengthNm) =>
+        AcqService.Core.Analysis.NirsLayout.TryParseLabel(label, out pair, out wavelengthNm);
 
     /// <summary>
     /// Step response of the unit-net-area double-gamma HRF at <paramref name="tau"/> seconds after the step
