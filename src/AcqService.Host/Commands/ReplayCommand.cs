@@ -62,32 +62,21 @@ internal sealed class ReplayCommand : ICommand
             return ExitCodes.Usage;
         }
 
-        XdfReplayOptions replayOptions = RecordingArguments.ReplayOptions(arguments, ReplayPace.Live, speed);
-        XdfReplaySource source;
-        try
-        {
-            source = XdfReplayFactory.Open(file, replayOptions);
-        }
-        catch (Exception ex) when (ex is InvalidDataException or XdfFormatException or IOException or UnauthorizedAccessException or ArgumentException)
-        {
-            Console.Error.WriteLine($"acq {Name}: {ex.Message}");
-            return ExitCodes.Failure;
-        }
-
         if (LslHost.TryCreate(configuration, Name) is not ILslBackend backend)
         {
             return ExitCodes.Failure;
         }
         using (backend)
         {
+            XdfReplaySource source;
             SourceLslPublisher publisher;
             try
             {
-                publisher = new SourceLslPublisher(backend, [source], new SourceLslPublisherOptions { Restamp = restamp });
+                (source, publisher) = DeviceOutlets.Replay(file, RecordingArguments.ReplayOptions(arguments, ReplayPace.Live, speed), restamp, backend);
             }
-            catch (ArgumentException ex)
+            catch (SessionSetupException ex)
             {
-                Console.Error.WriteLine($"acq {Name}: {file}: {ex.Message}");
+                Console.Error.WriteLine($"acq {Name}: {ex.Message}");
                 return ExitCodes.Failure;
             }
             using (publisher)

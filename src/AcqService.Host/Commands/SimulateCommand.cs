@@ -82,7 +82,7 @@ internal sealed class SimulateCommand : ICommand
             SimulatedLslPublisher publisher;
             try
             {
-                publisher = SimulatorOutlets.Create(profile, settings.Simulation, duration, backend);
+                publisher = DeviceOutlets.Create(profile, settings.Simulation, duration, backend);
             }
             catch (Exception ex) when (ex is ArgumentException or NotSupportedException)
             {
