@@ -36,6 +36,8 @@ public sealed class ProfileValidationTests
         Assert.Contains("$.streams[0].source.sourceId: ' ' must be non-empty", ex.Message);
 
         p["streams"]![0]!["source"] = new JsonObject { ["driver"] = "lsl", ["predicate"] = "type='EEG'", ["hostname"] = "lab-pc", ["choose"] = "newest" };
+        // A simulated needle stream alone would break the simulators' pair rule: take the markers from LSL too.
+        p["streams"]![1]!["source"] = new JsonObject { ["driver"] = "lsl", ["predicate"] = "type='Markers'" };
         StreamProfile eeg = ProfileLoader.Parse(p.ToJsonString(), "test.json").Streams[0];
         Assert.Equal(("lab-pc", "newest"), (eeg.Source.Hostname, eeg.Source.Choose));
     }
