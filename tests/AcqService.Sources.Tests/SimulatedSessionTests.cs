@@ -69,7 +69,7 @@ public sealed class SimulatedSessionTests(ITestOutputHelper output)
             {
                 Assert.True(Math.Abs(recovered[k] - expected[k]) < 1e-4, $"{label} t={average.Times[k]:F3}: {recovered[k]} vs {expected[k]}");
             }
-            Assert.Equal(ArgMax(expected), ArgMax(recovered));
+            Assert.Equal(TestRig.ArgMax(expected), TestRig.ArgMax(recovered));
         }
     }
 
@@ -90,8 +90,8 @@ public sealed class SimulatedSessionTests(ITestOutputHelper output)
             double[] expected = ExpectedAverage(rig, average, label);
             double[] recovered = average.MeanOf(c).ToArray();
             double r = Correlation(recovered, expected);
-            int lag = BestLag(recovered, expected, 10);
-            output.WriteLine($"{label}: r = {r:F4}, peak {average.Times[ArgMax(recovered)]:F3} s vs {average.Times[ArgMax(expected)]:F3} s, lag {lag} samples, n = {average.Count}");
+            int lag = TestRig.BestLag(recovered, expected, 10);
+            output.WriteLine($"{label}: r = {r:F4}, peak {average.Times[TestRig.ArgMax(recovered)]:F3} s vs {average.Times[TestRig.ArgMax(expected)]:F3} s, lag {lag} samples, n = {average.Count}");
             Assert.True(r >= 0.95, $"{label}: correlation {r:F4} < 0.95");
             // Latency of the whole waveform (cross-correlation) within one sample.
             Assert.InRange(lag, -1, 1);
@@ -99,7 +99,7 @@ public sealed class SimulatedSessionTests(ITestOutputHelper output)
         // Peak latency on the channel with the strongest response, within one sample.
         int cz = Array.IndexOf(TestRig.Labels32, "Cz");
         double[] czExpected = ExpectedAverage(rig, average, "Cz");
-        Assert.InRange(ArgMax(average.MeanOf(cz).ToArray()) - ArgMax(czExpected), -1, 1);
+        Assert.InRange(TestRig.ArgMax(average.MeanOf(cz).ToArray()) - TestRig.ArgMax(czExpected), -1, 1);
     }
 
     [Fact]
@@ -116,28 +116,6 @@ public sealed class SimulatedSessionTests(ITestOutputHelper output)
         Assert.InRange(real.ChangePercent, 80, 200);
         Assert.InRange(sham.ChangePercent, 5, 80);
         Assert.True(real.ChangePercent - sham.ChangePercent > 50, $"real {real.ChangePercent:F1} % vs sham {sham.ChangePercent:F1} %");
-    }
-
-    private static int ArgMax(double[] x) => Array.IndexOf(x, x.Max());
-
-    private static int BestLag(double[] a, double[] b, int maxLag)
-    {
-        int best = 0;
-        double bestValue = double.NegativeInfinity;
-        for (int lag = -maxLag; lag <= maxLag; lag++)
-        {
-            double sum = 0;
-            for (int i = Math.Max(0, -lag); i < a.Length && i + lag < b.Length; i++)
-            {
-                sum += a[i] * b[i + lag];
-            }
-            if (sum > bestValue)
-            {
-                bestValue = sum;
-                best = lag;
-            }
-        }
-        return -best;
     }
 
     private static double Correlation(double[] a, double[] b)

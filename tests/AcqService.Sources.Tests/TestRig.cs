@@ -24,4 +24,28 @@ internal static class TestRig
     };
 
     public static string TempFolder() => Path.Combine(Path.GetTempPath(), "acq-tests", Guid.NewGuid().ToString("N"));
+
+    /// <summary>Index of the largest value.</summary>
+    public static int ArgMax(double[] x) => Array.IndexOf(x, x.Max());
+
+    /// <summary>Lag (samples, within ±<paramref name="maxLag"/>) by which <paramref name="b"/> best matches <paramref name="a"/> (cross-correlation peak).</summary>
+    public static int BestLag(double[] a, double[] b, int maxLag)
+    {
+        int best = 0;
+        double bestValue = double.NegativeInfinity;
+        for (int lag = -maxLag; lag <= maxLag; lag++)
+        {
+            double sum = 0;
+            for (int i = Math.Max(0, -lag); i < a.Length && i + lag < b.Length; i++)
+            {
+                sum += a[i] * b[i + lag];
+            }
+            if (sum > bestValue)
+            {
+                bestValue = sum;
+                best = lag;
+            }
+        }
+        return -best;
+    }
 }

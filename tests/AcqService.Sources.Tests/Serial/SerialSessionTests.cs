@@ -99,8 +99,8 @@ public sealed class SerialSessionTests(ITestOutputHelper output)
             double[] expected = ExpectedAverage(rig, epoched, average, label);
             double[] recovered = average.MeanOf(c).ToArray();
             double r = Correlation(recovered, expected);
-            int lag = BestLag(recovered, expected, 10);
-            output.WriteLine($"{label}: r = {r:F4}, peak {average.Times[ArgMax(recovered)]:F3} s vs {average.Times[ArgMax(expected)]:F3} s, lag {lag} samples, n = {average.Count}");
+            int lag = TestRig.BestLag(recovered, expected, 10);
+            output.WriteLine($"{label}: r = {r:F4}, peak {average.Times[TestRig.ArgMax(recovered)]:F3} s vs {average.Times[TestRig.ArgMax(expected)]:F3} s, lag {lag} samples, n = {average.Count}");
             Assert.True(r >= 0.95, $"{label}: correlation {r:F4} < 0.95");
             // Latency of the whole waveform (cross-correlation) within one sample.
             Assert.InRange(lag, -1, 1);
@@ -119,7 +119,7 @@ public sealed class SerialSessionTests(ITestOutputHelper output)
                 centralRecovered[k] += m[k] / 3;
             }
         }
-        Assert.InRange(ArgMax(centralRecovered) - ArgMax(centralExpected), -1, 1);
+        Assert.InRange(TestRig.ArgMax(centralRecovered) - TestRig.ArgMax(centralExpected), -1, 1);
 
         // Alpha: a constant 4 µV 10 Hz sine × channel weight → A²/2 in the 8–13 Hz band (8 µV² at O1/Oz/O2, 5.8 µV² at Pz).
         string[] lines = File.ReadAllLines(Path.Combine(folder, "alpha_power_eeg.csv"));
@@ -183,28 +183,6 @@ public sealed class SerialSessionTests(ITestOutputHelper output)
             }
         }
         return expected;
-    }
-
-    private static int ArgMax(double[] x) => Array.IndexOf(x, x.Max());
-
-    private static int BestLag(double[] a, double[] b, int maxLag)
-    {
-        int best = 0;
-        double bestValue = double.NegativeInfinity;
-        for (int lag = -maxLag; lag <= maxLag; lag++)
-        {
-            double sum = 0;
-            for (int i = Math.Max(0, -lag); i < a.Length && i + lag < b.Length; i++)
-            {
-                sum += a[i] * b[i + lag];
-            }
-            if (sum > bestValue)
-            {
-                bestValue = sum;
-                best = lag;
-            }
-        }
-        return -best;
     }
 
     /// <summary>Raw sink that keeps the EEG and marker timestamps as the sources sent them.</summary>
