@@ -79,7 +79,11 @@ public sealed partial class AcquisitionSession
         int maxOutstanding = Math.Max(plan.Pipeline.DataEdge.Capacity, plan.Pipeline.DisplayEdge.Capacity);
         Alpha = new AlphaAnalyzer(_registry, plan.Alpha, plan.Regions, maxOutstanding);
         Lag = new LagMonitor(_registry, plan.Aligner);
+        Nirs = new NirsAnalyzer(_registry, plan.Haemoglobin, plan.Haemodynamic);
     }
+
+    /// <summary>The fNIRS stage (haemoglobin and needle-locked haemodynamic averages); inactive without fNIRS streams.</summary>
+    public NirsAnalyzer Nirs { get; }
 
     /// <summary>Analysis lag, processed rate and silence per signal stream; the overload verdict (any thread).</summary>
     public LagMonitor Lag { get; }
@@ -200,6 +204,7 @@ public sealed partial class AcquisitionSession
         Edge<SourceItem> ingest = Edges.Data<SourceItem>("sources→aligner", singleWriter: false);
         Edge<AlignedItem> erpIn = Edges.Data<AlignedItem>("aligner→erp");
         Edge<AlignedItem> alphaIn = Edges.Data<AlignedItem>("aligner→alpha");
+        Edge<AlignedItem>? nirsIn = Nirs.IsActive ? Edges.Data<AlignedItem>("aligner→nirs") : null;
         Edge<EpochOutcome> erpOut = Edges.Data<EpochOutcome>("erp→droplog");
         Edge<AlphaUpdate> alphaOut = Edges.Data<AlphaUpdate>("alpha→csv");
         Edge<AlphaUpdate> alphaDisplay = Edges.Display<AlphaUpdate>("alpha→status");
@@ -224,13 +229,17 @@ public sealed partial class AcquisitionSession
 
         var stages = new List<(string Name, Task Task, SessionEndKind OnFailure)>
         {
-            ("aligner", new AlignerStage(Aligner, ingest, [erpIn, alphaIn], taps, Lag).RunAsync(abortAll.Token), SessionEndKind.StageFailed),
+            ("aligner", new AlignerStage(Aligner, ingest, nirsIn is null ? [erpIn, alphaIn] : [erpIn, alphaIn, nirsIn], taps, Lag).RunAsync(abortAll.Token), SessionEndKind.StageFailed),
             ("erp", StageRunner.RunAsync(erpIn, Lag.Observe<EpochOutcome>(Erp.Process), [erpOut, .. sinkEpochs], abortAll.Token), SessionEndKind.StageFailed),
             ("alpha", StageRunner.RunAsync(alphaIn, Lag.Observe<AlphaUpdate>(Alpha.Process), [alphaOut, alphaDisplay, .. sinkAlpha], abortAll.Token), SessionEndKind.StageFailed),
             (DropLogWriter.FileName, StageRunner.DrainAsync<EpochOutcome>(erpOut, LogOutcome, abortAll.Token), SessionEndKind.StageFailed),
             ("alpha csv", StageRunner.DrainAsync(alphaOut, alphaCsv.Write, abortAll.Token), SessionEndKind.StageFailed),
             ("status", StageRunner.DrainAsync(alphaDisplay, u => _latestAlpha = AlphaSnapshot.From(u, Alpha.RegionNames), abortAll.Token), SessionEndKind.StageFailed),
         };
+        if (nirsIn is not null)
+        {
+            stages.Add(("nirs", StageRunner.DrainAsync(nirsIn, Nirs.Process, abortAll.Token), SessionEndKind.StageFailed));
+        }
         for (int i = 0; i < _rawSinks.Count; i++)
         {
             // The recorder failing means data would go unrecorded; any other raw consumer (trigger output) is a stage.
@@ -326,7 +335,7 @@ public sealed partial class AcquisitionSession
             .. Alpha.StreamKeys.Select(k => new OutputFileStatus(AlphaCsvWriter.FileNameFor(k), stages.Single(s => s.Name == "alpha csv").Task.IsCompletedSuccessfully, ErrorOf(stages, "alpha csv"))),
             .. _rawSinks.OfType<AcqService.Sinks.Xdf.XdfRecorderSink>().Select(r => new OutputFileStatus(Path.GetFileName(r.Path), stages.Single(s => s.Name == r.Name).Task.IsCompletedSuccessfully, ErrorOf(stages, r.Name))),
         ];
-        folder.Finish(summary, summary.Alpha, Erp.Averages, _metadata, incremental);
+        folder.Finish(summary, summary.Alpha, Erp.Averages, _metadata, incremental, Nirs.IsActive ? (Nirs.Averages, Nirs.Unit) : null);
         LogFinished(_logger, summary.DurationSeconds, Erp.Accepted, Erp.Dropped, _folder);
         return summary;
     }
@@ -472,6 +481,14 @@ public sealed partial class AcquisitionSession
                 summary.EpochsPerCondition[severalStreams ? $"{average.StreamKey}:{average.Condition}" : average.Condition] = average.Count;
             }
             summary.Alpha = [.. Alpha.Summaries()];
+            foreach (ConditionAverage average in Nirs.Averages)
+            {
+                summary.HaemodynamicEpochsPerCondition[$"{average.StreamKey}:{average.Condition}"] = average.Count;
+            }
+            foreach ((string stream, long events) in Nirs.ArtifactEvents)
+            {
+                summary.MotionArtifactEvents[stream] = events;
+            }
         }
         else
         {

@@ -19,6 +19,12 @@ public sealed class AppSettings
     /// <summary>Section <c>Aligner</c>.</summary>
     public AlignerOptions Aligner { get; set; } = new();
 
+    /// <summary>Section <c>Haemoglobin</c>: fNIRS intensity → ΔHbO/ΔHbR.</summary>
+    public HaemoglobinOptions Haemoglobin { get; set; } = new();
+
+    /// <summary>Section <c>Haemodynamic</c>: window of the needle-locked haemodynamic averages.</summary>
+    public HaemodynamicWindow Haemodynamic { get; set; } = new();
+
     /// <summary>Section <c>Simulation</c>: overrides of the profile's simulation settings.</summary>
     public SimulationSettings Simulation { get; set; } = new();
 }

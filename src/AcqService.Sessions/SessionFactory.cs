@@ -195,7 +195,11 @@ public sealed class SessionFactory
         metadata.Notes.Add(rules.Count == 0 ? "conditions: one per distinct marker label"
             : input.Profile is not null ? $"conditions: from profile {input.ProfileSource}" : "conditions: the rules stored in the recording");
         // Analysis writes no new recording: the input is the recording.
-        var analysis = new AppSettings { Session = CopyWithoutRecording(settings.Session), Epochs = settings.Epochs, Alpha = settings.Alpha, Aligner = settings.Aligner, Simulation = settings.Simulation };
+        var analysis = new AppSettings
+        {
+            Session = CopyWithoutRecording(settings.Session), Epochs = settings.Epochs, Alpha = settings.Alpha, Aligner = settings.Aligner, Simulation = settings.Simulation,
+            Haemoglobin = settings.Haemoglobin, Haemodynamic = settings.Haemodynamic,
+        };
         var analysisRequest = new SessionRequest { Input = input, Settings = analysis, OutputFolder = folder, DurationSeconds = null, Pace = SimulationPace.Fast, Clock = request.Clock };
         return Assemble(analysisRequest, [source], plan, folder, metadata, lsl: null, transport: null, request.Clock ?? LocalClock.Now, [],
             $"analyzing {input.Path} ({string.Join(", ", source.Streams.Select(s => $"{s.Key} {s.Type}"))})",
@@ -287,6 +291,8 @@ public sealed class SessionFactory
             Aligner = settings.Aligner,
             Epochs = settings.Epochs,
             Alpha = settings.Alpha,
+            Haemoglobin = settings.Haemoglobin,
+            Haemodynamic = settings.Haemodynamic,
             Conditions = conditions,
             LabelsAsConditions = labelsAsConditions,
             Regions = regions,

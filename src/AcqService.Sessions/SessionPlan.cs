@@ -15,6 +15,12 @@ public sealed class SessionPlan
     /// <summary>Alpha settings.</summary>
     public AlphaOptions Alpha { get; set; } = new();
 
+    /// <summary>fNIRS conversion (intensity → ΔHbO/ΔHbR).</summary>
+    public HaemoglobinOptions Haemoglobin { get; set; } = new();
+
+    /// <summary>Window of the needle-locked haemodynamic averages.</summary>
+    public HaemodynamicWindow Haemodynamic { get; set; } = new();
+
     /// <summary>Edge policies.</summary>
     public PipelineOptions Pipeline { get; set; } = new();
 

@@ -81,14 +81,19 @@ public sealed class SessionFolder : IDisposable
     /// <param name="averages">ERP averages.</param>
     /// <param name="metadata">Metadata with the end time.</param>
     /// <param name="incremental">Files written during the session (drop log, alpha CSV, recording) and their state.</param>
+    /// <param name="haemodynamic">fNIRS haemodynamic averages and their unit, when the session had fNIRS streams.</param>
     public void Finish(SessionSummary summary, IReadOnlyList<AlphaConditionSummary> alpha, IReadOnlyList<ConditionAverage> averages, SessionMetadata metadata,
-        IEnumerable<OutputFileStatus> incremental)
+        IEnumerable<OutputFileStatus> incremental, (IReadOnlyList<ConditionAverage> Averages, string Unit)? haemodynamic = null)
     {
         _files.AddRange(incremental);
         // The summary first (in its reserved space): whatever fails after this, the folder already says why the session ended.
         summary.Files = [.. _files, new OutputFileStatus(SessionOutput.AlphaSummaryFile, false, "not written yet"), new OutputFileStatus(SessionOutput.ErpJsonFile, false, "not written yet")];
         _ = UpdateSummary(summary);
         Attempt(SessionOutput.AlphaSummaryFile, () => SessionOutput.WriteAlphaSummary(Path, alpha));
+        if (haemodynamic is { } hrf)
+        {
+            Attempt(SessionOutput.HrfJsonFile + ", " + SessionOutput.HrfCsvFile, () => SessionOutput.WriteHaemodynamicAverages(Path, hrf.Averages, hrf.Unit));
+        }
         Attempt(SessionOutput.ErpJsonFile + ", " + SessionOutput.ErpCsvFile, () => SessionOutput.WriteErpAverages(Path, averages));
         Attempt(SessionOutput.MetadataFile, () => SessionOutput.WriteMetadata(Path, metadata));
         summary.Files = [.. _files];

@@ -37,17 +37,29 @@ public static class SessionOutput
     public static void WriteMetadata(string folder, SessionMetadata metadata) =>
         WriteAtomic(Path.Combine(folder, MetadataFile), JsonSerializer.Serialize(metadata, JsonOptions));
 
+    /// <summary><c>hrf_averages.json</c>.</summary>
+    public const string HrfJsonFile = "hrf_averages.json";
+    /// <summary><c>hrf_averages.csv</c>.</summary>
+    public const string HrfCsvFile = "hrf_averages.csv";
+
     /// <summary>Writes <c>erp_averages.json</c> and <c>erp_averages.csv</c>.</summary>
-    public static void WriteErpAverages(string folder, IReadOnlyList<ConditionAverage> averages)
+    public static void WriteErpAverages(string folder, IReadOnlyList<ConditionAverage> averages) =>
+        WriteAverages(folder, averages, ErpJsonFile, ErpCsvFile, "uV", "Uv");
+
+    /// <summary>Writes the needle-locked haemodynamic averages, <c>hrf_averages.json</c> and <c>hrf_averages.csv</c> (same layout as the ERP files; channels are <c>S1-D1 HbO</c>/<c>HbR</c>).</summary>
+    public static void WriteHaemodynamicAverages(string folder, IReadOnlyList<ConditionAverage> averages, string unit) =>
+        WriteAverages(folder, averages, HrfJsonFile, HrfCsvFile, unit, unit == "uM" ? "Um" : "M");
+
+    private static void WriteAverages(string folder, IReadOnlyList<ConditionAverage> averages, string jsonFile, string csvFile, string unit, string jsonSuffix)
     {
         // Streamed to disk, not built in memory: at 256 channels × 20 kHz the averages are hundreds of MB of text.
-        WriteAtomic(Path.Combine(folder, ErpJsonFile), stream =>
+        WriteAtomic(Path.Combine(folder, jsonFile), stream =>
         {
             using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
             {
                 json.WriteStartObject();
                 json.WriteNumber("formatVersion", 1);
-                json.WriteString("amplitudeUnit", "uV");
+                json.WriteString("amplitudeUnit", unit);
                 json.WriteString("timeReference", "seconds relative to the marker (0 = first sample at or after the marker)");
                 json.WriteStartArray("conditions");
                 foreach (ConditionAverage average in averages)
@@ -63,13 +75,13 @@ public static class SessionOutput
                     }
                     json.WriteEndArray();
                     WriteArray(json, "timesS", average.Times);
-                    json.WriteStartArray("meanUv");
+                    json.WriteStartArray("mean" + jsonSuffix);
                     for (int c = 0; c < average.Channels.Count; c++)
                     {
                         WriteRow(json, average.MeanOf(c));
                     }
                     json.WriteEndArray();
-                    json.WriteStartArray("semUv");
+                    json.WriteStartArray("sem" + jsonSuffix);
                     double[] se = new double[average.TimePoints];
                     for (int c = 0; c < average.Channels.Count; c++)
                     {
@@ -87,10 +99,10 @@ public static class SessionOutput
             }
         });
 
-        WriteAtomic(Path.Combine(folder, ErpCsvFile), stream =>
+        WriteAtomic(Path.Combine(folder, csvFile), stream =>
         {
             using var csv = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
-            csv.WriteLine("stream,condition,count,channel,time_s,mean_uV,sem_uV");
+            csv.WriteLine($"stream,condition,count,channel,time_s,mean_{unit},sem_{unit}");
         foreach (ConditionAverage average in averages)
         {
             for (int c = 0; c < average.Channels.Count; c++)

@@ -31,6 +31,12 @@ public sealed class SessionSummary
     /// <summary>Accepted epochs per condition.</summary>
     public Dictionary<string, int> EpochsPerCondition { get; set; } = [];
 
+    /// <summary>fNIRS: haemodynamic epochs averaged per stream and condition (<c>stream:condition</c>).</summary>
+    public Dictionary<string, int> HaemodynamicEpochsPerCondition { get; set; } = [];
+
+    /// <summary>fNIRS: motion-artefact events detected per stream (derivative rule; counted, not repaired).</summary>
+    public Dictionary<string, long> MotionArtifactEvents { get; set; } = [];
+
     /// <summary>Drop counts by category (<c>DropReason.Category</c>: the kind, and the channel where one is named).</summary>
     public Dictionary<string, int> DropsByReason { get; set; } = [];
 
@@ -70,6 +76,18 @@ public sealed class SessionSummary
         foreach ((string condition, int count) in EpochsPerCondition)
         {
             sb.AppendLine(string.Create(ci, $"  {condition,-24} {count,6}"));
+        }
+        if (HaemodynamicEpochsPerCondition.Count > 0)
+        {
+            sb.AppendLine("Haemodynamic (fNIRS) epochs per condition:");
+            foreach ((string condition, int count) in HaemodynamicEpochsPerCondition)
+            {
+                sb.AppendLine(string.Create(ci, $"  {condition,-24} {count,6}"));
+            }
+            foreach ((string stream, long events) in MotionArtifactEvents)
+            {
+                sb.AppendLine(string.Create(ci, $"  motion artefacts on {stream}: {events} event(s) detected (not repaired)"));
+            }
         }
         if (DropsByReason.Count > 0)
         {

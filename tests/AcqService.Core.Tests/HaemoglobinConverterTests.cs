@@ -136,6 +136,7 @@ public sealed class HaemoglobinConverterTests
         filter.Process(unfiltered);
         HaemoglobinOptions lp = Plain(BeerLambertConvention.Mne);
         lp.LowPassHz = 0.2;
+        lp.LowPassOrder = 4;
         double[] whole = Run(new HaemoglobinConverter(layout, Rate, lp), s.Intensity, 600);
         double[] chunked = Run(new HaemoglobinConverter(layout, Rate, lp), s.Intensity, 13);
         Assert.Equal(unfiltered, whole);

@@ -28,11 +28,15 @@ public sealed class HaemoglobinOptions
     /// <summary>Output in µM (true) or in M as MNE stores it (false).</summary>
     public bool Micromolar { get; set; } = true;
 
-    /// <summary>Causal Butterworth low-pass cut-off for ΔHbO/ΔHbR (Hz); null = off. 0.2 Hz keeps the haemodynamic band and removes the cardiac pulse.</summary>
-    public double? LowPassHz { get; set; } = 0.2;
+    /// <summary>
+    /// Causal Butterworth low-pass cut-off for ΔHbO/ΔHbR (Hz); null = off. 0.5 Hz (order 2) damps the cardiac pulse
+    /// (~1 Hz) while delaying the slow haemodynamic response little: a causal 0.2 Hz order-4 filter lags it by about
+    /// 2 s, which lowered the recovered-vs-injected correlation of the simulated response from 0.99 to 0.88.
+    /// </summary>
+    public double? LowPassHz { get; set; } = 0.5;
 
     /// <summary>Order of that low-pass.</summary>
-    public int LowPassOrder { get; set; } = 4;
+    public int LowPassOrder { get; set; } = 2;
 
     /// <summary>Regress the short-separation signal out of each long pair.</summary>
     public bool ShortChannelRegression { get; set; }

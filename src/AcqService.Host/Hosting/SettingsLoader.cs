@@ -23,6 +23,8 @@ internal static class SettingsLoader
         ["Alpha"] = typeof(AcqService.Core.Analysis.AlphaOptions),
         ["Aligner"] = typeof(AcqService.Core.Pipeline.AlignerOptions),
         ["Simulation"] = typeof(SimulationSettings),
+        ["Haemoglobin"] = typeof(AcqService.Core.Analysis.HaemoglobinOptions),
+        ["Haemodynamic"] = typeof(AcqService.Core.Analysis.HaemodynamicWindow),
         ["Lsl"] = typeof(AcqService.Lsl.LslOptions),
     };
 
