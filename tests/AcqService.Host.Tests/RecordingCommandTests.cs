@@ -32,6 +32,22 @@ public sealed class RecordingCommandTests
         }
     }
 
+    [Fact]
+    public async Task Analyze_RecordingOfEegAndNirsSession_GivesIdenticalErpAndHaemodynamicFiles()
+    {
+        string live = TestPaths.NewFolder(), replay = TestPaths.NewFolder();
+        string profile = Path.Combine(TestPaths.RepoRoot, "device-profiles", "simulated-needling-nirs.json");
+        (int liveCode, _, string liveError) = await RunAsync("run", "--profile", profile, "--pace", "fast", "--duration", "120", "--out", live);
+        Assert.True(liveCode == ExitCodes.Ok, liveError);
+        (int code, _, string error) = await RunAsync("analyze", Path.Combine(live, "recording.xdf"), "--out", replay);
+        Assert.True(code == ExitCodes.Ok, error);
+        foreach (string file in new[] { "hrf_averages.json", "hrf_averages.csv", "erp_averages.json", "alpha_summary.csv" })
+        {
+            Assert.True(File.ReadAllBytes(Path.Combine(live, file)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(replay, file))), $"{file} differs between live and analyze");
+        }
+        Assert.Contains("\"meanUm\"", await File.ReadAllTextAsync(Path.Combine(live, "hrf_averages.json")));
+    }
+
     [SkippableFact]
     public async Task Analyze_ForeignFile_EachLabelIsACondition()
     {

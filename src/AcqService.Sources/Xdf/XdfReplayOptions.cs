@@ -9,8 +9,8 @@ public sealed class XdfReplayOptions
     /// <summary>Live pace only: 2 plays twice as fast as recorded, 0.5 half as fast.</summary>
     public double SpeedFactor { get; set; } = 1;
 
-    /// <summary>Stream types replayed as signal streams (case-insensitive), unless <see cref="SignalStreamNames"/> is set.</summary>
-    public List<string> SignalTypes { get; set; } = ["EEG"];
+    /// <summary>Stream types replayed as signal streams (case-insensitive), unless <see cref="SignalStreamNames"/> is set; by default EEG and fNIRS, so analyze of a session with both gives both results.</summary>
+    public List<string> SignalTypes { get; set; } = ["EEG", "NIRS"];
 
     /// <summary>Stream types replayed as marker streams (case-insensitive), unless <see cref="MarkerStreamNames"/> is set.</summary>
     public List<string> MarkerTypes { get; set; } = ["Markers"];
