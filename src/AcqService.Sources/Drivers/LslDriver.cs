@@ -25,6 +25,9 @@ public sealed class LslDriver : SourceDriver
     public override bool UsesLsl => true;
 
     /// <inheritdoc />
+    public override bool DescribesChannels => true;
+
+    /// <inheritdoc />
     public override IEnumerable<string> Validate(StreamProfile stream, string path)
     {
         foreach (string problem in RejectForeignFields(stream, path, s_fields))

@@ -17,6 +17,9 @@ public abstract class SourceDriver
     /// <summary>One line for people (listed by <c>acq --help</c>, the profile README and errors naming known drivers).</summary>
     public abstract string Description { get; }
 
+    /// <summary>True when the device describes its own channels (an LSL stream's <c>desc</c>), so a profile may leave them out.</summary>
+    public virtual bool DescribesChannels => false;
+
     /// <summary>True when the driver needs an LSL backend (<see cref="SourceContext.Lsl"/>).</summary>
     public virtual bool UsesLsl => false;
 

@@ -81,7 +81,7 @@ internal sealed partial class LslConnection : IDisposable
 
     private static async Task<LslConnection> ConnectCoreAsync(StreamProfile profile, ILslBackend backend, ILogger logger, CancellationToken cancellationToken)
     {
-        if (profile.Source.Driver != "lsl" || string.IsNullOrWhiteSpace(profile.Source.Predicate))
+        if (profile.Source.Driver != Drivers.LslDriver.Name || string.IsNullOrWhiteSpace(profile.Source.Predicate))
         {
             throw new ArgumentException($"stream '{profile.Key}' is not an LSL stream with a predicate", nameof(profile));
         }

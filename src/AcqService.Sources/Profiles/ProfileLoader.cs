@@ -57,8 +57,9 @@ public static partial class ProfileLoader
         {
             throw new ProfileException(source, ["$: the file is empty or null"]);
         }
-        List<string> problems = Validate(profile);
-        problems.AddRange((drivers ?? SourceDriverRegistry.Default).Validate(profile));
+        drivers ??= SourceDriverRegistry.Default;
+        List<string> problems = Validate(profile, drivers);
+        problems.AddRange(drivers.Validate(profile));
         if (profile.TriggerOutput is JsonElement trigger && trigger.ValueKind != JsonValueKind.Null)
         {
             try
@@ -78,8 +79,11 @@ public static partial class ProfileLoader
     }
 
     /// <summary>Semantic validation of everything but the drivers' own fields (see <see cref="SourceDriverRegistry.Validate"/>); returns every problem found.</summary>
-    public static List<string> Validate(DeviceProfile profile)
+    /// <param name="profile">The profile.</param>
+    /// <param name="drivers">Drivers (whether a device describes its own channels); default: the built-in ones.</param>
+    public static List<string> Validate(DeviceProfile profile, SourceDriverRegistry? drivers = null)
     {
+        drivers ??= SourceDriverRegistry.Default;
         var problems = new List<string>();
         if (string.IsNullOrWhiteSpace(profile.Name))
         {
@@ -123,8 +127,8 @@ public static partial class ProfileLoader
             {
                 problems.Add($"{at}.channelFormat: a signal stream cannot be 'string'");
             }
-            // An LSL stream may describe its own channels (desc/channels); every other driver needs them listed.
-            if (signal && (s.Channels is null || s.Channels.Count == 0) && s.Source.Driver != LslDriver.Name)
+            // A device that describes its own channels (an LSL stream's desc) may leave them out; others need them listed.
+            if (signal && (s.Channels is null || s.Channels.Count == 0) && drivers.Find(s.Source.Driver)?.DescribesChannels != true)
             {
                 problems.Add($"{at}.channels: a signal stream needs its channels (label, unit, type)");
             }
@@ -196,7 +200,7 @@ public static partial class ProfileLoader
             ? [.. s.Channels.Select(c => new ChannelDescriptor(c.Label, c.Unit, c.Type))]
             : [new ChannelDescriptor("marker", "", "Marker")];
         return new StreamDescriptor(s.Key, signal ? StreamKind.Signal : StreamKind.Markers, s.Name ?? s.Key, s.Type, channels,
-            signal ? s.SampleRateHz!.Value : 0, format, s.Source.Driver == LslDriver.Name ? "" : "acqservice-" + s.Key);
+            signal ? s.SampleRateHz!.Value : 0, format, SourceDriverRegistry.Default.Find(s.Source.Driver)?.UsesLsl == true ? "" : "acqservice-" + s.Key);
     }
 
     /// <summary>Condition rules of a profile.</summary>
