@@ -258,10 +258,13 @@ public sealed partial class AcquisitionSession
             {
                 if (t.IsFaulted)
                 {
-                    string message = t.Exception!.InnerException?.Message ?? t.Exception.Message;
-                    RequestStop(onFailure, onFailure == SessionEndKind.RecordingFailed
-                        ? $"the recording could not be written ({message}); acquisition stopped so that no data goes unrecorded"
-                        : $"stage '{name}' failed: {message}");
+                    Exception error = t.Exception!.InnerException ?? t.Exception;
+                    // A full disk stops acquisition whichever file hit it first (recording, drop log, alpha CSV): nothing
+                    // more can be kept, and the summary must say so in those words.
+                    SessionEndKind kind = IsDiskFull(error) ? SessionEndKind.RecordingFailed : onFailure;
+                    RequestStop(kind, kind == SessionEndKind.RecordingFailed
+                        ? $"the recording could not be written ({error.Message}{(onFailure == SessionEndKind.RecordingFailed ? "" : $", in {name}")}); acquisition stopped so that no data goes unrecorded"
+                        : $"stage '{name}' failed: {error.Message}");
                 }
             }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
@@ -339,6 +342,11 @@ public sealed partial class AcquisitionSession
         LogFinished(_logger, summary.DurationSeconds, Erp.Accepted, Erp.Dropped, _folder);
         return summary;
     }
+
+    /// <summary>ENOSPC (28) or EDQUOT (122) from the file system, however it surfaced.</summary>
+    private static bool IsDiskFull(Exception error) =>
+        error is IOException io && ((io.HResult & 0xFFFF) is 28 or 122 || io.Message.Contains("No space left on device", StringComparison.Ordinal)
+            || io.Message.Contains("quota", StringComparison.OrdinalIgnoreCase));
 
     private static string? ErrorOf(List<(string Name, Task Task, SessionEndKind OnFailure)> stages, string name)
     {
