@@ -88,6 +88,22 @@ internal sealed class ItemCollector
     }
 
     /// <summary>Waits (polling, bounded) until <paramref name="condition"/> holds.</summary>
+    /// <summary>
+    /// Runs <paramref name="source"/> into this collector until <paramref name="condition"/> holds (or the timeout),
+    /// then stops it, waits for it to return and drains the edge; returns whether the condition was met.
+    /// </summary>
+    public async Task<bool> RunUntilAsync(ISource source, Func<bool> condition, TimeSpan timeout)
+    {
+        using var stop = new CancellationTokenSource();
+        Task run = source.RunAsync(Edge, stop.Token);
+        bool met = await UntilAsync(condition, timeout);
+        await stop.CancelAsync();
+        await run.WaitAsync(TimeSpan.FromSeconds(10));
+        Edge.Complete();
+        await Drain;
+        return met;
+    }
+
     public static async Task<bool> UntilAsync(Func<bool> condition, TimeSpan timeout)
     {
         var until = DateTime.UtcNow + timeout;

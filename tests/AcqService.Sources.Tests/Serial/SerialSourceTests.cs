@@ -61,13 +61,7 @@ public sealed class SerialSourceTests
         double now = 100;
         var source = new CytonSource(stream, Cyton(latencyMs: 10), () => now += 0.004, () => transport);
         var collector = new ItemCollector();
-        using var stop = new CancellationTokenSource();
-        Task run = source.RunAsync(collector.Edge, stop.Token);
-        Assert.True(await ItemCollector.UntilAsync(() => collector.FrameCount == 4, TimeSpan.FromSeconds(10)));
-        await stop.CancelAsync();
-        await run.WaitAsync(TimeSpan.FromSeconds(10));
-        collector.Edge.Complete();
-        await collector.Drain;
+        Assert.True(await collector.RunUntilAsync(source, () => collector.FrameCount == 4, TimeSpan.FromSeconds(10)));
         // Start commands: stop, reset, 8 channels, stream; then stop at the end.
         Assert.Equal("svcbs", System.Text.Encoding.ASCII.GetString(transport.Written));
         StreamGap gap = Assert.Single(collector.Gaps);
@@ -94,13 +88,7 @@ public sealed class SerialSourceTests
         double now = 50;
         var source = new TriggerBoxSource(stream, options, () => now += 1, () => transport);
         var collector = new ItemCollector();
-        using var stop = new CancellationTokenSource();
-        Task run = source.RunAsync(collector.Edge, stop.Token);
-        Assert.True(await ItemCollector.UntilAsync(() => collector.MarkerCount == 4, TimeSpan.FromSeconds(10)));
-        await stop.CancelAsync();
-        await run.WaitAsync(TimeSpan.FromSeconds(10));
-        collector.Edge.Complete();
-        await collector.Drain;
+        Assert.True(await collector.RunUntilAsync(source, () => collector.MarkerCount == 4, TimeSpan.FromSeconds(10)));
         Assert.Equal(["needle/insert;site=ST36;kind=real", "unknown/0x7F", "needle/remove;site=ST36;kind=real", "unknown/0xFF"], collector.Markers.Select(m => m.Label));
         Assert.Equal([1, 0x7F, 3, 0xFF], collector.Markers.Select(m => m.Code ?? -1));
         Assert.Equal(2, source.UnknownCodes);
@@ -124,13 +112,7 @@ public sealed class SerialSourceTests
         var transport = new StreamSerialTransport(new FixtureStream(text, 7));
         var source = new TriggerBoxSource(stream, options, () => 1, () => transport);
         var collector = new ItemCollector();
-        using var stop = new CancellationTokenSource();
-        Task run = source.RunAsync(collector.Edge, stop.Token);
-        Assert.True(await ItemCollector.UntilAsync(() => collector.MarkerCount == 4, TimeSpan.FromSeconds(10)));
-        await stop.CancelAsync();
-        await run.WaitAsync(TimeSpan.FromSeconds(10));
-        collector.Edge.Complete();
-        await collector.Drain;
+        Assert.True(await collector.RunUntilAsync(source, () => collector.MarkerCount == 4, TimeSpan.FromSeconds(10)));
         Assert.Equal(["needle/insert;site=ST36;kind=real", "unknown/hello", "unknown/" + new string('x', 16), "needle/insert;site=ST36;kind=real"], collector.Markers.Select(m => m.Label));
         Assert.Equal(2, source.UnknownCodes);
         Assert.Equal(1, source.TruncatedLines);
