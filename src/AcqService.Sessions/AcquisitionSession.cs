@@ -273,6 +273,18 @@ public sealed partial class AcquisitionSession
         Task snapshotting = WriteSnapshotsAsync(folder, snapshots.Token);
         Task[] sourceTasks = [.. _sources.Select(source => RunSourceAsync(source, ingest, sourceStop.Token, abortAll.Token))];
         Task sourcesDone = Task.WhenAll(sourceTasks);
+        // Followers (markers entered by hand) have no end of their own: they end when the other sources have.
+        Task[] leaders = [.. sourceTasks.Where((_, i) => _sources[i] is not IFollowerSource)];
+        if (leaders.Length > 0 && leaders.Length < sourceTasks.Length)
+        {
+            _ = Task.WhenAll(leaders).ContinueWith(_ =>
+            {
+                foreach (IFollowerSource follower in _sources.OfType<IFollowerSource>())
+                {
+                    follower.EndWithSession();
+                }
+            }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
         // Sources get the drain timeout to return once stopped; one that hangs must not hold the session forever.
         await Task.WhenAny(sourcesDone, WaitForStopThenDelayAsync(sourceStop.Token, abortAll.Token)).ConfigureAwait(false);
         if (!sourcesDone.IsCompleted)

@@ -84,6 +84,10 @@ public sealed class SessionFactory
                 throw new SessionSetupException($"the LSL transport applies to simulated devices, and {input.Source} has none (its LSL streams are received over LSL anyway)", isUsageError: true);
             }
         }
+        if (request.ManualMarkers is { } hand && profile.Streams.Any(s => string.Equals(s.Key, hand.Stream.Key, StringComparison.OrdinalIgnoreCase)))
+        {
+            throw new SessionSetupException($"{input.Source}: stream key '{hand.Stream.Key}' is reserved for markers entered by hand; rename that stream", isUsageError: true);
+        }
         Func<double> clock = request.Clock ?? LocalClock.Now;
         ILogger sourceLogger = _loggers.CreateLogger("AcqService.Sources");
         ILslBackend? lsl = overLsl || _drivers.UsesLsl(profile) ? _createLsl() : null;
@@ -113,6 +117,11 @@ public sealed class SessionFactory
                 Logger = sourceLogger,
             };
             sources = await _drivers.CreateAsync(sourceProfile, context, cancellationToken).ConfigureAwait(false);
+            if (request.ManualMarkers is { } manual)
+            {
+                sources = [.. sources, manual];
+                notes.Add("manual markers: markers entered by hand are the marker stream 'manual', stamped with the session clock");
+            }
         }
         catch (Exception ex) when (ex is ArgumentException or NotSupportedException or LslSourceException or OperationCanceledException)
         {
@@ -138,6 +147,7 @@ public sealed class SessionFactory
                 {
                     settings.Epochs, settings.Alpha, settings.Aligner, settings.Simulation, DurationSeconds = request.DurationSeconds,
                     Transport = overLsl ? "lsl" : "direct", settings.Session.SubjectId, settings.Session.SessionLabel, settings.Session.Protocol,
+                    settings.Session.Task, settings.Session.Run,
                 },
             };
             metadata.Notes.AddRange(notes);
@@ -216,10 +226,11 @@ public sealed class SessionFactory
         string? recording = null;
         if (options.Record)
         {
-            recording = Path.Combine(folder, options.RecordingFileName);
+            recording = request.RecordingPath is string path ? Path.GetFullPath(path) : Path.Combine(folder, options.RecordingFileName);
             try
             {
                 Directory.CreateDirectory(folder);
+                Directory.CreateDirectory(Path.GetDirectoryName(recording)!);
                 XdfPreflightResult preflight = XdfRecorderSink.Preflight(recording, XdfRecorderSink.EstimateBytesPerSecond(sources.SelectMany(s => s.Streams)), request.DurationSeconds ?? 3600);
                 if (preflight.RenamedExisting is not null)
                 {
@@ -230,7 +241,7 @@ public sealed class SessionFactory
             {
                 throw new SessionSetupException($"cannot record to {recording}: {ex.Message}", isUsageError: false, ex);
             }
-            metadata.Notes.Add($"raw recording: {Path.GetFileName(recording)}");
+            metadata.Notes.Add(request.RecordingPath is null ? $"raw recording: {Path.GetFileName(recording)}" : $"raw recording: {recording}");
         }
         // Which device each stream comes from, printed at start (two amplifiers on the network must never be confused).
         foreach (ISource source in sources.Where(s => s is LslSource))
@@ -329,6 +340,8 @@ public sealed class SessionFactory
         SubjectId = o.SubjectId,
         SessionLabel = o.SessionLabel,
         Protocol = o.Protocol,
+        Task = o.Task,
+        Run = o.Run,
         PublishResultsOverLsl = false,
     };
 

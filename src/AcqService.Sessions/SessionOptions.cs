@@ -27,6 +27,12 @@ public sealed class SessionOptions
     /// <summary>Protocol name written into the recording and session metadata.</summary>
     public string Protocol { get; set; } = "";
 
+    /// <summary>Task label (BIDS <c>task</c>, LabRecorder's block/task <c>%b</c>) written into the session metadata; empty for none.</summary>
+    public string Task { get; set; } = "";
+
+    /// <summary>Run label (BIDS <c>run</c>, LabRecorder's <c>%n</c>/<c>%r</c>) written into the session metadata; empty for none.</summary>
+    public string Run { get; set; } = "";
+
     /// <summary>
     /// When the session uses LSL, publish its results as LSL outlets: alpha power (regular stream, one channel per
     /// EEG channel and region) and ERP outcomes (string markers, type <c>ErpOutcomes</c>).

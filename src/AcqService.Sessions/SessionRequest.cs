@@ -59,4 +59,16 @@ public sealed class SessionRequest
 
     /// <summary>Local clock (tests pass a fixed one); null for the LSL clock.</summary>
     public Func<double>? Clock { get; init; }
+
+    /// <summary>
+    /// Markers entered by hand (control API, <c>acq mark</c>): added to the session as one more marker stream, recorded
+    /// and epoched like any other. Live sessions only; null for none.
+    /// </summary>
+    public Sources.Manual.ManualMarkerSource? ManualMarkers { get; init; }
+
+    /// <summary>
+    /// Where the XDF recording goes when it must not be inside the session folder (the LabRecorder-style file name of
+    /// the remote-control port); null for <c>&lt;folder&gt;/Session:RecordingFileName</c>.
+    /// </summary>
+    public string? RecordingPath { get; init; }
 }

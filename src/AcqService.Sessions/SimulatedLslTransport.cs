@@ -15,7 +15,7 @@ namespace AcqService.Sessions;
 /// discovery, stream info, TCP data, time sync. Each run gets its own source_ids, so two demos on one computer never
 /// receive each other's streams.
 /// </summary>
-internal sealed class SimulatedLslTransport : IDisposable
+public sealed class SimulatedLslTransport : IDisposable
 {
     private readonly SimulatedLslPublisher _publisher;
 

@@ -20,6 +20,7 @@ public sealed class ErpAnalyzer
     private volatile IReadOnlyDictionary<string, int> _counts = new Dictionary<string, int>();
     private int _accepted;
     private int _dropped;
+    private volatile IReadOnlyList<ErpAverageSnapshot> _snapshots = [];
 
     /// <summary>Creates the analyzer for the streams selected by <paramref name="options"/>.</summary>
     /// <exception cref="ArgumentException">A configured stream key does not exist or is not a signal stream.</exception>
@@ -44,6 +45,16 @@ public sealed class ErpAnalyzer
 
     /// <summary>Dropped markers in total (any thread).</summary>
     public int Dropped => Volatile.Read(ref _dropped);
+
+    /// <summary>
+    /// When true, every accepted epoch also publishes an immutable copy of its condition's average (mean and standard
+    /// error) for readers on other threads (<see cref="LatestAverages"/>: the control API, the dashboard). Off by
+    /// default: the copy costs one array per accepted epoch, which one-shot sessions do not need.
+    /// </summary>
+    public bool PublishAverages { get; set; }
+
+    /// <summary>The latest published averages, one per stream and condition (any thread); empty unless <see cref="PublishAverages"/>.</summary>
+    public IReadOnlyList<ErpAverageSnapshot> LatestAverages => _snapshots;
 
     /// <summary>Keys of the epoched streams.</summary>
     public IEnumerable<string> StreamKeys => _epochers.Where(e => e is not null).Select(e => e!.Stream.Key);
@@ -104,6 +115,13 @@ public sealed class ErpAnalyzer
         Interlocked.Increment(ref _accepted);
         var counts = new Dictionary<string, int>(_counts) { [condition] = average.Count };
         _counts = counts;
+        if (PublishAverages)
+        {
+            // Copy-on-write: readers always see a complete list of complete snapshots, without locks.
+            ErpAverageSnapshot snapshot = ErpAverageSnapshot.Of(average);
+            List<ErpAverageSnapshot> next = [.. _snapshots.Where(x => x.StreamKey != snapshot.StreamKey || x.Condition != snapshot.Condition), snapshot];
+            _snapshots = next;
+        }
         outcomes.Add(new EpochOutcome(epocher.Stream.Key, ev.Marker, ev.MarkerTime, ev.SampleIndex, condition, true, null, average.Count));
     }
 

@@ -28,3 +28,13 @@ public interface IRawSink
     /// <summary>Consumes the edge until it completes; must release every chunk reference it receives.</summary>
     Task RunAsync(Edge<SourceItem> input, CancellationToken cancellationToken);
 }
+
+/// <summary>
+/// A source with no end of its own that follows the session (markers entered by hand): once every other source has
+/// finished, the session calls <see cref="EndWithSession"/> and the source returns after delivering what it holds.
+/// </summary>
+public interface IFollowerSource : ISource
+{
+    /// <summary>The other sources are done: deliver what is queued and return from <see cref="ISource.RunAsync"/>.</summary>
+    void EndWithSession();
+}

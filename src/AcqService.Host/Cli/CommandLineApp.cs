@@ -19,6 +19,11 @@ internal static class CommandLineApp
         new StreamsCommand(),
         new ReplayCommand(),
         new ExportSnirfCommand(),
+        new ServeCommand(),
+        new ServiceClientCommand("status"),
+        new ServiceClientCommand("start"),
+        new ServiceClientCommand("stop"),
+        new ServiceClientCommand("mark"),
     ];
 
     public static string Version =>
