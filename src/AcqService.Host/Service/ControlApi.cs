@@ -132,8 +132,10 @@ public static class ControlApi
             return Results.File(Path.Combine(past.Folder, name), type, name);
         }).WithName("GetSessionFile").WithSummary("Download one file of a past session.");
 
-        api.MapGet("/events", (HttpContext context) => StreamEventsAsync(context, station))
-            .WithName("Events").WithSummary("Server-sent events: state (every second), session (start/stop/end), marker, epoch, alpha.");
+        // Two parameters, so the handler goes through the endpoint factory and appears in the OpenAPI description.
+        api.MapGet("/events", (HttpContext context, CancellationToken cancellationToken) => StreamEventsAsync(context, station, cancellationToken))
+            .WithName("Events").WithSummary("Server-sent events (text/event-stream): state (at connect and every second), session (start/stop/end), marker, epoch, alpha.")
+            .Produces(StatusCodes.Status200OK, contentType: "text/event-stream");
     }
 
     private static IResult Erp(StationService station, string? channels, int? step)
@@ -173,11 +175,10 @@ public static class ControlApi
         throw new StationException(400, $"channel '{label}' is not epoched (channels: {string.Join(", ", a.Channels)})");
     }
 
-    private static async Task StreamEventsAsync(HttpContext context, StationService station)
+    private static async Task StreamEventsAsync(HttpContext context, StationService station, CancellationToken aborted)
     {
         context.Response.ContentType = "text/event-stream";
         context.Response.Headers.CacheControl = "no-cache";
-        CancellationToken aborted = context.RequestAborted;
         using LiveFeed.Subscriber subscriber = station.Feed.Subscribe();
         await WriteEventAsync(context.Response, 0, "state", JsonSerializer.Serialize(station.State(), LiveFeed.Json), aborted).ConfigureAwait(false);
         try

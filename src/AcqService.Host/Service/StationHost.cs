@@ -42,7 +42,27 @@ public sealed class StationHost : IAsyncDisposable
         _simulator = simulator;
         ApiAddress = api;
         _simulating = simulator?.RunAsync(_background.Token) ?? Task.CompletedTask;
-        _watching = station.Watcher.RunAsync(_background.Token);
+        _watching = Task.WhenAll(station.Watcher.RunAsync(_background.Token), PublishStateAsync(_background.Token));
+    }
+
+    /// <summary>The live feed's <c>state</c> event once a second (stream health, running session), while anyone listens.</summary>
+    private async Task PublishStateAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (Station.Feed.Subscribers > 0)
+                {
+                    Station.Feed.Publish("state", Station.State());
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The service stopped.
+        }
     }
 
     /// <summary>The station.</summary>

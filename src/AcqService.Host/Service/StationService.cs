@@ -178,6 +178,7 @@ public sealed partial class StationService : IAsyncDisposable
             built.Pipeline.AddResultSink(live);
             string? recording = settings.Session.Record ? Path.GetFullPath(request.RecordingPath ?? Path.Combine(folder, settings.Session.RecordingFileName)) : null;
             var current = new RunningSession(built, live, manual, new SessionLabels(subject, session, task, run, protocol, request.Notes ?? ""), recording, request.Origin);
+            current.Phase = "recording";
             Volatile.Write(ref _running, current);
             current.Completion = Task.Run(() => RunAsync(current));
             LogStarted(_logger, current.Id, request.Origin);
@@ -248,7 +249,6 @@ public sealed partial class StationService : IAsyncDisposable
     /// <summary>Runs one session to its end; never throws (a failed session must not stop the station).</summary>
     private async Task<SessionInfo> RunAsync(RunningSession running)
     {
-        running.Phase = "recording";
         using var watch = new CancellationTokenSource();
         Task guard = StopWhenSourceLostAsync(running, watch.Token);
         SessionInfo info;
