@@ -483,4 +483,27 @@ public sealed class ServiceTests
         Assert.Equal(3, code);
         Assert.Contains("Is 'acq serve' running?", error);
     }
+
+    [Fact]
+    public void ShippedSystemdUnitAndStationSettings_AreConsistent()
+    {
+        string dir = Path.Combine(TestPaths.RepoRoot, "tools", "systemd");
+        var configuration = SettingsLoader.Build(Path.Combine(dir, "appsettings.station.json"), []);
+        (AppSettings settings, List<string> problems) = SettingsLoader.Bind(configuration, DefaultProfile.Load(null).Profile, "embedded");
+        Assert.Empty(problems);
+        var station = new StationOptions();
+        Microsoft.Extensions.Configuration.ConfigurationBinder.Bind(configuration.GetSection("Station"), station);
+        Assert.Empty(station.Validate());
+        Assert.Equal("127.0.0.1", station.Api.Address);
+        Assert.False(station.Api.TokenRequired);
+
+        string[] unit = File.ReadAllLines(Path.Combine(dir, "acqservice.service"));
+        string Value(string key) => Assert.Single(unit, l => l.StartsWith(key + "=", StringComparison.Ordinal))[(key.Length + 1)..];
+        Assert.Equal("notify", Value("Type"));
+        Assert.Equal("SIGTERM", Value("KillSignal"));
+        Assert.Contains(" serve --settings /etc/acqservice/appsettings.json", Value("ExecStart"));
+        // systemd must wait longer than the session's own drain timeout, or SIGKILL would cut the results short.
+        Assert.True(double.Parse(Value("TimeoutStopSec"), System.Globalization.CultureInfo.InvariantCulture) > settings.Session.ShutdownTimeoutSeconds + 10);
+        Assert.StartsWith(settings.Session.OutputRoot.TrimEnd('/').Replace("/sessions", "", StringComparison.Ordinal), Value("ReadWritePaths"));
+    }
 }
