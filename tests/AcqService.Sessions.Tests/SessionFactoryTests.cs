@@ -69,6 +69,63 @@ public sealed class SessionFactoryTests
     }
 
     [Fact]
+    public async Task ManualMarkers_AreRecordedAndEpochedLikeAnyMarker_AndDoNotKeepAFinishedSessionOpen()
+    {
+        // A fixed session clock: the simulator's first sample is at 1000.05 (origin + 0.05 lead), so a marker entered
+        // "at" 1010.0 lies 9.95 s into the data, away from the simulated needle events' epochs.
+        const double now = 1000.0;
+        var manual = new Sources.Manual.ManualMarkerSource(() => now + 10.0, "test-manual");
+        Assert.True(manual.TryMark("needle/insert;site=ST36;kind=sham;source=manual", 7, out double stamped));
+        Assert.Equal(1010.0, stamped);
+        SessionRequest plain = Sessions.Simulated(Sessions.NewFolder(), 20);
+        var request = new SessionRequest
+        {
+            Input = plain.Input, Settings = plain.Settings, OutputFolder = plain.OutputFolder, DurationSeconds = plain.DurationSeconds, Pace = plain.Pace,
+            Clock = () => now, ManualMarkers = manual,
+        };
+        await using Session session = await Sessions.Factory().CreateAsync(request);
+        session.Pipeline.Erp.PublishAverages = true;
+        // The follower source must end when the simulator does; otherwise this run would never complete.
+        SessionSummary summary = await session.RunAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(120));
+        Assert.Equal(SessionEndKind.Completed, summary.Ended!.Kind);
+        Assert.Equal(1, summary.Markers["manual"]);
+        string row = Assert.Single(File.ReadAllLines(Path.Combine(session.Folder, "drop_log.csv")), l => l.Contains("source=manual", StringComparison.Ordinal));
+        Assert.StartsWith("1010.000000,", row);
+        Assert.Contains(",7,insert/sham,epoch,", row);
+        // Sample index of the marked epoch: first sample at or after 1010.0 with samples at 1000.05 + k/500.
+        Assert.Contains(",4975,", row);
+        Xdf.XdfFile xdf = Xdf.XdfFile.Load(Path.Combine(session.Folder, "recording.xdf"));
+        Xdf.XdfStream stream = xdf.Streams.Single(s => s.Header.Name == "AcqService manual markers");
+        Assert.Equal(["needle/insert;site=ST36;kind=sham;source=manual"], stream.StringValues!);
+        Assert.False(manual.TryMark("late", null, out _));
+
+        // The snapshots other threads read are exact copies of the analyzer's averages.
+        Assert.Equal(session.Pipeline.Erp.Averages.Count, session.Pipeline.Erp.LatestAverages.Count);
+        foreach (Core.Analysis.ConditionAverage average in session.Pipeline.Erp.Averages)
+        {
+            Core.Analysis.ErpAverageSnapshot copy = session.Pipeline.Erp.LatestAverages.Single(a => a.Condition == average.Condition && a.StreamKey == average.StreamKey);
+            Assert.Equal(average.Count, copy.Count);
+            Assert.Equal(average.Mean.ToArray(), copy.Mean);
+            Assert.Equal(average.StandardError(3, 100), copy.StandardError[(3 * average.TimePoints) + 100]);
+        }
+    }
+
+    [Fact]
+    public async Task ManualMarkers_AProfileStreamNamedManual_IsRefused()
+    {
+        (var profile, string source, string json) = DefaultProfile.Load(null);
+        profile.Streams[1].Key = "manual";
+        SessionRequest plain = Sessions.Simulated(Sessions.NewFolder(), 5);
+        var request = new SessionRequest
+        {
+            Input = new SessionInput.Devices(profile, source, json), Settings = plain.Settings, OutputFolder = plain.OutputFolder, DurationSeconds = 5,
+            Pace = plain.Pace, ManualMarkers = new Sources.Manual.ManualMarkerSource(() => 0, "x"),
+        };
+        SessionSetupException ex = await Assert.ThrowsAsync<SessionSetupException>(() => Sessions.Factory().CreateAsync(request));
+        Assert.Contains("'manual' is reserved", ex.Message);
+    }
+
+    [Fact]
     public async Task Factory_WrongSettingsOrUsedFolder_NothingStarts()
     {
         SessionFactory factory = Sessions.Factory();
