@@ -32,6 +32,7 @@ public sealed partial class AcquisitionSession
     private readonly Func<double> _clock;
     private readonly List<string> _errors = [];
     private readonly List<IResultSink> _resultSinks = [];
+    private readonly List<IRawSink> _displayTaps = [];
     private readonly Dictionary<string, int> _drops = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopSources = new();
     private int _started;
@@ -139,6 +140,22 @@ public sealed partial class AcquisitionSession
         _resultSinks.Add(sink);
     }
 
+    /// <summary>
+    /// Attaches a consumer of the raw items for display (live traces), before <see cref="RunAsync"/>. Unlike the
+    /// recorder's tap, its edge drops the oldest items when it falls behind (counted; their chunks released), so a slow
+    /// page can never stop or slow the session; its failure is recorded as an error, not a session stop.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The session has already started.</exception>
+    public void AddDisplayTap(IRawSink sink)
+    {
+        ArgumentNullException.ThrowIfNull(sink);
+        if (Volatile.Read(ref _started) != 0)
+        {
+            throw new InvalidOperationException("display taps must be added before the session starts");
+        }
+        _displayTaps.Add(sink);
+    }
+
     /// <summary>Seconds after a stop request (or the end of the sources) that the pipeline gets to drain before its stages are aborted.</summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
@@ -210,7 +227,9 @@ public sealed partial class AcquisitionSession
         Edge<AlphaUpdate> alphaDisplay = Edges.Display<AlphaUpdate>("alpha→status");
         Edge<AlphaUpdate>[] sinkAlpha = [.. _resultSinks.Select(s => Edges.Display<AlphaUpdate>("alpha→" + s.Name))];
         Edge<EpochOutcome>[] sinkEpochs = [.. _resultSinks.Select(s => Edges.Display<EpochOutcome>("erp→" + s.Name))];
-        Edge<SourceItem>[] taps = [.. _rawSinks.Select(s => Edges.Recorder<SourceItem>("aligner→" + s.Name, item => item.Chunk?.Release()))];
+        Edge<SourceItem>[] recorderTaps = [.. _rawSinks.Select(s => Edges.Recorder<SourceItem>("aligner→" + s.Name, item => item.Chunk?.Release()))];
+        Edge<SourceItem>[] displayTaps = [.. _displayTaps.Select(s => Edges.Display<SourceItem>("aligner→" + s.Name, item => item.Chunk?.Release()))];
+        Edge<SourceItem>[] taps = [.. recorderTaps, .. displayTaps];
 
         using DropLogWriter dropLog = folder.OpenDropLog(startClock);
         using AlphaCsvWriter alphaCsv = folder.OpenAlphaCsv(startClock, Alpha.ChannelLabels, Alpha.RegionNames);
@@ -245,6 +264,10 @@ public sealed partial class AcquisitionSession
             // The recorder failing means data would go unrecorded; any other raw consumer (trigger output) is a stage.
             stages.Add((_rawSinks[i].Name, _rawSinks[i].RunAsync(taps[i], abortAll.Token),
                 _rawSinks[i] is AcqService.Sinks.Xdf.XdfRecorderSink ? SessionEndKind.RecordingFailed : SessionEndKind.StageFailed));
+        }
+        for (int i = 0; i < _displayTaps.Count; i++)
+        {
+            stages.Add((_displayTaps[i].Name, RunDisplayTapAsync(_displayTaps[i], displayTaps[i], abortAll.Token), SessionEndKind.StageFailed));
         }
         for (int i = 0; i < _resultSinks.Count; i++)
         {
@@ -430,6 +453,21 @@ public sealed partial class AcquisitionSession
         {
             LogResultSinkFailed(_logger, ex, sink.Name);
             AddError($"result sink '{sink.Name}' failed: {ex.Message}");
+        }
+    }
+
+    /// <summary>A display tap that fails is an error, not a session stop: its edge is drained (chunks released) to the end.</summary>
+    private async Task RunDisplayTapAsync(IRawSink sink, Edge<SourceItem> edge, CancellationToken abort)
+    {
+        try
+        {
+            await sink.RunAsync(edge, abort).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !abort.IsCancellationRequested)
+        {
+            LogResultSinkFailed(_logger, ex, sink.Name);
+            AddError($"display tap '{sink.Name}' failed: {ex.Message}");
+            await StageRunner.DrainAsync(edge, item => item.Chunk?.Release(), abort).ConfigureAwait(false);
         }
     }
 

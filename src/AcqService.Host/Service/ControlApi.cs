@@ -107,6 +107,23 @@ public static class ControlApi
             .WithName("GetAlpha").WithSummary("Alpha power per region over time (absolute µV² and relative); since=seconds returns only newer points.")
             .Produces<AlphaResponse>().Produces<ApiError>(StatusCodes.Status404NotFound);
 
+        api.MapGet("/session/traces", (string? stream, string? channels, double? seconds) =>
+            {
+                if (station.Current?.Traces is not { } traces)
+                {
+                    return Results.NotFound(new ApiError("no session is running"));
+                }
+                double span = seconds ?? 10;
+                if (!(span > 0 && span <= TraceBuffer.WindowSeconds))
+                {
+                    throw new StationException(400, $"seconds must be in (0, {TraceBuffer.WindowSeconds:0}]");
+                }
+                string[]? wanted = string.IsNullOrWhiteSpace(channels) ? null : channels.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                return Results.Ok(traces.Window(stream, wanted, span));
+            })
+            .WithName("GetTraces").WithSummary("Live traces decimated on the server (about 100 points/s per channel) with the markers in the span; stream=, channels=Cz,Pz, seconds= (≤ 30).")
+            .Produces<TraceWindow>().Produces<ApiError>(StatusCodes.Status404NotFound);
+
         api.MapGet("/sessions", () => station.PastSessions())
             .WithName("ListSessions").WithSummary("Sessions on disk under the output root and those this service ran, newest first.");
         api.MapGet("/sessions/{id}", (string id) => station.FindPast(id) is { } past ? Results.Ok(past) : Results.NotFound(new ApiError($"no session '{id}'")))

@@ -176,8 +176,10 @@ public sealed partial class StationService : IAsyncDisposable
             built.Pipeline.Erp.PublishAverages = true;
             var live = new LiveResults(_feed, Path.GetFileName(folder), built.Pipeline.Alpha.RegionNames, built.Metadata.ClockAtStart);
             built.Pipeline.AddResultSink(live);
+            var traces = new TraceBuffer(built.Pipeline.Streams, built.Metadata.ClockAtStart);
+            built.Pipeline.AddDisplayTap(traces);
             string? recording = settings.Session.Record ? Path.GetFullPath(request.RecordingPath ?? Path.Combine(folder, settings.Session.RecordingFileName)) : null;
-            var current = new RunningSession(built, live, manual, new SessionLabels(subject, session, task, run, protocol, request.Notes ?? ""), recording, request.Origin);
+            var current = new RunningSession(built, live, manual, new SessionLabels(subject, session, task, run, protocol, request.Notes ?? ""), recording, request.Origin) { Traces = traces };
             current.Phase = "recording";
             Volatile.Write(ref _running, current);
             current.Completion = Task.Run(() => RunAsync(current));
@@ -570,6 +572,9 @@ public sealed class RunningSession
 
     /// <summary>Its live results.</summary>
     public LiveResults Live { get; }
+
+    /// <summary>Its live traces.</summary>
+    public TraceBuffer? Traces { get; internal set; }
 
     /// <summary>Its manual-marker stream.</summary>
     public ManualMarkerSource Manual { get; }
