@@ -34,6 +34,9 @@ internal sealed class CommandTree
         Root = new RootCommand("AcqService: EEG/fNIRS acquisition with needle-locked ERPs and live alpha power");
         // Our own --help/-h per command and our own --version: the defaults add -?, /?, /h, which completion would offer.
         Root.Options.Clear();
+        // Root options only for completion of "acq --" (the root line itself is read by CommandLineApp).
+        Root.Options.Add(new Option<bool>("--help") { Description = "list the commands", Arity = ArgumentArity.Zero });
+        Root.Options.Add(new Option<bool>("--version") { Description = "print the version", Arity = ArgumentArity.Zero });
         foreach (ICommand command in commands)
         {
             var binding = new Binding(command);
@@ -74,7 +77,8 @@ internal sealed class CommandTree
         }
         foreach (OptionSpec spec in command.Options)
         {
-            if (result.GetResult(binding.Options[spec.Name]) is not OptionResult option)
+            // Implicit: not on the line; a bool option has a result all the same (its default, false).
+            if (result.GetResult(binding.Options[spec.Name]) is not OptionResult option || option.Implicit)
             {
                 continue;
             }
@@ -240,8 +244,8 @@ internal sealed class CommandTree
         private static string? PositionalName(ICommand command)
         {
             string[] words = command.Usage.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            int start = Array.IndexOf(words, command.Name) + 1;
-            var names = words.Skip(start).TakeWhile(w => !w.StartsWith('[') && !w.StartsWith('-')).ToList();
+            int at = Array.IndexOf(words, command.Name);
+            var names = at < 0 ? [] : words.Skip(at + 1).TakeWhile(w => !w.StartsWith('[') && !w.StartsWith('-')).ToList();
             return names.Count == 0 ? null : string.Join(' ', names);
         }
     }
