@@ -58,6 +58,25 @@ public sealed class CliParsingTests
     }
 
     [Theory]
+    [InlineData("--durations", "--duration")]
+    [InlineData("--DURATION", "--duration")]
+    [InlineData("--tmi", "--tmin")]
+    [InlineData("--labels", "--labels-as-conditions")]
+    [InlineData("--zzz", null)]
+    [InlineData("--t", null)]
+    [InlineData("demoo", "demo")]
+    [InlineData("exp", "export-snirf")]
+    [InlineData("re", null)]
+    [InlineData("rn", "run")]
+    public void DidYouMean_SuggestsOnlyPlausibleNames(string typed, string? expected)
+    {
+        IEnumerable<string> names = typed.StartsWith('-')
+            ? Command("analyze").Options.Select(o => "--" + o.Name).Append("--duration")
+            : CommandLineApp.Commands.Select(c => c.Name);
+        Assert.Equal(expected, CommandTree.DidYouMean(typed, names));
+    }
+
+    [Theory]
     [InlineData(new[] { "demo", "--out", "--duration", "3" }, "acq demo: option '--out' needs a value (DIR)")]
     [InlineData(new[] { "analyze", "x.xdf", "--out" }, "acq analyze: option '--out' needs a value (DIR)")]
     [InlineData(new[] { "demo", "--out", "a", "--out", "b" }, "acq demo: option '--out' is given twice")]

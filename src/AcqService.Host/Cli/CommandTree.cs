@@ -123,12 +123,20 @@ internal sealed class CommandTree
     public static string? DidYouMean(string word, IEnumerable<string> candidates)
     {
         string lower = word.ToLowerInvariant();
-        (string Name, int Distance) best = candidates
+        List<string> all = candidates.ToList();
+        // A unique start of a longer name: '--labels' -> '--labels-as-conditions', 'exp' -> 'export-snirf'.
+        List<string> starting = all.Where(c => c.StartsWith(lower, StringComparison.OrdinalIgnoreCase) && lower.TrimStart('-').Length >= 2).ToList();
+        if (starting.Count == 1)
+        {
+            return starting[0];
+        }
+        (string Name, int Distance) best = all
             .Select(c => (Name: c, Distance: SettingsLoader.Distance(c.ToLowerInvariant(), lower)))
             .OrderBy(c => c.Distance)
             .FirstOrDefault();
-        // A third of the word may be wrong (at least two letters): '--durations' -> '--duration', '--zzz' -> nothing.
-        return best.Name is not null && best.Distance <= Math.Max(2, word.Length / 3) ? best.Name : null;
+        // A third of the word may be wrong (at least one letter): '--durations' -> '--duration', 'demoo' -> 'demo',
+        // but 're' suggests nothing rather than 'run'.
+        return best.Name is not null && best.Distance <= Math.Max(1, word.Length / 3) ? best.Name : null;
     }
 
     /// <summary>
