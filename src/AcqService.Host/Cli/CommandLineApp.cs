@@ -29,6 +29,9 @@ internal static class CommandLineApp
     public static string Version =>
         typeof(CommandLineApp).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
+    /// <summary>The System.CommandLine tree built from <see cref="Commands"/> (parsing, option help, completion).</summary>
+    internal static CommandTree Tree { get; } = new(Commands);
+
     public static async Task<int> RunAsync(string[] args)
     {
         if (args.Length == 0 || args[0] is "-h" or "--help" or "help" && args.Length == 1)
@@ -41,11 +44,18 @@ internal static class CommandLineApp
             Console.Out.WriteLine($"acq {Version}");
             return ExitCodes.Ok;
         }
+        if (args[0].StartsWith("[suggest", StringComparison.Ordinal))
+        {
+            // Tab completion: acq "[suggest:N]" "the command line" prints the words that fit at position N (tools/acq-completion.bash).
+            return await Tree.SuggestAsync(args).ConfigureAwait(false);
+        }
         string name = args[0] == "help" ? args[1] : args[0];
         ICommand? command = Commands.FirstOrDefault(c => c.Name == name);
         if (command is null)
         {
-            Console.Error.WriteLine($"acq: unknown command '{name}'. Commands: {string.Join(", ", Commands.Select(c => c.Name))}. Run './acq --help'.");
+            string? near = CommandTree.DidYouMean(name, Commands.Select(c => c.Name));
+            string hint = near is null ? "" : $" Did you mean '{near}'?";
+            Console.Error.WriteLine($"acq: unknown command '{name}'.{hint} Commands: {string.Join(", ", Commands.Select(c => c.Name))}. Run './acq --help'.");
             return ExitCodes.Usage;
         }
         if (args[0] == "help")
@@ -57,10 +67,6 @@ internal static class CommandLineApp
         try
         {
             parsed = ParsedArguments.Parse(command, args[1..]);
-            if (parsed.ConfigurationOverrides.Count > 0 && !command.AcceptsSettings)
-            {
-                throw new UsageException($"'{command.Name}' takes no --Section:Key settings");
-            }
         }
         catch (UsageException ex)
         {
@@ -72,6 +78,8 @@ internal static class CommandLineApp
             Console.Out.Write(CommandHelp(command));
             return ExitCodes.Ok;
         }
+        // The command runs here rather than as a System.CommandLine action: its exit code, UsageException and the
+        // SIGINT/SIGTERM handling of the hosts stay exactly as documented (README "Exit codes").
         using var interrupt = new CancellationTokenSource();
         try
         {
@@ -99,6 +107,7 @@ internal static class CommandLineApp
         sb.AppendLine();
         sb.AppendLine("Run './acq COMMAND --help' for a command's options. Exit codes: 0 ok, 1 session finished with errors,");
         sb.AppendLine("2 wrong arguments/settings/profile, 3 could not run, 130 interrupted.");
+        sb.AppendLine("Tab completion in bash: source tools/acq-completion.bash (see README).");
         return sb.ToString();
     }
 

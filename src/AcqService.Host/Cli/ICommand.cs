@@ -9,7 +9,10 @@ internal interface ICommand
     /// <summary>One line for the command list.</summary>
     string Summary { get; }
 
-    /// <summary>Usage line, e.g. <c>acq demo [--duration SECONDS] [--out DIR]</c>.</summary>
+    /// <summary>
+    /// Usage line, e.g. <c>./acq analyze FILE.xdf [--out DIR]</c>. Words between the command name and the first
+    /// option or <c>[</c> (here FILE.xdf) name the positional arguments in the parser; the count is checked by the command.
+    /// </summary>
     string Usage { get; }
 
     /// <summary>Accepted options.</summary>

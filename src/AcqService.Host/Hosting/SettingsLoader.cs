@@ -118,7 +118,7 @@ internal static class SettingsLoader
         }
     }
 
-    private static int Distance(string a, string b)
+    internal static int Distance(string a, string b)
     {
         int[,] d = new int[a.Length + 1, b.Length + 1];
         for (int i = 0; i <= a.Length; i++)
