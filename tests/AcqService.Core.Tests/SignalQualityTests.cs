@@ -116,20 +116,20 @@ public sealed class SignalQualityTests
     [Fact]
     public void LineNoiseRatio_MainsOnNoisyEeg_WithinTheDerivedTolerance()
     {
-        // x = 20 µV at 50 Hz + 10 µV at 10 Hz + white noise σ = 5 µV, 20 s at 500 Hz. White noise has density 2σ²/fs
+        // x = 30 µV at 50 Hz + 10 µV at 10 Hz + white noise σ = 5 µV, 20 s at 500 Hz. White noise has density 2σ²/fs
         // = 0.1 µV²/Hz, so the ±1 Hz band (3 bins) holds 0.3 µV² of it and 1–40 Hz (40 bins) 4 µV²:
-        // expected ratio = (200 + 0.3) / (50 + 4) = 3.709. Spread: the sine × noise cross terms dominate; for the
+        // expected ratio = (450 + 0.3) / (50 + 4) = 8.339. Spread: the sine × noise cross terms dominate; for the
         // denominator their relative SD is √(2 · 0.3 / 50 / K) with K = 39 Welch segments ≈ 1.8 %, the numerator's
-        // √(2 · 0.3 / 200 / 39) ≈ 0.9 %, the noise power itself ≈ 0.3 %: about 2 % in all, so 8 % is four SDs.
-        double[] x = Add(Sine(20, 50, 500, 20), Sine(10, 10, 500, 20, phase: 0.7), Gaussian(10000, 5, 5));
-        double expected = (200 + 0.3) / (50 + 4);
+        // √(2 · 0.3 / 450 / 39) ≈ 0.6 %, the noise power itself ≈ 0.3 %: about 2 % in all, so 8 % is four SDs.
+        double[] x = Add(Sine(30, 50, 500, 20), Sine(10, 10, 500, 20, phase: 0.7), Gaussian(10000, 5, 5));
+        double expected = (450 + 0.3) / (50 + 4);
         double ratio = SignalQuality.LineNoiseRatio(SignalQuality.Spectrum(x, 500)!, 50, 1, 1, 40)!.Value;
         Assert.InRange(ratio, expected * 0.92, expected * 1.08);
 
         var t = new CheckThresholds();
         QualityJudgement j = SignalQuality.Judge(SignalQuality.Measure(x, SignalQuality.Spectrum(x, 500), 50, t), t, 50);
         Assert.Equal(CheckVerdict.Warn, j.Verdict);
-        Assert.Contains(j.Reasons, r => r.StartsWith("line noise: 50 Hz power 3.", StringComparison.Ordinal));
+        Assert.Contains(j.Reasons, r => r.StartsWith("line noise: 50 Hz power 8.", StringComparison.Ordinal));
     }
 
     [Theory]

@@ -81,13 +81,16 @@ public sealed class CheckThresholds
     [JsonPropertyName("railedFailFraction")]
     public double RailedFailFraction { get; set; } = 0.05;
 
-    /// <summary>Mains-band power over EEG-band power from which the channel is a warning (3: mains RMS ≈ 1.7 × the EEG's).</summary>
+    /// <summary>
+    /// Mains-band power over EEG-band power from which the channel is a warning (5: mains RMS ≈ 2.2 × the EEG's). Mains
+    /// itself is removed by the notch filter; much more of it on one channel than on the others means a poor contact.
+    /// </summary>
     [JsonPropertyName("lineNoiseWarnRatio")]
-    public double LineNoiseWarnRatio { get; set; } = 3;
+    public double LineNoiseWarnRatio { get; set; } = 5;
 
-    /// <summary>Mains-band power over EEG-band power from which the channel fails.</summary>
+    /// <summary>Mains-band power over EEG-band power from which the channel fails (20: mains RMS ≈ 4.5 × the EEG's).</summary>
     [JsonPropertyName("lineNoiseFailRatio")]
-    public double LineNoiseFailRatio { get; set; } = 10;
+    public double LineNoiseFailRatio { get; set; } = 20;
 
     /// <summary>RMS in the high-frequency band (mains harmonics excluded) from which the channel is a warning.</summary>
     [JsonPropertyName("hfWarnUv")]
