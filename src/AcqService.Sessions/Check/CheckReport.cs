@@ -80,7 +80,9 @@ public sealed class CheckReport
                 sb.AppendLine(I($"  {"channel".PadRight(width)}  {"RMS",9} {"p-p",9} {"railed %",8} {"line ratio",10} {"HF RMS",8}  unit  verdict  reasons"));
                 foreach (ChannelCheck c in s.Channels)
                 {
-                    sb.AppendLine(I($"  {c.Label.PadRight(width)}  {N(c.Rms, "0.00"),9} {N(c.PeakToPeak, "0.0"),9} {N(c.RailedFraction * 100, "0.00"),8} {N(c.LineNoiseRatio, "0.00"),10} {N(c.HfNoise, "0.00"),8}  {c.Unit,-4}  {Word(c.Verdict),-7}  {string.Join("; ", c.Reasons)}").TrimEnd());
+                    // µV read well with fixed decimals; other units (fNIRS intensities in V) need significant digits.
+                    bool uv = c.Unit == "µV";
+                    sb.AppendLine(I($"  {c.Label.PadRight(width)}  {N(c.Rms, uv ? "0.00" : "G3"),9} {N(c.PeakToPeak, uv ? "0.0" : "G3"),9} {N(c.RailedFraction * 100, "0.00"),8} {N(c.LineNoiseRatio, "0.00"),10} {N(c.HfNoise, "0.00"),8}  {c.Unit,-4}  {Word(c.Verdict),-7}  {string.Join("; ", c.Reasons)}").TrimEnd());
                 }
             }
         }

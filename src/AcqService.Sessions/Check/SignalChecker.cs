@@ -242,8 +242,11 @@ public sealed partial class SignalChecker
             };
         }
 
-        int frames = c.Times.Count;
-        double? effective = EffectiveRate(c.Times);
+        // The requested seconds, the most recent ones: a source that is stopped rather than ending by itself (LSL inlets)
+        // delivers for the grace period too, and an inlet may start with what its outlet had buffered.
+        int skip = Math.Max(0, c.Times.Count - (int)Math.Ceiling(seconds * s.NominalRateHz));
+        int frames = c.Times.Count - skip;
+        double? effective = EffectiveRate(c.Times.GetRange(skip, frames));
         CheckVerdict rateVerdict;
         if (frames == 0)
         {
@@ -284,7 +287,7 @@ public sealed partial class SignalChecker
             samples[ch] = new double[frames];
             for (int f = 0; f < frames; f++)
             {
-                samples[ch][f] = c.Values[(f * n) + ch] * scale;
+                samples[ch][f] = c.Values[((skip + f) * n) + ch] * scale;
             }
             spectra[ch] = electrical[ch] && frames > 0 ? SignalQuality.Spectrum(samples[ch], s.NominalRateHz, t.SegmentSeconds) : null;
         }
