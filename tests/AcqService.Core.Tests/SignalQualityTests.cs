@@ -72,16 +72,22 @@ public sealed class SignalQualityTests
         Assert.InRange(railed, expected - (2 * hz / rate), expected + (2 * hz / rate));
         Assert.Equal(0.4097, expected, 1e-4);
 
-        // Unclipped: a sine comes back to its crest every period, and a sample may land within ε (here ±0.24 sample
-        // periods of the crest) each time: at most one per crest and trough, 2f/fs, far below the 1 % warning.
-        Assert.InRange(SignalQuality.RailedFraction(Sine(A, hz, rate, 20, phase: 0.1234), 1e-6), 0, 2 * hz / rate);
-        // Noise never repeats its extreme.
+        // Unclipped: a sine comes back to its crest every period but touches it with one sample at a time (here a sample
+        // within ε lies within ±0.24 sample periods of the crest, so never two in a row). Even a sine at a whole fraction of
+        // the rate, whose crest value repeats exactly every period, is not railed; noise never repeats its extreme.
+        Assert.Equal(0, SignalQuality.RailedFraction(Sine(A, hz, rate, 20, phase: 0.1234), 1e-6));
+        Assert.Equal(0, SignalQuality.RailedFraction(Sine(A, 10, 250, 20, phase: 0.1234), 1e-6));
         Assert.Equal(0, SignalQuality.RailedFraction(Gaussian(10000, 10, 3), 1e-6));
 
         var t = new CheckThresholds();
         QualityJudgement j = SignalQuality.Judge(SignalQuality.Measure(x, SignalQuality.Spectrum(x, rate), 50, t), t, 50);
         Assert.Equal(CheckVerdict.Fail, j.Verdict);
         Assert.Contains(j.Reasons, r => r.StartsWith("railed: 41", StringComparison.Ordinal));
+
+        // A rail is held: one clipped sample between unclipped ones is not a rail (a square wave is nothing but rails).
+        Assert.Equal(0, SignalQuality.RailedFraction([0, 5, 1, 2, 5, 0, 3], 1e-6));
+        Assert.Equal(2.0 / 7, SignalQuality.RailedFraction([0, 5, 5, 1, 2, 3, 4], 1e-6), 1e-12);
+        Assert.Equal(1, SignalQuality.RailedFraction([.. Enumerable.Range(0, 100).Select(i => i / 10 % 2 == 0 ? 1.0 : -1.0)], 1e-6));
     }
 
     [Fact]

@@ -63,8 +63,8 @@ public sealed class CheckThresholds
 
     /// <summary>
     /// Samples within this fraction of the block's peak-to-peak range of its maximum or minimum count as "at the
-    /// extreme". A clipped amplifier repeats its rail value exactly (float rounding needs a little room); kept small so
-    /// that the few samples a slow, smooth wave spends near its peak are not taken for a rail.
+    /// extreme" (railed when a neighbour is too). A clipped amplifier repeats its rail value exactly (float rounding needs
+    /// a little room); kept small so that consecutive samples of a slow, smooth wave near its crest are not taken for a rail.
     /// </summary>
     [JsonPropertyName("railEpsilonFraction")]
     public double RailEpsilonFraction { get; set; } = 1e-6;

@@ -38,8 +38,9 @@ public static class SignalQuality
 
     /// <summary>
     /// Fraction of samples that sit at the block's maximum or minimum (within <paramref name="epsilonFraction"/> of the
-    /// peak-to-peak range), or at or beyond ± <paramref name="fullScale"/> when one is given. An extreme held by a
-    /// single sample does not count: a continuous signal reaches its maximum once, a clipped one repeats its rail.
+    /// peak-to-peak range) together with a neighbour at the same extreme, or at or beyond ± <paramref name="fullScale"/>
+    /// when one is given. A clipped amplifier holds its rail for consecutive samples; a continuous signal touches its
+    /// extreme with one sample at a time, even a periodic one that comes back to the same crest value every period.
     /// A constant block counts as railed only through <paramref name="fullScale"/> (it is flat, which is its own finding).
     /// </summary>
     public static double RailedFraction(ReadOnlySpan<double> samples, double epsilonFraction, double? fullScale = null)
@@ -51,24 +52,20 @@ public static class SignalQuality
         double max = MaxOf(samples), min = MinOf(samples);
         double range = max - min;
         double epsilon = epsilonFraction * range;
-        int atMax = 0, atMin = 0;
-        foreach (double v in samples)
-        {
-            atMax += range > 0 && v >= max - epsilon ? 1 : 0;
-            atMin += range > 0 && v <= min + epsilon ? 1 : 0;
-        }
-        // A lone extreme sample is the signal's own peak, not a rail.
-        bool maxRailed = atMax > 1, minRailed = atMin > 1;
         int railed = 0;
-        foreach (double v in samples)
+        for (int i = 0; i < samples.Length; i++)
         {
-            bool high = maxRailed && v >= max - epsilon;
-            bool low = minRailed && v <= min + epsilon;
-            bool full = fullScale is double f && Math.Abs(v) >= f;
+            bool high = range > 0 && IsHigh(samples, i, max - epsilon) && (IsHigh(samples, i - 1, max - epsilon) || IsHigh(samples, i + 1, max - epsilon));
+            bool low = range > 0 && IsLow(samples, i, min + epsilon) && (IsLow(samples, i - 1, min + epsilon) || IsLow(samples, i + 1, min + epsilon));
+            bool full = fullScale is double f && Math.Abs(samples[i]) >= f;
             railed += high || low || full ? 1 : 0;
         }
         return (double)railed / samples.Length;
     }
+
+    private static bool IsHigh(ReadOnlySpan<double> samples, int i, double limit) => (uint)i < (uint)samples.Length && samples[i] >= limit;
+
+    private static bool IsLow(ReadOnlySpan<double> samples, int i, double limit) => (uint)i < (uint)samples.Length && samples[i] <= limit;
 
     /// <summary>
     /// Welch PSD of the block with segments of <paramref name="segmentSeconds"/> (shortened to the block when it is
