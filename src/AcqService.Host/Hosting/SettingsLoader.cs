@@ -26,6 +26,7 @@ internal static class SettingsLoader
         ["Haemoglobin"] = typeof(AcqService.Core.Analysis.HaemoglobinOptions),
         ["Haemodynamic"] = typeof(AcqService.Core.Analysis.HaemodynamicWindow),
         ["Lsl"] = typeof(AcqService.Lsl.LslOptions),
+        ["Check"] = typeof(AcqService.Core.Analysis.Quality.CheckThresholds),
         ["Station"] = typeof(AcqService.Host.Service.StationOptions),
     };
 
