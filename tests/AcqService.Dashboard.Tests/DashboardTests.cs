@@ -98,6 +98,12 @@ public sealed class DashboardTests
             Assert.Contains("/ 500 Hz", streams);
             Assert.Equal("idle", await page.Locator("#state").GetAttributeAsync("data-state"));
 
+            // Signal check from the page: every simulated channel is clean.
+            await page.ClickAsync("#check");
+            await page.Locator("#check-summary[data-worst]").WaitForAsync(new LocatorWaitForOptions { Timeout = 30000 });
+            Assert.Equal("pass", await page.Locator("#check-summary").GetAttributeAsync("data-worst"));
+            Assert.Contains("eeg (", await page.Locator("#check-results").InnerTextAsync());
+
             // Start from the page.
             await page.FillAsync("#subject", "P042");
             await page.FillAsync("#protocol", "browser-test");

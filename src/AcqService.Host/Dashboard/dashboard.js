@@ -142,6 +142,34 @@ document.getElementById("mark-form").addEventListener("submit", async event => {
   } catch (e) { say("Mark refused: " + e.message, true); }
 });
 
+function showCheck(report) {
+  const summary = document.getElementById("check-summary");
+  summary.textContent = "last check " + new Date(report.time).toLocaleTimeString() + ": " + report.worst.toUpperCase();
+  summary.dataset.worst = report.worst;
+  const rows = [];
+  for (const s of report.streams) {
+    rows.push(row([s.key + " (" + (s.effectiveRateHz === null ? "no data" : fmt(s.effectiveRateHz, 1) + " / " + fmt(s.nominalRateHz, 0) + " Hz") + ")", s.verdict, s.reasons.join("; ")]));
+    for (const c of s.channels || []) {
+      if (c.verdict !== "pass") rows.push(row(["  " + s.key + " " + c.label, c.verdict, c.reasons.join("; ")]));
+    }
+  }
+  const table = document.getElementById("check-results");
+  table.querySelector("tbody").replaceChildren(...rows);
+  table.hidden = false;
+}
+
+document.getElementById("check").addEventListener("click", async () => {
+  const button = document.getElementById("check");
+  button.disabled = true;
+  say("Checking the signals for 3 s…");
+  try {
+    const report = await apiJson("api/check?seconds=3", { method: "POST" });
+    showCheck(report);
+    say("Signal check: " + report.worst);
+  } catch (e) { say("Check failed: " + e.message, true); }
+  button.disabled = false;
+});
+
 async function refreshState() {
   try { showState(await apiJson("api/state")); } catch (e) { say("Service not reachable: " + e.message, true); }
 }

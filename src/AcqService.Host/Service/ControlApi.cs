@@ -93,6 +93,12 @@ public static class ControlApi
             return Results.Accepted("/api/streams");
         }).WithName("RefreshStreams").WithSummary("Look for absent streams now.");
 
+        api.MapPost("/check", async (double? seconds, CancellationToken ct) => await station.CheckAsync(seconds ?? 3, ct).ConfigureAwait(false))
+            .WithName("CheckSignals").WithSummary("Signal check of the station's streams (as `acq check`): per channel RMS, flat, railed, line noise, HF noise with pass/warn/fail and the thresholds; rate and clock offset per stream. seconds= (default 3).")
+            .Produces<Sessions.Check.CheckReport>().Produces<ApiError>(StatusCodes.Status400BadRequest).Produces<ApiError>(StatusCodes.Status503ServiceUnavailable);
+        api.MapGet("/check", () => station.LastCheck is { } report ? Results.Ok(report) : Results.NotFound(new ApiError("no signal check has run yet; POST /api/check")))
+            .WithName("GetLastCheck").WithSummary("The last signal check.").Produces<Sessions.Check.CheckReport>().Produces<ApiError>(StatusCodes.Status404NotFound);
+
         api.MapGet("/session", () => station.Current?.Info() is { } info ? Results.Ok(info) : Results.NotFound(new ApiError("no session is running")))
             .WithName("GetSession").WithSummary("The running session: labels, elapsed time, epochs per condition, drops by reason.")
             .Produces<SessionInfo>().Produces<ApiError>(StatusCodes.Status404NotFound);
