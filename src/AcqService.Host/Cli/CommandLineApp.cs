@@ -19,6 +19,7 @@ internal static class CommandLineApp
         new StreamsCommand(),
         new ReplayCommand(),
         new ExportSnirfCommand(),
+        new ExportBidsCommand(),
     ];
 
     public static string Version =>
