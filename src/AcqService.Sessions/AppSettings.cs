@@ -27,4 +27,8 @@ public sealed class AppSettings
 
     /// <summary>Section <c>Simulation</c>: overrides of the profile's simulation settings.</summary>
     public SimulationSettings Simulation { get; set; } = new();
+
+    /// <summary>The locked protocol in force (set from <c>Session:ProtocolLock</c> by <see cref="Protocols.ProtocolLock.ApplyTo"/>), or null.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public Protocols.ProtocolLock? Protocol { get; set; }
 }

@@ -20,6 +20,7 @@ internal static class CommandLineApp
         new ReplayCommand(),
         new ExportSnirfCommand(),
         new ExportBidsCommand(),
+        new ProtocolCommand(),
     ];
 
     public static string Version =>
