@@ -117,10 +117,6 @@ public sealed class SessionFactory
                 Logger = sourceLogger,
             };
             sources = await _drivers.CreateAsync(sourceProfile, context, cancellationToken).ConfigureAwait(false);
-            if (locked?.Blinding is Blinding blinding)
-            {
-                sources = [.. sources.Select(blinding.Wrap)];
-            }
         }
         catch (Exception ex) when (ex is ArgumentException or NotSupportedException or LslSourceException or OperationCanceledException)
         {
@@ -277,7 +273,10 @@ public sealed class SessionFactory
         AcquisitionSession pipeline;
         try
         {
-            pipeline = new AcquisitionSession(sources, plan, folder, metadata, clock, rawSinks, _loggers.CreateLogger("AcqService.Session"))
+            // Blinded protocol: marker labels are coded as they leave the sources; the Session keeps the sources
+            // themselves (disposal, LSL banner and delivery counts).
+            IReadOnlyList<ISource> piped = request.Settings.Protocol?.Blinding is Blinding blinding ? [.. sources.Select(blinding.Wrap)] : sources;
+            pipeline = new AcquisitionSession(piped, plan, folder, metadata, clock, rawSinks, _loggers.CreateLogger("AcqService.Session"))
             {
                 DrainTimeout = TimeSpan.FromSeconds(options.ShutdownTimeoutSeconds),
                 InputDamage = damage,
