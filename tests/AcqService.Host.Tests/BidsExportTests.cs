@@ -62,6 +62,9 @@ public sealed class BidsExportTests(BidsSessionFixture fixture, ITestOutputHelpe
         Skip.IfNot(File.Exists(validator), $"the BIDS validator is not installed: run 'npm ci' in {tool} (.ci/run does)");
 
         string root = await ExportAsync();
+        // A second participant in the same dataset (participants.tsv gains a row), checked by the validator too.
+        (int second, _, string secondError) = await RunAsync("export-bids", fixture.Session, "--root", root, "--subject", "P008", "--run", "2");
+        Assert.True(second == ExitCodes.Ok, secondError);
         var start = new ProcessStartInfo(validator) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (string a in (string[])["--json", root])
         {
@@ -80,7 +83,7 @@ public sealed class BidsExportTests(BidsSessionFixture fixture, ITestOutputHelpe
         output.WriteLine($"errors: {errors.Length}; warnings: {string.Join(", ", warnings)}");
         Assert.Empty(errors);
         JsonElement summary = report.RootElement.GetProperty("summary");
-        Assert.Equal(["P007"], summary.GetProperty("subjects").EnumerateArray().Select(s => s.GetString()));
+        Assert.Equal(["P007", "P008"], summary.GetProperty("subjects").EnumerateArray().Select(s => s.GetString()));
         Assert.Equal(["needling"], summary.GetProperty("tasks").EnumerateArray().Select(s => s.GetString()));
         Assert.Equal(["EEG", "NIRS"], summary.GetProperty("modalities").EnumerateArray().Select(s => s.GetString()!).Order());
     }
