@@ -515,6 +515,7 @@ public sealed partial class AcquisitionSession
         var summary = new SessionSummary
         {
             StartedUtc = _metadata.StartedUtc,
+            Protocol = _metadata.ProtocolHash is string hash ? "sha256 " + hash : null,
             Ended = final ? _end : new SessionEnd(SessionEndKind.Running, "running", DateTimeOffset.UtcNow, _clock() - _startClock),
         };
         foreach (StreamDescriptor stream in _registry.Streams)

@@ -31,4 +31,8 @@ public sealed class AppSettings
 
     /// <summary>Section <c>Check</c>: thresholds of the pre-session signal check (<c>acq check</c>).</summary>
     public CheckThresholds Check { get; set; } = new();
+
+    /// <summary>The locked protocol in force (set from <c>Session:ProtocolLock</c> by <see cref="Protocols.ProtocolLock.ApplyTo"/>), or null.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public Protocols.ProtocolLock? Protocol { get; set; }
 }

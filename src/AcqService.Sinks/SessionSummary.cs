@@ -13,6 +13,10 @@ public sealed class SessionSummary
     /// <summary>Start of the session (UTC).</summary>
     public DateTimeOffset StartedUtc { get; set; }
 
+    /// <summary>The locked protocol the session ran under, e.g. <c>st36-trial sha256 ab12…</c>; null (not written) without one.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? Protocol { get; set; }
+
     /// <summary>Output files and whether each is complete (filled at the end).</summary>
     public List<OutputFileStatus> Files { get; set; } = [];
 
@@ -60,6 +64,10 @@ public sealed class SessionSummary
             sb.AppendLine(end.Kind == SessionEndKind.Running
                 ? string.Create(ci, $"Still running (snapshot at {end.AtUtc:yyyy-MM-dd HH:mm:ss} UTC, {end.SessionSeconds:F0} s after the start)")
                 : string.Create(ci, $"Ended: {end.Reason} — at {end.AtUtc:yyyy-MM-dd HH:mm:ss} UTC, {end.SessionSeconds:F1} s after the start"));
+        }
+        if (Protocol is not null)
+        {
+            sb.AppendLine("Locked protocol: " + Protocol);
         }
         sb.AppendLine();
         sb.AppendLine("Streams:");

@@ -25,6 +25,8 @@ internal static class CommandLineApp
         new ServiceClientCommand("start"),
         new ServiceClientCommand("stop"),
         new ServiceClientCommand("mark"),
+        new ExportBidsCommand(),
+        new ProtocolCommand(),
     ];
 
     public static string Version =>
