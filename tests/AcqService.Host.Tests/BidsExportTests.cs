@@ -206,6 +206,22 @@ public sealed class BidsExportTests(BidsSessionFixture fixture, ITestOutputHelpe
     }
 
     [Fact]
+    public async Task CheckReport_FromARealAcqCheckRun_MarksTheFlatChannelBad()
+    {
+        // The report exactly as `acq check --json` writes it, with Fp1 made flat in the simulator.
+        (int code, string json, string error) = await RunAsync("check", "--seconds", "1", "--json", "--Simulation:FlatChannels:0=Fp1");
+        Assert.True(code == ExitCodes.CheckFail, error);
+        string report = Path.Combine(Directory.CreateDirectory(TestPaths.NewFolder()).FullName, "check.json");
+        File.WriteAllText(report, json);
+        string root = await ExportAsync("--check", report);
+        Dictionary<string, string[]> channels = File.ReadAllLines(Eeg(root, "channels.tsv")).Skip(1).Select(l => l.Split('\t')).ToDictionary(f => f[0]);
+        Assert.Equal("bad", channels["Fp1"][3]);
+        Assert.Contains("flat", channels["Fp1"][4], StringComparison.OrdinalIgnoreCase);
+        Assert.Equal("good", channels["Pz"][3]);
+        Assert.Single(channels.Values, c => c[3] == "bad");
+    }
+
+    [Fact]
     public async Task Sidecars_CarryRateLineFrequencyAndSubjectInParticipants()
     {
         string root = await ExportAsync();

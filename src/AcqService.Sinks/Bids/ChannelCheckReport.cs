@@ -74,9 +74,11 @@ public sealed class ChannelCheckReport
             return;
         }
         string? own = Text(element, "stream");
-        if (Text(element, "verdict") is string verdict && (Text(element, "channel") ?? Text(element, "label") ?? Text(element, "name")) is string channel)
+        // A stream's own verdict (an object that also lists "channels", as acq check writes it) is not a channel's.
+        bool holdsChannels = element.TryGetProperty("channels", out JsonElement list) && list.ValueKind == JsonValueKind.Array;
+        if (!holdsChannels && Text(element, "verdict") is string verdict && (Text(element, "channel") ?? Text(element, "label") ?? Text(element, "name")) is string channel)
         {
-            string? reason = Text(element, "reason") ?? Text(element, "message") ?? Text(element, "detail");
+            string? reason = Text(element, "reason") ?? Text(element, "message") ?? Text(element, "detail") ?? Reasons(element);
             verdicts.Add(new ChannelVerdict(own ?? stream, channel, verdict.ToLowerInvariant(), reason));
             return;
         }
@@ -87,6 +89,12 @@ public sealed class ChannelCheckReport
             Walk(property.Value, inner, verdicts);
         }
     }
+
+    /// <summary>acq check's <c>"reasons": ["…", "…"]</c>, joined.</summary>
+    private static string? Reasons(JsonElement element) =>
+        element.TryGetProperty("reasons", out JsonElement reasons) && reasons.ValueKind == JsonValueKind.Array && reasons.GetArrayLength() > 0
+            ? string.Join("; ", reasons.EnumerateArray().Where(r => r.ValueKind == JsonValueKind.String).Select(r => r.GetString()))
+            : null;
 
     private static string? Text(JsonElement element, string name) =>
         element.TryGetProperty(name, out JsonElement value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
