@@ -75,10 +75,6 @@ public sealed class SessionFactory
                 // could run far ahead of the other, and results would depend on scheduling instead of on timestamps.
                 throw new SessionSetupException("fast pace runs the simulated devices in-process only; use the direct transport (--transport direct), or live pace (--pace live) for LSL", isUsageError: true);
             }
-            if (profile.Streams.Any(s => s.Source.Driver == SimulationDriver.Nirs))
-            {
-                throw new SessionSetupException($"the LSL transport publishes the simulated EEG and needle markers only; {input.Source} also has a simulated fNIRS device, so run it with the direct transport (--transport direct)", isUsageError: true);
-            }
             if (!profile.Streams.Any(_drivers.IsSimulated))
             {
                 throw new SessionSetupException($"the LSL transport applies to simulated devices, and {input.Source} has none (its LSL streams are received over LSL anyway)", isUsageError: true);
@@ -101,6 +97,10 @@ public sealed class SessionFactory
                 banner.Add("Simulator outlets (LSL, this process):");
                 banner.Add("  EEG:     " + LslDiscoveryHelp.Describe(transport.Publisher.EegStream));
                 banner.Add("  markers: " + LslDiscoveryHelp.Describe(transport.Publisher.MarkerStream));
+                if (transport.Publisher.NirsStream is LslStreamInfo nirsOutlet)
+                {
+                    banner.Add("  fNIRS:   " + LslDiscoveryHelp.Describe(nirsOutlet));
+                }
                 notes.Add($"transport: lsl — the simulated devices were published as LSL outlets in this process (source_ids acqservice-<key>-{transport.RunId}) and received through LSL inlets");
             }
             var context = new SourceContext
