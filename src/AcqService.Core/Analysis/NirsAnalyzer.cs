@@ -14,6 +14,7 @@ namespace AcqService.Core.Analysis;
 public sealed class NirsAnalyzer
 {
     private readonly NirsStream?[] _streams;
+    private readonly List<IHaemoglobinSink> _sinks = [];
 
     /// <summary>Creates the stage for the registry's fNIRS streams (none: the stage does nothing).</summary>
     /// <param name="registry">The session's streams.</param>
@@ -31,19 +32,33 @@ public sealed class NirsAnalyzer
                 continue;
             }
             string[] labels = [.. stream.Channels.Select(c => c.Label)];
-            if (!labels.All(l => NirsLayout.TryParseLabel(l, out _, out _)))
+            NirsMontage? montage;
+            try
+            {
+                // The probe as the device (or its profile) describes it in desc — source, detector, wavelength, distance
+                // per channel, pathlength factors — else from labels like "S1-D1 760". Non-intensity channels (frame
+                // counter, accelerometers, HbO/HbR a device computed itself) are not part of it.
+                montage = NirsMontage.Parse(stream.DescriptionXml, labels);
+            }
+            catch (FormatException ex)
+            {
+                throw new ArgumentException($"stream '{stream.Key}': {ex.Message}", ex);
+            }
+            if (montage is null || montage.Carries != "intensity")
             {
                 continue; // e.g. a stream that already carries HbO/HbR: nothing to convert here
             }
-            string[] problems = [.. options.Validate(stream.NominalRateHz)];
+            NirsLayout layout = NirsMontageLayout.ToLayout(montage, stream.ChannelCount);
+            HaemoglobinOptions streamOptions = WithPathlengthFactors(options, montage, layout);
+            string[] problems = [.. streamOptions.Validate(stream.NominalRateHz)];
             if (problems.Length > 0)
             {
                 throw new ArgumentException($"stream '{stream.Key}': " + string.Join("; ", problems));
             }
-            var converter = new HaemoglobinConverter(NirsLayout.FromLabels(labels), stream.NominalRateHz, options);
+            var converter = new HaemoglobinConverter(layout, stream.NominalRateHz, streamOptions);
             var averager = new HaemodynamicAverager(stream.Key, converter.OutputLabels, stream.NominalRateHz,
                 window.TminSeconds, window.TmaxSeconds, window.BaselineStartSeconds, window.BaselineEndSeconds);
-            _streams[stream.Index] = new NirsStream(stream, converter, averager);
+            _streams[stream.Index] = new NirsStream(stream, converter, averager, montage, _sinks);
         }
     }
 
@@ -70,6 +85,30 @@ public sealed class NirsAnalyzer
             return Enumerable.Range(0, detector.Channels).Sum(c => detector.EventCount(c));
         });
 
+    /// <summary>
+    /// Adds a consumer of the live ΔHbO/ΔHbR frames (before the stage runs). It is called on the stage's task with
+    /// each converted chunk, so it must copy what it keeps and must not block (an LSL outlet's push only queues).
+    /// </summary>
+    public void AddSink(IHaemoglobinSink sink)
+    {
+        ArgumentNullException.ThrowIfNull(sink);
+        _sinks.Add(sink);
+    }
+
+    /// <summary>Output channel labels (<c>S1-D1 hbo</c>, <c>S1-D1 hbr</c>, …) of an analysed stream.</summary>
+    /// <exception cref="ArgumentException">Not an analysed stream.</exception>
+    public IReadOnlyList<string> OutputLabels(string streamKey) => Find(streamKey).Converter.OutputLabels;
+
+    /// <summary>The probe of an analysed stream (pairs, wavelengths, positions) as the stage uses it.</summary>
+    /// <exception cref="ArgumentException">Not an analysed stream.</exception>
+    public NirsMontage Montage(string streamKey) => Find(streamKey).Montage;
+
+    /// <summary>The analysed stream's descriptor.</summary>
+    /// <exception cref="ArgumentException">Not an analysed stream.</exception>
+    public StreamDescriptor Stream(string streamKey) => Find(streamKey).Stream;
+
+    private NirsStream Find(string key) => _streams.FirstOrDefault(s => s?.Stream.Key == key) ?? throw new ArgumentException($"'{key}' is not an analysed fNIRS stream", nameof(key));
+
     /// <summary>Consumes one aligned item and releases the chunk reference it receives.</summary>
     public void Process(AlignedItem item)
     {
@@ -77,7 +116,7 @@ public sealed class NirsAnalyzer
         switch (item.Kind)
         {
             case AlignedItemKind.Samples:
-                stream?.Append(item.Chunk!);
+                stream?.Append(item.Chunk!, item.ClockOffset);
                 item.Chunk!.Release();
                 break;
             case AlignedItemKind.Event:
@@ -90,12 +129,31 @@ public sealed class NirsAnalyzer
         }
     }
 
+    /// <summary>
+    /// The session's options with the pathlength factors the stream declares for its two wavelengths (a device profile's
+    /// fixed or age-dependent DPF/PPF), when it declares them for every pair's wavelengths; otherwise unchanged.
+    /// </summary>
+    private static HaemoglobinOptions WithPathlengthFactors(HaemoglobinOptions options, NirsMontage montage, NirsLayout layout)
+    {
+        NirsPair first = layout.Pairs[0];
+        if (!layout.Pairs.All(p => p.Wavelength1Nm == first.Wavelength1Nm && p.Wavelength2Nm == first.Wavelength2Nm)
+            || !montage.PathlengthFactors.TryGetValue(first.Wavelength1Nm, out double f1) || !montage.PathlengthFactors.TryGetValue(first.Wavelength2Nm, out double f2))
+        {
+            return options;
+        }
+        HaemoglobinOptions copy = options.Copy();
+        copy.PathlengthFactor1 = f1;
+        copy.PathlengthFactor2 = f2;
+        return copy;
+    }
+
     private static bool IsNirs(StreamDescriptor s) =>
         s.Type.Equals("NIRS", StringComparison.OrdinalIgnoreCase) || s.Type.Equals("fNIRS", StringComparison.OrdinalIgnoreCase);
 
-    private sealed class NirsStream(StreamDescriptor stream, HaemoglobinConverter converter, HaemodynamicAverager averager)
+    private sealed class NirsStream(StreamDescriptor stream, HaemoglobinConverter converter, HaemodynamicAverager averager, NirsMontage montage, List<IHaemoglobinSink> sinks)
     {
         private double[] _haemoglobin = [];
+        private double[] _times = [];
 
         public int Accepted;
 
@@ -105,7 +163,9 @@ public sealed class NirsAnalyzer
 
         public HaemodynamicAverager Averager { get; } = averager;
 
-        public void Append(SampleChunk chunk)
+        public NirsMontage Montage { get; } = montage;
+
+        public void Append(SampleChunk chunk, double clockOffset)
         {
             int needed = chunk.Count * Converter.OutputChannels;
             if (_haemoglobin.Length < needed)
@@ -114,6 +174,23 @@ public sealed class NirsAnalyzer
             }
             int frames = Converter.Process(chunk.Values, _haemoglobin.AsSpan(0, needed));
             Averager.Append(_haemoglobin.AsSpan(0, frames * Converter.OutputChannels));
+            if (sinks.Count > 0)
+            {
+                if (_times.Length < chunk.Capacity)
+                {
+                    _times = new double[chunk.Capacity];
+                }
+                // Frames on the local clock (raw + the stream's clock offset), as the aligner places markers.
+                ReadOnlySpan<double> raw = chunk.Times;
+                for (int i = 0; i < frames; i++)
+                {
+                    _times[i] = raw[i] + clockOffset;
+                }
+                foreach (IHaemoglobinSink sink in sinks)
+                {
+                    sink.Write(Stream.Key, _haemoglobin.AsSpan(0, frames * Converter.OutputChannels), _times.AsSpan(0, frames));
+                }
+            }
             Volatile.Write(ref Accepted, Averager.Accepted);
         }
     }
@@ -133,4 +210,15 @@ public sealed class HaemodynamicWindow
 
     /// <summary>Baseline end (inclusive), seconds.</summary>
     public double BaselineEndSeconds { get; set; }
+}
+
+/// <summary>A consumer of the live ΔHbO/ΔHbR frames of <see cref="NirsAnalyzer"/> (e.g. an LSL outlet).</summary>
+public interface IHaemoglobinSink
+{
+    /// <summary>
+    /// One converted chunk: <paramref name="haemoglobin"/> is frames × channels interleaved in
+    /// <see cref="NirsAnalyzer.OutputLabels"/> order (µM unless <c>Haemoglobin:Micromolar</c> is false),
+    /// <paramref name="times"/> the frames' local-clock times. The spans are reused after the call returns.
+    /// </summary>
+    void Write(string streamKey, ReadOnlySpan<double> haemoglobin, ReadOnlySpan<double> times);
 }
