@@ -276,7 +276,8 @@ public sealed class SessionFactory
         if (lsl is not null && options.PublishResultsOverLsl)
         {
             // Display edges feed the publisher: a slow LSL consumer can only cost dropped (counted) result samples.
-            publisher = new LslResultPublisher(lsl, pipeline.Streams, pipeline.Alpha, plan.Alpha, sourceIdPrefix: "acqservice-" + Path.GetFileName(folder), logger: _loggers.CreateLogger("AcqService.Results"));
+            publisher = new LslResultPublisher(lsl, pipeline.Streams, pipeline.Alpha, plan.Alpha, sourceIdPrefix: "acqservice-" + Path.GetFileName(folder), logger: _loggers.CreateLogger("AcqService.Results"),
+                nirs: pipeline.Nirs.IsActive ? pipeline.Nirs : null);
             pipeline.AddResultSink(publisher);
         }
         banner.Insert(0, $"AcqService {_version}: {title}{(recording is null ? "" : ", recording to " + Path.GetFileName(recording))}");
