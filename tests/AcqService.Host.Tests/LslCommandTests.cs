@@ -124,13 +124,19 @@ public sealed class LslCommandTests
         {
             int epochs = hrf.RootElement.GetProperty("conditions").EnumerateArray().Sum(a => a.GetProperty("count").GetInt32());
             Assert.InRange(epochs, 2, 4);
+            // Pre/post per condition, region ("all") and chromophore, over the same epochs.
+            JsonElement[] prePost = [.. hrf.RootElement.GetProperty("prePost").EnumerateArray()];
+            Assert.Equal(epochs, prePost.Where(p => p.GetProperty("region").GetString() == "all" && p.GetProperty("chromophore").GetString() == "hbo").Sum(p => p.GetProperty("events").GetInt32()));
         }
+        // Every needle event also has a haemodynamic row in the drop log (stream nirs), after the ERP rows.
+        string[] nirsRows = [.. File.ReadLines(Path.Combine(live, "drop_log.csv")).Where(r => r.Contains(",nirs,", StringComparison.Ordinal))];
+        Assert.True(nirsRows.Length >= 3, $"{nirsRows.Length} haemodynamic drop-log rows");
         Assert.True(new FileInfo(Path.Combine(live, "erp_averages.json")).Length > 1000);
         Assert.True(File.ReadLines(Path.Combine(live, "alpha_power_eeg.csv")).Count() > 20);
 
         (code, _, error) = await RunAsync(["analyze", Path.Combine(live, "recording.xdf"), "--out", replay, .. window]);
         Assert.True(code == ExitCodes.Ok, error);
-        foreach (string file in new[] { "hrf_averages.json", "hrf_averages.csv", "erp_averages.json", "erp_averages.csv", "alpha_power_eeg.csv", "alpha_summary.csv" })
+        foreach (string file in new[] { "hrf_averages.json", "hrf_averages.csv", "erp_averages.json", "erp_averages.csv", "alpha_power_eeg.csv", "alpha_summary.csv", "drop_log.csv" })
         {
             Assert.True(File.ReadAllBytes(Path.Combine(live, file)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(replay, file))), $"{file} differs between live (LSL) and analyze");
         }

@@ -19,9 +19,13 @@ public sealed class NirsAnalyzer
     /// <summary>Creates the stage for the registry's fNIRS streams (none: the stage does nothing).</summary>
     /// <param name="registry">The session's streams.</param>
     /// <param name="options">Conversion settings.</param>
-    /// <param name="window">Epoch window and baseline of the averages.</param>
+    /// <param name="window">Epoch window, baseline, rejection and pre/post windows of the averages.</param>
+    /// <param name="regions">
+    /// Regions for the pre/post summaries: every region whose channels name pairs of the stream (<c>S1-D1</c>); the
+    /// region <c>all</c> (every long pair) is always summarised.
+    /// </param>
     /// <exception cref="ArgumentException">Invalid settings for a stream (the message names it).</exception>
-    public NirsAnalyzer(StreamRegistry registry, HaemoglobinOptions options, HaemodynamicWindow window)
+    public NirsAnalyzer(StreamRegistry registry, HaemoglobinOptions options, HaemodynamicWindow window, IReadOnlyDictionary<string, List<string>>? regions = null)
     {
         ArgumentNullException.ThrowIfNull(registry);
         _streams = new NirsStream?[registry.Count];
@@ -57,7 +61,8 @@ public sealed class NirsAnalyzer
             }
             var converter = new HaemoglobinConverter(layout, stream.NominalRateHz, streamOptions);
             var averager = new HaemodynamicAverager(stream.Key, converter.OutputLabels, stream.NominalRateHz,
-                window.TminSeconds, window.TmaxSeconds, window.BaselineStartSeconds, window.BaselineEndSeconds);
+                window.TminSeconds, window.TmaxSeconds, window.BaselineStartSeconds, window.BaselineEndSeconds,
+                rules: Rules(window, layout, converter, regions));
             _streams[stream.Index] = new NirsStream(stream, converter, averager, montage, _sinks);
         }
     }
@@ -73,6 +78,15 @@ public sealed class NirsAnalyzer
 
     /// <summary>Output unit of the averages (<c>uM</c> or <c>M</c>).</summary>
     public string Unit => _streams.FirstOrDefault(s => s is not null)?.Converter.OutputUnit ?? "uM";
+
+    /// <summary>Haemodynamic epoch outcomes of every stream (read after the stage has completed), stream by stream in decision order.</summary>
+    public IReadOnlyList<EpochOutcome> Outcomes => [.. _streams.Where(s => s is not null).SelectMany(s => s!.Averager.Outcomes)];
+
+    /// <summary>Pre/post summaries per stream, condition, region and chromophore (read after the stage has completed).</summary>
+    public IReadOnlyList<HaemodynamicConditionSummary> Summaries => [.. _streams.Where(s => s is not null).SelectMany(s => s!.Averager.Summaries())];
+
+    /// <summary>Haemodynamic epochs rejected (motion artefact, peak-to-peak) so far.</summary>
+    public int Rejected => _streams.Sum(s => s?.Averager.Rejected ?? 0);
 
     /// <summary>Epochs averaged so far (any thread; approximate while running).</summary>
     public int Accepted => _streams.Sum(s => s is null ? 0 : Volatile.Read(ref s.Accepted));
@@ -120,11 +134,15 @@ public sealed class NirsAnalyzer
                 item.Chunk!.Release();
                 break;
             case AlignedItemKind.Event:
-                if (stream is not null && item.Event.DropReason is null && item.Event.Condition is string condition)
+                if (stream is not null)
                 {
-                    stream.Averager.AddEvent(condition, item.Event.SampleIndex);
+                    // Every event gets an outcome (epoch, or a drop tagged haemodynamic), as every ERP marker does.
+                    stream.Averager.AddEvent(item.Event);
                     Volatile.Write(ref stream.Accepted, stream.Averager.Accepted);
                 }
+                break;
+            case AlignedItemKind.StreamEnded:
+                stream?.Averager.Finish();
                 break;
         }
     }
@@ -145,6 +163,31 @@ public sealed class NirsAnalyzer
         copy.PathlengthFactor1 = f1;
         copy.PathlengthFactor2 = f2;
         return copy;
+    }
+
+    private static HaemodynamicEpochRules Rules(HaemodynamicWindow window, NirsLayout layout, HaemoglobinConverter converter, IReadOnlyDictionary<string, List<string>>? regions)
+    {
+        int[] longPairs = [.. Enumerable.Range(0, layout.Pairs.Count).Where(p => !layout.Pairs[p].IsShort)];
+        var list = new List<(string, int[])> { ("all", longPairs.Length > 0 ? longPairs : [.. Enumerable.Range(0, layout.Pairs.Count)]) };
+        foreach ((string name, List<string> members) in regions ?? new Dictionary<string, List<string>>())
+        {
+            int[] pairs = [.. members.Select(m => Enumerable.Range(0, layout.Pairs.Count).FirstOrDefault(p => layout.Pairs[p].Name.Equals(m.Replace('_', '-'), StringComparison.OrdinalIgnoreCase), -1)).Where(p => p >= 0)];
+            if (pairs.Length > 0 && name != "all")
+            {
+                list.Add((name, pairs));
+            }
+        }
+        return new HaemodynamicEpochRules
+        {
+            RejectMotion = window.RejectMotionArtifacts && converter.ArtifactDetector is not null,
+            RejectPeakToPeak = window.RejectPeakToPeak,
+            MotionChannelNames = converter.ArtifactChannelNames,
+            PreStartSeconds = window.PreStartSeconds,
+            PreEndSeconds = window.PreEndSeconds,
+            PostStartSeconds = window.PostStartSeconds,
+            PostEndSeconds = window.PostEndSeconds,
+            Regions = list,
+        };
     }
 
     private static bool IsNirs(StreamDescriptor s) =>
@@ -173,7 +216,7 @@ public sealed class NirsAnalyzer
                 _haemoglobin = new double[chunk.Capacity * Converter.OutputChannels];
             }
             int frames = Converter.Process(chunk.Values, _haemoglobin.AsSpan(0, needed));
-            Averager.Append(_haemoglobin.AsSpan(0, frames * Converter.OutputChannels));
+            Averager.Append(_haemoglobin.AsSpan(0, frames * Converter.OutputChannels), Converter.ArtifactFrames);
             if (sinks.Count > 0)
             {
                 if (_times.Length < chunk.Capacity)
@@ -210,6 +253,28 @@ public sealed class HaemodynamicWindow
 
     /// <summary>Baseline end (inclusive), seconds.</summary>
     public double BaselineEndSeconds { get; set; }
+
+    /// <summary>Reject an epoch when the motion-artefact detector (<c>Haemoglobin:DetectArtifacts</c>) flagged a frame inside it.</summary>
+    public bool RejectMotionArtifacts { get; set; } = true;
+
+    /// <summary>
+    /// Reject an epoch when a channel's baseline-corrected peak-to-peak ΔHbO/ΔHbR exceeds this (µM, or M when
+    /// <c>Haemoglobin:Micromolar</c> is false); null = off. Needle responses are around 1 µM; 20 µM only catches
+    /// artefacts (a shifted optode, a saturated detector).
+    /// </summary>
+    public double? RejectPeakToPeak { get; set; } = 20;
+
+    /// <summary>Pre window of the pre/post summary: start (s relative to the event; clipped to the epoch).</summary>
+    public double PreStartSeconds { get; set; } = -5;
+
+    /// <summary>Pre window end (s, inclusive).</summary>
+    public double PreEndSeconds { get; set; }
+
+    /// <summary>Post window start (s; the haemodynamic response peaks about 5–8 s after a stimulus).</summary>
+    public double PostStartSeconds { get; set; } = 5;
+
+    /// <summary>Post window end (s, inclusive).</summary>
+    public double PostEndSeconds { get; set; } = 15;
 }
 
 /// <summary>A consumer of the live ΔHbO/ΔHbR frames of <see cref="NirsAnalyzer"/> (e.g. an LSL outlet).</summary>

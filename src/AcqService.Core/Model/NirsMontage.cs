@@ -234,6 +234,17 @@ public sealed partial class NirsMontage
         NirsOptode[] detectors = Optodes(optodes?.Element("detectors")?.Elements("detector"), 'D', channels.Max(c => c.Detector), scale);
         int[] listed = [.. (montage?.Element("wavelengths")?.Elements("wavelength") ?? []).Select(w => TryInt(w, out int v) ? v : 0).Where(v => v > 0)];
         int[] wavelengths = [.. listed.Concat(channels.Select(c => c.WavelengthNm)).Distinct().Order()];
+        // A distance that only restates the optode positions (our own desc writes both) is not a separate declaration.
+        for (int i = 0; i < channels.Count; i++)
+        {
+            NirsChannel c = channels[i];
+            if (double.IsFinite(c.DeclaredDistanceM) && c.Source <= sources.Length && c.Detector <= detectors.Length
+                && sources[c.Source - 1] is { HasPosition: true } so && detectors[c.Detector - 1] is { HasPosition: true } de
+                && Math.Abs(Math.Sqrt(((so.X - de.X) * (so.X - de.X)) + ((so.Y - de.Y) * (so.Y - de.Y)) + ((so.Z - de.Z) * (so.Z - de.Z))) - c.DeclaredDistanceM) < 1e-6)
+            {
+                channels[i] = c with { DeclaredDistanceM = double.NaN };
+            }
+        }
         var factors = new Dictionary<int, double>();
         foreach (XElement f in montage?.Element("pathlength_factors")?.Elements("factor") ?? [])
         {
