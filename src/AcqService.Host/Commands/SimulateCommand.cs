@@ -99,7 +99,7 @@ internal sealed class SimulateCommand : ICommand
                 {
                     Console.Out.WriteLine("  fNIRS:   " + LslDiscoveryHelp.Describe(nirs));
                 }
-                Console.Out.WriteLine("Receive them with: ./acq run --profile device-profiles/lsl-needling.json");
+                Console.Out.WriteLine($"Receive them with: ./acq run --profile device-profiles/{(publisher.NirsStream is null ? "lsl-needling.json" : "lsl-needling-nirs.json")}");
                 using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 bool interrupted = false;
                 void OnSignal(PosixSignalContext context)
