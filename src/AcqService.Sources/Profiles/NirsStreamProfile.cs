@@ -108,7 +108,7 @@ public static class NirsProfiles
             {
                 yield return $"{at}: channelOrder '{n.ChannelOrder}' needs wavelengthsNm and pairs";
             }
-            else if (stream.ChannelCount is int count && count < n.LeadingChannels + (n.Pairs.Count * n.WavelengthsNm.Count))
+            else if ((stream.ChannelCount ?? stream.Channels?.Count) is int count && count < n.LeadingChannels + (n.Pairs.Count * n.WavelengthsNm.Count))
             {
                 yield return $"{at}: {n.Pairs.Count} pairs × {n.WavelengthsNm.Count} wavelengths after {n.LeadingChannels} leading channel(s) need {n.LeadingChannels + (n.Pairs.Count * n.WavelengthsNm.Count)} channels, the stream has {count}";
             }
