@@ -109,3 +109,59 @@ public sealed class HaemodynamicRejectionTests
         Assert.Equal("peak-to-peak 30.0 µV on Cz exceeds 150 µV", new DropReason(DropKind.PeakToPeak, "eeg", "Cz", 30, 150).ToString());
     }
 }
+
+/// <summary>Devices that stream ΔHbO/ΔHbR themselves (Aurora "Hb states", OxySoft O2Hb/HHb) are averaged as they come.</summary>
+public sealed class HaemoglobinStreamTests
+{
+    [Theory]
+    [InlineData("aurora")]
+    [InlineData("oxysoft")]
+    public void DeviceHaemoglobin_IsAveragedWithoutConversion_InMicromolar(string device)
+    {
+        const double rate = 10;
+        // Aurora: frame counter, then per pair nirs_hbo / nirs_hbr typed channels labelled source-detector (unit mM here);
+        // OxySoft: receiver/transmitter labels with O2Hb / HHb (µM), plus a gyroscope channel.
+        (string Label, string Type, string Unit)[] channels = device == "aurora"
+            ? [("frame", "nirs_frame", ""), ("1-1:1", "nirs_hbo", "mM"), ("1-1:1", "nirs_hbr", "mM"), ("2-2:2", "nirs_hbo", "mM"), ("2-2:2", "nirs_hbr", "mM")]
+            : [("[1] Rx1 - Tx1 O2Hb", "NIRS", "uM"), ("[1] Rx1 - Tx1 HHb", "NIRS", "uM"), ("[2] Rx2 - Tx2 O2Hb", "NIRS", "uM"), ("[2] Rx2 - Tx2 HHb", "NIRS", "uM"), ("HEADING", "Orientation", "deg")];
+        var desc = new System.Xml.Linq.XElement("desc", new System.Xml.Linq.XElement("channels", channels.Select(c =>
+            new System.Xml.Linq.XElement("channel", new System.Xml.Linq.XElement("label", c.Label), new System.Xml.Linq.XElement("type", c.Type), new System.Xml.Linq.XElement("unit", c.Unit)))));
+        var stream = new StreamDescriptor("nirs", StreamKind.Signal, device, "NIRS", [.. channels.Select(c => new ChannelDescriptor(c.Label, c.Unit, "NIRS"))], rate, ChannelFormat.Float32)
+        {
+            DescriptionXml = desc.ToString(),
+        };
+        StreamRegistry registry = TestStreams.Registry(stream);
+        var analyzer = new NirsAnalyzer(registry, new HaemoglobinOptions(), new HaemodynamicWindow());
+        Assert.True(analyzer.IsActive);
+        Assert.Equal(["S1-D1 hbo", "S1-D1 hbr", "S2-D2 hbo", "S2-D2 hbr"], analyzer.OutputLabels("nirs"));
+
+        // A 0.5 µM ΔHbO / −0.2 µM ΔHbR step 2 s after the event at frame 100 (pair 2 twice as large).
+        double scale = device == "aurora" ? 1e-3 : 1; // the device's unit per µM
+        int hbo1 = device == "aurora" ? 1 : 0;
+        int frames = 400;
+        double[] times = TestStreams.Times(frames, rate);
+        double[] values = new double[frames * 5];
+        for (int f = 0; f < frames; f++)
+        {
+            double step = f >= 120 ? 1 : 0;
+            values[(5 * f) + hbo1] = 0.5 * step * scale;
+            values[(5 * f) + hbo1 + 1] = -0.2 * step * scale;
+            values[(5 * f) + hbo1 + 2] = 1.0 * step * scale;
+            values[(5 * f) + hbo1 + 3] = -0.4 * step * scale;
+        }
+        analyzer.Process(AlignedItem.ForEvent(new AlignedEvent(new Marker(0, times[100], "needle"), 0, 100, times[100], times[100], "insert/real", null)));
+        for (int f = 0; f < frames; f += 10)
+        {
+            analyzer.Process(AlignedItem.ForSamples(TestStreams.Chunk(0, 5, times, values, f, 10), f, 0));
+        }
+
+        ConditionAverage average = analyzer.Averages.Single();
+        Assert.Equal(1, average.Count);
+        int at10s = average.Times.ToList().FindIndex(t => Math.Abs(t - 10) < 1e-9);
+        Assert.Equal(0.5, average.MeanOf(0)[at10s], 9);
+        Assert.Equal(-0.2, average.MeanOf(1)[at10s], 9);
+        Assert.Equal(-0.4, average.MeanOf(3)[at10s], 9);
+        HaemodynamicConditionSummary all = analyzer.Summaries.Single(s => s.Region == "all" && s.Chromophore == "hbo");
+        Assert.Equal(0.75, all.Change, 9); // post 5..15 s vs pre −5..0 s, mean of the two pairs
+    }
+}

@@ -50,7 +50,22 @@ public sealed class NirsAnalyzer
             }
             if (montage is null || montage.Carries != "intensity")
             {
-                continue; // e.g. a stream that already carries HbO/HbR: nothing to convert here
+                // A device that streams ΔHbO/ΔHbR itself (Aurora "Hb states", OxySoft O2Hb/HHb): averaged as they come.
+                IReadOnlyList<(string Pair, int HbO, int HbR, double ToMicromolar)> given = NirsMontage.HaemoglobinPairs(stream.DescriptionXml, stream.Channels);
+                if (given.Count > 0 && montage?.Carries is null or "haemoglobin" or "intensity")
+                {
+                    string[] outputLabels = [.. given.SelectMany(p => new[] { $"{p.Pair} hbo", $"{p.Pair} hbr" })];
+                    var passAverager = new HaemodynamicAverager(stream.Key, outputLabels, stream.NominalRateHz,
+                        window.TminSeconds, window.TmaxSeconds, window.BaselineStartSeconds, window.BaselineEndSeconds,
+                        rules: Rules(window, [.. given.Select(p => (p.Pair, false))], [], false, regions));
+                    _streams[stream.Index] = new NirsStream(stream, null, passAverager, montage, _sinks)
+                    {
+                        Passthrough = [.. given.SelectMany(p => new[] { p.HbO, p.HbR })],
+                        PassthroughScale = [.. given.SelectMany(p => new[] { p.ToMicromolar, p.ToMicromolar })],
+                        Labels = outputLabels,
+                    };
+                }
+                continue;
             }
             NirsLayout layout = NirsMontageLayout.ToLayout(montage, stream.ChannelCount);
             HaemoglobinOptions streamOptions = WithPathlengthFactors(options, montage, layout);
@@ -62,8 +77,8 @@ public sealed class NirsAnalyzer
             var converter = new HaemoglobinConverter(layout, stream.NominalRateHz, streamOptions);
             var averager = new HaemodynamicAverager(stream.Key, converter.OutputLabels, stream.NominalRateHz,
                 window.TminSeconds, window.TmaxSeconds, window.BaselineStartSeconds, window.BaselineEndSeconds,
-                rules: Rules(window, layout, converter, regions));
-            _streams[stream.Index] = new NirsStream(stream, converter, averager, montage, _sinks);
+                rules: Rules(window, [.. layout.Pairs.Select(p => (p.Name, p.IsShort))], converter.ArtifactChannelNames, converter.ArtifactDetector is not null, regions));
+            _streams[stream.Index] = new NirsStream(stream, converter, averager, montage, _sinks) { Labels = converter.OutputLabels };
         }
     }
 
@@ -77,7 +92,7 @@ public sealed class NirsAnalyzer
     public IReadOnlyList<ConditionAverage> Averages => [.. _streams.Where(s => s is not null).SelectMany(s => s!.Averager.Averages)];
 
     /// <summary>Output unit of the averages (<c>uM</c> or <c>M</c>).</summary>
-    public string Unit => _streams.FirstOrDefault(s => s is not null)?.Converter.OutputUnit ?? "uM";
+    public string Unit => _streams.FirstOrDefault(s => s?.Converter is not null)?.Converter!.OutputUnit ?? "uM";
 
     /// <summary>Haemodynamic epoch outcomes of every stream (read after the stage has completed), stream by stream in decision order.</summary>
     public IReadOnlyList<EpochOutcome> Outcomes => [.. _streams.Where(s => s is not null).SelectMany(s => s!.Averager.Outcomes)];
@@ -93,9 +108,9 @@ public sealed class NirsAnalyzer
 
     /// <summary>Motion-artefact events detected so far per stream (documented rule: <see cref="Dsp.DerivativeArtifactDetector"/>).</summary>
     public IReadOnlyDictionary<string, long> ArtifactEvents =>
-        _streams.Where(s => s?.Converter.ArtifactDetector is not null).ToDictionary(s => s!.Stream.Key, s =>
+        _streams.Where(s => s?.Converter?.ArtifactDetector is not null).ToDictionary(s => s!.Stream.Key, s =>
         {
-            Dsp.DerivativeArtifactDetector detector = s!.Converter.ArtifactDetector!;
+            Dsp.DerivativeArtifactDetector detector = s!.Converter!.ArtifactDetector!;
             return Enumerable.Range(0, detector.Channels).Sum(c => detector.EventCount(c));
         });
 
@@ -111,11 +126,11 @@ public sealed class NirsAnalyzer
 
     /// <summary>Output channel labels (<c>S1-D1 hbo</c>, <c>S1-D1 hbr</c>, …) of an analysed stream.</summary>
     /// <exception cref="ArgumentException">Not an analysed stream.</exception>
-    public IReadOnlyList<string> OutputLabels(string streamKey) => Find(streamKey).Converter.OutputLabels;
+    public IReadOnlyList<string> OutputLabels(string streamKey) => Find(streamKey).Labels;
 
-    /// <summary>The probe of an analysed stream (pairs, wavelengths, positions) as the stage uses it.</summary>
+    /// <summary>The probe of an analysed stream (pairs, wavelengths, positions) as the stage uses it; null for a stream that carries ΔHbO/ΔHbR itself.</summary>
     /// <exception cref="ArgumentException">Not an analysed stream.</exception>
-    public NirsMontage Montage(string streamKey) => Find(streamKey).Montage;
+    public NirsMontage? Montage(string streamKey) => Find(streamKey).Montage;
 
     /// <summary>The analysed stream's descriptor.</summary>
     /// <exception cref="ArgumentException">Not an analysed stream.</exception>
@@ -165,13 +180,14 @@ public sealed class NirsAnalyzer
         return copy;
     }
 
-    private static HaemodynamicEpochRules Rules(HaemodynamicWindow window, NirsLayout layout, HaemoglobinConverter converter, IReadOnlyDictionary<string, List<string>>? regions)
+    private static HaemodynamicEpochRules Rules(HaemodynamicWindow window, (string Name, bool IsShort)[] layout, IReadOnlyList<string> motionChannels, bool detects,
+        IReadOnlyDictionary<string, List<string>>? regions)
     {
-        int[] longPairs = [.. Enumerable.Range(0, layout.Pairs.Count).Where(p => !layout.Pairs[p].IsShort)];
-        var list = new List<(string, int[])> { ("all", longPairs.Length > 0 ? longPairs : [.. Enumerable.Range(0, layout.Pairs.Count)]) };
+        int[] longPairs = [.. Enumerable.Range(0, layout.Length).Where(p => !layout[p].IsShort)];
+        var list = new List<(string, int[])> { ("all", longPairs.Length > 0 ? longPairs : [.. Enumerable.Range(0, layout.Length)]) };
         foreach ((string name, List<string> members) in regions ?? new Dictionary<string, List<string>>())
         {
-            int[] pairs = [.. members.Select(m => Enumerable.Range(0, layout.Pairs.Count).FirstOrDefault(p => layout.Pairs[p].Name.Equals(m.Replace('_', '-'), StringComparison.OrdinalIgnoreCase), -1)).Where(p => p >= 0)];
+            int[] pairs = [.. members.Select(m => Enumerable.Range(0, layout.Length).FirstOrDefault(p => layout[p].Name.Equals(m.Replace('_', '-'), StringComparison.OrdinalIgnoreCase), -1)).Where(p => p >= 0)];
             if (pairs.Length > 0 && name != "all")
             {
                 list.Add((name, pairs));
@@ -179,9 +195,9 @@ public sealed class NirsAnalyzer
         }
         return new HaemodynamicEpochRules
         {
-            RejectMotion = window.RejectMotionArtifacts && converter.ArtifactDetector is not null,
+            RejectMotion = window.RejectMotionArtifacts && detects,
             RejectPeakToPeak = window.RejectPeakToPeak,
-            MotionChannelNames = converter.ArtifactChannelNames,
+            MotionChannelNames = motionChannels,
             PreStartSeconds = window.PreStartSeconds,
             PreEndSeconds = window.PreEndSeconds,
             PostStartSeconds = window.PostStartSeconds,
@@ -193,7 +209,7 @@ public sealed class NirsAnalyzer
     private static bool IsNirs(StreamDescriptor s) =>
         s.Type.Equals("NIRS", StringComparison.OrdinalIgnoreCase) || s.Type.Equals("fNIRS", StringComparison.OrdinalIgnoreCase);
 
-    private sealed class NirsStream(StreamDescriptor stream, HaemoglobinConverter converter, HaemodynamicAverager averager, NirsMontage montage, List<IHaemoglobinSink> sinks)
+    private sealed class NirsStream(StreamDescriptor stream, HaemoglobinConverter? converter, HaemodynamicAverager averager, NirsMontage? montage, List<IHaemoglobinSink> sinks)
     {
         private double[] _haemoglobin = [];
         private double[] _times = [];
@@ -202,21 +218,50 @@ public sealed class NirsAnalyzer
 
         public StreamDescriptor Stream { get; } = stream;
 
-        public HaemoglobinConverter Converter { get; } = converter;
+        /// <summary>The intensity → ΔHbO/ΔHbR conversion; null when the device streams ΔHbO/ΔHbR itself.</summary>
+        public HaemoglobinConverter? Converter { get; } = converter;
+
+        /// <summary>Without a converter: stream channel of each output (HbO, HbR per pair) and its factor to µM.</summary>
+        public int[] Passthrough { get; init; } = [];
+
+        public double[] PassthroughScale { get; init; } = [];
+
+        public IReadOnlyList<string> Labels { get; init; } = [];
+
+        private int OutputChannels => Converter?.OutputChannels ?? Passthrough.Length;
 
         public HaemodynamicAverager Averager { get; } = averager;
 
-        public NirsMontage Montage { get; } = montage;
+        public NirsMontage? Montage { get; } = montage;
 
         public void Append(SampleChunk chunk, double clockOffset)
         {
-            int needed = chunk.Count * Converter.OutputChannels;
+            int outputs = OutputChannels;
+            int needed = chunk.Count * outputs;
             if (_haemoglobin.Length < needed)
             {
-                _haemoglobin = new double[chunk.Capacity * Converter.OutputChannels];
+                _haemoglobin = new double[chunk.Capacity * outputs];
             }
-            int frames = Converter.Process(chunk.Values, _haemoglobin.AsSpan(0, needed));
-            Averager.Append(_haemoglobin.AsSpan(0, frames * Converter.OutputChannels), Converter.ArtifactFrames);
+            int frames;
+            if (Converter is not null)
+            {
+                frames = Converter.Process(chunk.Values, _haemoglobin.AsSpan(0, needed));
+                Averager.Append(_haemoglobin.AsSpan(0, frames * outputs), Converter.ArtifactFrames);
+            }
+            else
+            {
+                frames = chunk.Count;
+                ReadOnlySpan<double> values = chunk.Values;
+                int channels = Stream.ChannelCount;
+                for (int f = 0; f < frames; f++)
+                {
+                    for (int o = 0; o < outputs; o++)
+                    {
+                        _haemoglobin[(f * outputs) + o] = values[(f * channels) + Passthrough[o]] * PassthroughScale[o];
+                    }
+                }
+                Averager.Append(_haemoglobin.AsSpan(0, frames * outputs));
+            }
             if (sinks.Count > 0)
             {
                 if (_times.Length < chunk.Capacity)
@@ -231,7 +276,7 @@ public sealed class NirsAnalyzer
                 }
                 foreach (IHaemoglobinSink sink in sinks)
                 {
-                    sink.Write(Stream.Key, _haemoglobin.AsSpan(0, frames * Converter.OutputChannels), _times.AsSpan(0, frames));
+                    sink.Write(Stream.Key, _haemoglobin.AsSpan(0, frames * outputs), _times.AsSpan(0, frames));
                 }
             }
             Volatile.Write(ref Accepted, Averager.Accepted);

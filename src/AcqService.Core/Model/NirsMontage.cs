@@ -367,6 +367,76 @@ public sealed partial class NirsMontage
         return v > 0.5 ? v * (scale == 1 ? 0.001 : scale) : v;
     }
 
+    /// <summary>
+    /// ΔHbO/ΔHbR channels a device computed itself (NIRx Aurora "Hb states": types <c>nirs_hbo</c>/<c>nirs_hbr</c>;
+    /// OxySoft: labels naming <c>Rx1 - Tx1</c> and <c>O2Hb</c>/<c>HHb</c>; MNE-style <c>S1_D1 hbo</c>): per source–detector
+    /// pair, in order of first appearance, the stream channel of each chromophore and the factor to µM from its unit.
+    /// Pairs without both chromophores are left out; empty when there are none.
+    /// </summary>
+    /// <param name="descXml">The stream's <c>desc</c> element (or null).</param>
+    /// <param name="channels">The stream's channels (labels, units, types).</param>
+    public static IReadOnlyList<(string Pair, int HbO, int HbR, double ToMicromolar)> HaemoglobinPairs(string? descXml, IReadOnlyList<ChannelDescriptor> channels)
+    {
+        ArgumentNullException.ThrowIfNull(channels);
+        XElement[] described = [];
+        try
+        {
+            described = string.IsNullOrWhiteSpace(descXml) ? [] : [.. XElement.Parse(descXml).Element("channels")?.Elements("channel") ?? []];
+        }
+        catch (XmlException)
+        {
+            described = [];
+        }
+        var order = new List<string>();
+        var found = new Dictionary<string, (int HbO, int HbR, double Scale)>(StringComparer.Ordinal);
+        for (int c = 0; c < channels.Count; c++)
+        {
+            string label = c < described.Length && Text(described[c], "label") is { Length: > 0 } l ? l : channels[c].Label;
+            string type = (c < described.Length ? Text(described[c], "type") : "") is { Length: > 0 } t ? t : channels[c].Type;
+            string unit = (c < described.Length ? Text(described[c], "unit") : "") is { Length: > 0 } u ? u : channels[c].Unit;
+            int chromophore = Chromophore(type, label);
+            if (chromophore < 0 || !TryPairFromLabel(label, out int s, out int d))
+            {
+                continue;
+            }
+            string pair = $"S{s}-D{d}";
+            if (!found.TryGetValue(pair, out (int HbO, int HbR, double Scale) entry))
+            {
+                entry = (-1, -1, ToMicromolar(unit));
+                order.Add(pair);
+            }
+            found[pair] = chromophore == 0 ? entry with { HbO = c } : entry with { HbR = c };
+        }
+        return [.. order.Where(p => found[p].HbO >= 0 && found[p].HbR >= 0).Select(p => (p, found[p].HbO, found[p].HbR, found[p].Scale))];
+    }
+
+    /// <summary>0 for HbO, 1 for HbR, −1 for neither, from the channel type or the label.</summary>
+    private static int Chromophore(string type, string label)
+    {
+        string t = type.ToLowerInvariant();
+        if (t is "nirs_hbo" or "hbo")
+        {
+            return 0;
+        }
+        if (t is "nirs_hbr" or "hbr")
+        {
+            return 1;
+        }
+        string l = label.ToLowerInvariant();
+        return l.EndsWith(" hbo", StringComparison.Ordinal) || l.Contains("o2hb", StringComparison.Ordinal) ? 0
+            : l.EndsWith(" hbr", StringComparison.Ordinal) || l.Contains("hhb", StringComparison.Ordinal) ? 1
+            : -1;
+    }
+
+    /// <summary>Factor from a concentration unit to µM (µM when the unit is empty or unknown).</summary>
+    private static double ToMicromolar(string unit) => unit.Trim().ToLowerInvariant() switch
+    {
+        "mm" or "mmol/l" or "millimolar" => 1000,
+        "m" or "mol/l" or "molar" => 1e6,
+        "nm" or "nmol/l" or "nanomolar" => 1e-3,
+        _ => 1,
+    };
+
     /// <summary>Channel types that carry light intensity (or are unspecified, so the label decides).</summary>
     private static bool IsIntensityType(string type) => type.Length == 0
         || type.Equals(RawIntensityType, StringComparison.OrdinalIgnoreCase)

@@ -211,7 +211,7 @@ public sealed partial class LslResultPublisher : IResultSink, IHaemoglobinSink, 
             ChannelFormat = ChannelFormat.Double64,
             SourceId = $"{sourceIdPrefix}-haemoglobin-{key}",
         };
-        NirsMontage montage = nirs.Montage(key);
+        NirsMontage? montage = nirs.Montage(key);
         var channels = new XElement("channels");
         foreach (string label in labels)
         {
@@ -227,7 +227,7 @@ public sealed partial class LslResultPublisher : IResultSink, IHaemoglobinSink, 
                 new XElement("detector", parts[1].TrimStart('D'))));
         }
         info.Desc.Add(channels);
-        if (montage.ToDescription(stream.Channels).Element("montage") is XElement probe)
+        if (montage?.ToDescription(stream.Channels).Element("montage") is XElement probe)
         {
             info.Desc.Add(probe);
         }
