@@ -79,10 +79,6 @@ public sealed class SessionFactory
                 // could run far ahead of the other, and results would depend on scheduling instead of on timestamps.
                 throw new SessionSetupException("fast pace runs the simulated devices in-process only; use the direct transport (--transport direct), or live pace (--pace live) for LSL", isUsageError: true);
             }
-            if (profile.Streams.Any(s => s.Source.Driver == SimulationDriver.Nirs))
-            {
-                throw new SessionSetupException($"the LSL transport publishes the simulated EEG and needle markers only; {input.Source} also has a simulated fNIRS device, so run it with the direct transport (--transport direct)", isUsageError: true);
-            }
             if (!profile.Streams.Any(_drivers.IsSimulated))
             {
                 throw new SessionSetupException($"the LSL transport applies to simulated devices, and {input.Source} has none (its LSL streams are received over LSL anyway)", isUsageError: true);
@@ -109,6 +105,10 @@ public sealed class SessionFactory
                 banner.Add("Simulator outlets (LSL, this process):");
                 banner.Add("  EEG:     " + LslDiscoveryHelp.Describe(transport.Publisher.EegStream));
                 banner.Add("  markers: " + LslDiscoveryHelp.Describe(transport.Publisher.MarkerStream));
+                if (transport.Publisher.NirsStream is LslStreamInfo nirsOutlet)
+                {
+                    banner.Add("  fNIRS:   " + LslDiscoveryHelp.Describe(nirsOutlet));
+                }
                 notes.Add($"transport: lsl — the simulated devices were published as LSL outlets in this process (source_ids acqservice-<key>-{transport.RunId}) and received through LSL inlets");
             }
             var context = new SourceContext
@@ -301,7 +301,8 @@ public sealed class SessionFactory
         if (lsl is not null && options.PublishResultsOverLsl)
         {
             // Display edges feed the publisher: a slow LSL consumer can only cost dropped (counted) result samples.
-            publisher = new LslResultPublisher(lsl, pipeline.Streams, pipeline.Alpha, plan.Alpha, sourceIdPrefix: "acqservice-" + Path.GetFileName(folder), logger: _loggers.CreateLogger("AcqService.Results"));
+            publisher = new LslResultPublisher(lsl, pipeline.Streams, pipeline.Alpha, plan.Alpha, sourceIdPrefix: "acqservice-" + Path.GetFileName(folder), logger: _loggers.CreateLogger("AcqService.Results"),
+                nirs: pipeline.Nirs.IsActive ? pipeline.Nirs : null);
             pipeline.AddResultSink(publisher);
         }
         banner.Insert(0, $"AcqService {_version}: {title}{(recording is null ? "" : ", recording to " + Path.GetFileName(recording))}");

@@ -41,6 +41,9 @@ public sealed class SessionSummary
     /// <summary>fNIRS: motion-artefact events detected per stream (derivative rule; counted, not repaired).</summary>
     public Dictionary<string, long> MotionArtifactEvents { get; set; } = [];
 
+    /// <summary>fNIRS: pre/post ΔHbO/ΔHbR per stream, condition, region and chromophore over the accepted haemodynamic epochs.</summary>
+    public List<HaemodynamicConditionSummary> HaemodynamicPrePost { get; set; } = [];
+
     /// <summary>Drop counts by category (<c>DropReason.Category</c>: the kind, and the channel where one is named).</summary>
     public Dictionary<string, int> DropsByReason { get; set; } = [];
 
@@ -94,7 +97,15 @@ public sealed class SessionSummary
             }
             foreach ((string stream, long events) in MotionArtifactEvents)
             {
-                sb.AppendLine(string.Create(ci, $"  motion artefacts on {stream}: {events} event(s) detected (not repaired)"));
+                sb.AppendLine(string.Create(ci, $"  motion artefacts on {stream}: {events} event(s) detected (not repaired; epochs containing one are rejected)"));
+            }
+            if (HaemodynamicPrePost.Count > 0)
+            {
+                sb.AppendLine("Haemodynamic pre/post (µM, mean over epochs; change = post − pre ± SEM):");
+                foreach (HaemodynamicConditionSummary h in HaemodynamicPrePost)
+                {
+                    sb.AppendLine(string.Create(ci, $"  {h.StreamKey}:{h.Condition,-20} {h.Region,-12} {h.Chromophore}  n={h.Events,3}  pre {h.PreMean,8:F3}  post {h.PostMean,8:F3}  change {h.Change,8:F3} ± {h.ChangeStandardError:F3}"));
+                }
             }
         }
         if (DropsByReason.Count > 0)
