@@ -21,9 +21,9 @@ public sealed class DashboardTests
     /// <summary>Where the screenshots go: the test output folder (a CI artifact), and ACQ_SCREENSHOT_DIR if set.</summary>
     private static string ArtifactDirectory => Directory.CreateDirectory(Path.Combine(AppContext.BaseDirectory, "artifacts")).FullName;
 
-    private static Task<StationHost> StartHostAsync(string root, params string[] extra) => StartHostAsync(root, null, extra);
+    private static Task<StationHost> StartHostAsync(string root, params string[] extra) => StartHostWithProfileAsync(root, null, extra);
 
-    private static async Task<StationHost> StartHostAsync(string root, string? profile, params string[] extra)
+    private static async Task<StationHost> StartHostWithProfileAsync(string root, string? profile, params string[] extra)
     {
         string[] args =
         [
@@ -188,7 +188,7 @@ public sealed class DashboardTests
             {
                 repo = Path.GetDirectoryName(repo)!;
             }
-            await using StationHost host = await StartHostAsync(NewFolder(), Path.Combine(repo, "device-profiles", "simulated-needling-nirs.json"), "--Haemodynamic:TmaxSeconds=8");
+            await using StationHost host = await StartHostWithProfileAsync(NewFolder(), Path.Combine(repo, "device-profiles", "simulated-needling-nirs.json"), "--Haemodynamic:TmaxSeconds=8");
             IPage page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 1500 } });
             await page.GotoAsync(host.ApiAddress.ToString());
             await page.Locator("#state[data-state=idle]").WaitForAsync(new LocatorWaitForOptions { Timeout = 20000 });

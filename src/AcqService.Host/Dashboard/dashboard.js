@@ -274,7 +274,9 @@ function markerLines(g, markers, xRange) {
 function drawTraces() {
   const t = view.traces, canvas = document.getElementById("traces");
   if (!t || t.times.length === 0) return;
-  const scale = Number(document.getElementById("trace-scale").value);
+  const chosen = document.getElementById("trace-scale").value;
+  const auto = chosen === "auto";
+  const scale = auto ? 0 : Number(chosen);
   const n = t.channels.length;
   const end = t.times[t.times.length - 1], span = Number(document.getElementById("trace-window").value);
   const g = frame(canvas, [end - span, end], [0, n], "session time (s)", "");
@@ -285,13 +287,20 @@ function drawTraces() {
     for (const v of values) mean += v;
     mean /= values.length || 1;
     const base = n - c - 0.5;
-    line(g.ctx, t.times, values.map(v => base + (v - mean) / scale * pitch * 0.5), g.x, g.y, palette[c % palette.length], 1);
+    // auto: each lane fills its height with its own range (fNIRS intensities, optical density, any unit).
+    let range = scale;
+    if (auto) {
+      let lo = Infinity, hi = -Infinity;
+      for (const v of values) { if (v < lo) lo = v; if (v > hi) hi = v; }
+      range = (hi - lo) / 1.6 || 1;
+    }
+    line(g.ctx, t.times, values.map(v => base + (v - mean) / range * pitch * 0.5), g.x, g.y, palette[c % palette.length], 1);
     g.ctx.fillStyle = palette[c % palette.length];
     g.ctx.fillText(t.channels[c], 4, g.y(base) + 4);
   });
   markerLines(g, t.markers, [end - span, end]);
   canvas.dataset.points = String(t.times.length);
-  document.getElementById("traces-info").textContent = t.stream + " · " + fmt(t.rateHz, 0) + " points/s per channel (decimated by the service) · " + scale + " " + (t.units[0] || "µV").replace("uV", "µV") + " per lane";
+  document.getElementById("traces-info").textContent = t.stream + " · " + fmt(t.rateHz, 0) + " points/s per channel (decimated by the service) · " + (auto ? "each lane scaled to its own range" : scale + " " + (t.units[0] || "µV").replace("uV", "µV") + " per lane");
 }
 
 function drawAlpha() {
@@ -412,7 +421,11 @@ async function pollResults() {
 for (const input of document.querySelectorAll("input[name=alpha-mode]")) input.addEventListener("change", drawAlpha);
 document.getElementById("erp-channel").addEventListener("change", drawErp);
 document.getElementById("trace-scale").addEventListener("change", drawTraces);
-document.getElementById("trace-stream").addEventListener("change", () => { document.getElementById("trace-channels").value = ""; });
+document.getElementById("trace-stream").addEventListener("change", () => {
+  document.getElementById("trace-channels").value = "";
+  // Other units than µV (fNIRS): start with each lane on its own scale.
+  if (!/eeg/i.test(document.getElementById("trace-stream").value)) document.getElementById("trace-scale").value = "auto";
+});
 
 refreshState();
 connectFeed();
