@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Numerics;
+using System.Runtime.InteropServices;
 using AcqService.Core.Model;
 using AcqService.Core.Pipeline;
 using AcqService.Dsp;
@@ -204,21 +206,34 @@ public sealed class ErpAnalyzer
                 _scratch = new double[values]; // grows to the largest chunk once, then steady state
             }
             Span<double> data = _scratch.AsSpan(0, values);
-            chunk.Values.CopyTo(data);
+            ReadOnlySpan<double> raw = chunk.Values[..values];
             if (!_haveDc && chunk.Count > 0)
             {
                 for (int c = 0; c < _channels; c++)
                 {
-                    _dc[c] = _filter is not null && _options.Filter.HighPassHz is > 0 ? data[c] * _scale[c] : 0;
+                    _dc[c] = _filter is not null && _options.Filter.HighPassHz is > 0 ? raw[c] * _scale[c] : 0;
                 }
                 _haveDc = true;
             }
+            // Subtracting the first value (a constant the high-pass removes anyway) starts the filter near steady state.
+            // Whole vectors of adjacent channels, then the rest one by one: (value · scale) − dc either way.
+            int width = Vector.IsHardwareAccelerated ? Vector<double>.Count : int.MaxValue;
+            ref double scale = ref MemoryMarshal.GetArrayDataReference(_scale);
+            ref double dc = ref MemoryMarshal.GetArrayDataReference(_dc);
+            ref double source = ref MemoryMarshal.GetReference(raw);
+            ref double target = ref MemoryMarshal.GetReference(data);
             for (int i = 0; i < values; i += _channels)
             {
-                for (int c = 0; c < _channels; c++)
+                int c = 0;
+                // c + width ≤ channels: inside this frame of raw and data, and inside scale and dc.
+                for (; c + width <= _channels; c += width)
                 {
-                    // Subtracting the first value (a constant the high-pass removes anyway) starts the filter near steady state.
-                    data[i + c] = (data[i + c] * _scale[c]) - _dc[c];
+                    Vector<double> v = (Vector.LoadUnsafe(ref source, (nuint)(i + c)) * Vector.LoadUnsafe(ref scale, (nuint)c)) - Vector.LoadUnsafe(ref dc, (nuint)c);
+                    v.StoreUnsafe(ref target, (nuint)(i + c));
+                }
+                for (; c < _channels; c++)
+                {
+                    data[i + c] = (raw[i + c] * _scale[c]) - _dc[c];
                 }
             }
             _filter?.Process(data);
