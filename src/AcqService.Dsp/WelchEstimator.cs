@@ -251,7 +251,11 @@ public sealed class WelchEstimator
     private Vector<double>[] _batchFrame = [];
     private Vector<double>[] _batchRe = [];
     private Vector<double>[] _batchIm = [];
-    private Vector<double>[] _batchSum = [];
+
+    // One segment of every block of channels, block-major ([block · segmentLength + sample]): filled by one sequential
+    // pass over the frames, so that each block's detrend, window and FFT then work on 32 KB-sized contiguous data
+    // instead of reading the frames with a stride of a whole frame once per block.
+    private Vector<double>[] _batchBlocks = [];
 
     // The scalar path with one channel per lane: the same detrend, window, FFT, power sum and scaling expressions.
     private void EstimateBatches(ReadOnlySpan<double> frames, int channels, int length, Span<double> psd)
@@ -263,7 +267,6 @@ public sealed class WelchEstimator
             _batchFrame = new Vector<double>[_fftLength];
             _batchRe = new Vector<double>[bins];
             _batchIm = new Vector<double>[bins];
-            _batchSum = new Vector<double>[bins];
         }
 
         int step = _segmentLength - _overlap;
@@ -273,52 +276,71 @@ public sealed class WelchEstimator
         var two = new Vector<double>(2.0);
         var one = new Vector<double>(1.0);
         Span<Vector<double>> frame = _batchFrame.AsSpan(0, _segmentLength);
-        Span<Vector<double>> sum = _batchSum;
         Span<double> lanes = stackalloc double[width];
         ref double source = ref MemoryMarshal.GetReference(frames);
-        for (int first = 0; first < channels; first += width)
+        int blocks = (channels + width - 1) / width;
+        int whole = channels / width;
+        if (_batchBlocks.Length < blocks * _segmentLength)
         {
-            int count = Math.Min(width, channels - first);
-            sum.Clear();
-            for (int s = 0; s < segments; s++)
+            _batchBlocks = new Vector<double>[blocks * _segmentLength];
+        }
+
+        // Segment-outer, so that one transposition serves every block; hence one array of power sums per block.
+        if (_batchBlockSums.Length < blocks * bins)
+        {
+            _batchBlockSums = new Vector<double>[blocks * bins];
+        }
+
+        _batchBlockSums.AsSpan(0, blocks * bins).Clear();
+        for (int s = 0; s < segments; s++)
+        {
+            int frameOffset = s * step * channels;
+            for (int i = 0; i < _segmentLength; i++)
             {
-                int offset = (s * step * channels) + first;
-                if (count == width)
+                int offset = frameOffset + (i * channels);
+                int b = 0;
+                // (b + 1) · width ≤ channels and the segment's last frame is inside the span.
+                for (; b < whole; b++)
                 {
-                    // first + width ≤ channels, and the segment's last frame is inside the span.
-                    for (int i = 0; i < frame.Length; i++)
-                    {
-                        frame[i] = Vector.LoadUnsafe(ref source, (nuint)(offset + (i * channels)));
-                    }
+                    _batchBlocks[(b * _segmentLength) + i] = Vector.LoadUnsafe(ref source, (nuint)(offset + (b * width)));
                 }
-                else
+
+                if (b < blocks)
                 {
                     // Last, partial block: the unused lanes carry zeros and their results are dropped.
                     lanes.Clear();
-                    for (int i = 0; i < frame.Length; i++)
-                    {
-                        frames.Slice(offset + (i * channels), count).CopyTo(lanes);
-                        frame[i] = new Vector<double>(lanes);
-                    }
-                }
-
-                DetrendBatch(frame);
-                for (int i = 0; i < frame.Length; i++)
-                {
-                    frame[i] *= _window[i];
-                }
-
-                _fft.ForwardBatch(_batchFrame, _batchRe, _batchIm);
-                for (int k = 0; k < sum.Length; k++)
-                {
-                    Vector<double> re = _batchRe[k], im = _batchIm[k];
-                    sum[k] += re * re + im * im;
+                    frames.Slice(offset + (b * width), channels - (b * width)).CopyTo(lanes);
+                    _batchBlocks[(b * _segmentLength) + i] = new Vector<double>(lanes);
                 }
             }
 
+            for (int b = 0; b < blocks; b++)
+            {
+                Span<Vector<double>> block = _batchBlocks.AsSpan(b * _segmentLength, _segmentLength);
+                DetrendBatch(block);
+                for (int i = 0; i < frame.Length; i++)
+                {
+                    frame[i] = block[i] * _window[i];
+                }
+
+                _fft.ForwardBatch(_batchFrame, _batchRe, _batchIm);
+                Span<Vector<double>> blockSum = _batchBlockSums.AsSpan(b * bins, bins);
+                for (int k = 0; k < blockSum.Length; k++)
+                {
+                    Vector<double> re = _batchRe[k], im = _batchIm[k];
+                    blockSum[k] += re * re + im * im;
+                }
+            }
+        }
+
+        for (int b = 0; b < blocks; b++)
+        {
+            int first = b * width;
+            int count = Math.Min(width, channels - first);
+            ReadOnlySpan<Vector<double>> blockSum = _batchBlockSums.AsSpan(b * bins, bins);
             for (int k = 0; k < bins; k++)
             {
-                Vector<double> density = sum[k] * scale * (k >= 1 && k <= lastDoubled ? two : one);
+                Vector<double> density = blockSum[k] * scale * (k >= 1 && k <= lastDoubled ? two : one);
                 for (int l = 0; l < count; l++)
                 {
                     psd[((first + l) * bins) + k] = density[l];
@@ -326,6 +348,9 @@ public sealed class WelchEstimator
             }
         }
     }
+
+    // Power sums of every block of channels, [block · bins + bin].
+    private Vector<double>[] _batchBlockSums = [];
 
     // Detrend, in place, one signal per lane, with the expressions of Detrend and Mean.
     private void DetrendBatch(Span<Vector<double>> frame)

@@ -138,6 +138,9 @@ public sealed class AlphaAnalyzer
         private readonly double[][] _cache;
         private readonly int _cacheSlots;
         private readonly double[] _average;
+        // Bins the band integrals can read: BandPower.Integrate stops at the first bin above the band's upper edge, so
+        // bins past the first one above both upper edges never contribute and are not averaged.
+        private readonly int _usedBins;
         private readonly int[][] _regionChannels;
         private readonly AlphaUpdate[] _pool;
         private int _poolNext;
@@ -173,6 +176,13 @@ public sealed class AlphaAnalyzer
                 _cache[i] = new double[_channels * _bins];
             }
             _average = new double[_bins];
+            double highest = Math.Max(options.BandHighHz, options.BroadHighHz);
+            int above = 0;
+            while (above < _bins && above * _welch.FrequencyResolution <= highest)
+            {
+                above++;
+            }
+            _usedBins = Math.Min(_bins, above + 1);
             _ringFrames = (int)BitOperations.RoundUpToPowerOf2((uint)(_window + 1));
             _ring = new double[2 * _ringFrames * _channels];
             _mask = _ringFrames - 1;
@@ -243,22 +253,23 @@ public sealed class AlphaAnalyzer
             }
             for (int c = 0; c < _channels; c++)
             {
-                _average.AsSpan().Clear();
+                Span<double> average = _average.AsSpan(0, _usedBins);
+                average.Clear();
                 for (int j = 0; j < _segmentsPerWindow; j++)
                 {
                     long start = windowStart + ((long)j * _step);
-                    ReadOnlySpan<double> psd = _cache[SlotOf(start)].AsSpan(c * _bins, _bins);
-                    for (int b = 0; b < _bins; b++)
+                    ReadOnlySpan<double> psd = _cache[SlotOf(start)].AsSpan(c * _bins, _usedBins);
+                    for (int b = 0; b < average.Length; b++)
                     {
-                        _average[b] += psd[b];
+                        average[b] += psd[b];
                     }
                 }
-                for (int b = 0; b < _bins; b++)
+                for (int b = 0; b < average.Length; b++)
                 {
-                    _average[b] /= _segmentsPerWindow;
+                    average[b] /= _segmentsPerWindow;
                 }
-                double alpha = BandPower.Integrate(_average, df, _options.BandLowHz, _options.BandHighHz);
-                double broad = BandPower.Integrate(_average, df, _options.BroadLowHz, _options.BroadHighHz);
+                double alpha = BandPower.Integrate(average, df, _options.BandLowHz, _options.BandHighHz);
+                double broad = BandPower.Integrate(average, df, _options.BroadLowHz, _options.BroadHighHz);
                 update.Absolute[c] = alpha;
                 update.Relative[c] = broad > 0 ? alpha / broad : double.NaN;
             }
