@@ -291,10 +291,18 @@ public sealed class WelchEstimator
             _batchBlockSums = new Vector<double>[blocks * bins];
         }
 
+        if (_batchTotals.Length < blocks)
+        {
+            _batchTotals = new Vector<double>[blocks];
+        }
+
+        Span<Vector<double>> totals = _batchTotals.AsSpan(0, blocks);
         _batchBlockSums.AsSpan(0, blocks * bins).Clear();
         for (int s = 0; s < segments; s++)
         {
+            // The transposition also sums each lane's samples in sample order (Mean's order), for the detrend.
             int frameOffset = s * step * channels;
+            totals.Clear();
             for (int i = 0; i < _segmentLength; i++)
             {
                 int offset = frameOffset + (i * channels);
@@ -302,7 +310,9 @@ public sealed class WelchEstimator
                 // (b + 1) · width ≤ channels and the segment's last frame is inside the span.
                 for (; b < whole; b++)
                 {
-                    _batchBlocks[(b * _segmentLength) + i] = Vector.LoadUnsafe(ref source, (nuint)(offset + (b * width)));
+                    Vector<double> v = Vector.LoadUnsafe(ref source, (nuint)(offset + (b * width)));
+                    _batchBlocks[(b * _segmentLength) + i] = v;
+                    totals[b] += v;
                 }
 
                 if (b < blocks)
@@ -310,17 +320,31 @@ public sealed class WelchEstimator
                     // Last, partial block: the unused lanes carry zeros and their results are dropped.
                     lanes.Clear();
                     frames.Slice(offset + (b * width), channels - (b * width)).CopyTo(lanes);
-                    _batchBlocks[(b * _segmentLength) + i] = new Vector<double>(lanes);
+                    var v = new Vector<double>(lanes);
+                    _batchBlocks[(b * _segmentLength) + i] = v;
+                    totals[b] += v;
                 }
             }
 
             for (int b = 0; b < blocks; b++)
             {
                 Span<Vector<double>> block = _batchBlocks.AsSpan(b * _segmentLength, _segmentLength);
-                DetrendBatch(block);
-                for (int i = 0; i < frame.Length; i++)
+                if (_detrend == DetrendKind.Constant)
                 {
-                    frame[i] = block[i] * _window[i];
+                    // Detrend and window in one pass: (x − mean) · w, as Detrend then the window loop.
+                    Vector<double> mean = totals[b] / new Vector<double>(_segmentLength);
+                    for (int i = 0; i < frame.Length; i++)
+                    {
+                        frame[i] = (block[i] - mean) * _window[i];
+                    }
+                }
+                else
+                {
+                    DetrendBatch(block, totals[b]);
+                    for (int i = 0; i < frame.Length; i++)
+                    {
+                        frame[i] = block[i] * _window[i];
+                    }
                 }
 
                 _fft.ForwardBatch(_batchFrame, _batchRe, _batchIm);
@@ -352,19 +376,16 @@ public sealed class WelchEstimator
     // Power sums of every block of channels, [block · bins + bin].
     private Vector<double>[] _batchBlockSums = [];
 
-    // Detrend, in place, one signal per lane, with the expressions of Detrend and Mean.
-    private void DetrendBatch(Span<Vector<double>> frame)
+    // Batch sums of each segment's samples per lane, [block].
+    private Vector<double>[] _batchTotals = [];
+
+    // Detrend, in place, one signal per lane, with the expressions of Detrend and Mean (total: the lanes' sums in sample order).
+    private void DetrendBatch(Span<Vector<double>> frame, Vector<double> total)
     {
         int n = frame.Length;
         if (_detrend is not (DetrendKind.Constant or DetrendKind.Linear))
         {
             return;
-        }
-
-        Vector<double> total = Vector<double>.Zero;
-        foreach (Vector<double> v in frame)
-        {
-            total += v;
         }
 
         Vector<double> mean = total / new Vector<double>(n);
