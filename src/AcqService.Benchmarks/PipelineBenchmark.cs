@@ -61,7 +61,7 @@ internal static class PipelineBenchmark
         }
     }
 
-    private readonly record struct OfflineResult(double Seconds, int Accepted, int Dropped, long Updates);
+    private readonly record struct OfflineResult(double Seconds, double CpuSeconds, int Accepted, int Dropped, long Updates);
 
     public static async Task<int> RunAsync(Settings settings, TextWriter output)
     {
@@ -88,9 +88,14 @@ internal static class PipelineBenchmark
         (double steadyBytesPerChunk, int steadyChunks, long steadyBytes, double allBytesPerChunk) = MeasureAllocations(recording);
         output.WriteLine(string.Create(ci, $"offline path (Aligner.Process + ErpAnalyzer.Process + AlphaAnalyzer.Process, synchronous, one thread), median of {settings.Repetitions} after 1 warm-up:"));
         Report(output, recording, offlineMedian, offline.Select(o => o.Seconds));
+        double cpuMedian = Median(offline.Select(o => o.CpuSeconds));
+        output.WriteLine(string.Create(ci, $"  CPU time:    {cpuMedian:F3} s (median; process CPU time, which the load does not inflate as it does wall time) = {recording.ChannelSamples / cpuMedian / 1e6:F1} M channel-samples per CPU-second"));
         output.WriteLine(string.Create(ci, $"  outcome:     {warm.Accepted} epochs accepted, {warm.Dropped} markers dropped, {warm.Updates} alpha updates"));
         output.WriteLine(string.Create(ci, $"  allocation:  {steadyBytesPerChunk:F1} B/chunk in steady state ({steadyBytes} B over {steadyChunks:N0} chunks after the first {SteadyStateAfterSeconds:0} s without markers or epochs, alpha updates included)"));
         output.WriteLine(string.Create(ci, $"               {allBytesPerChunk:F1} B/chunk over every item of the run (epochs, drop reasons and condition counts included)"));
+        (double alignerSeconds, double erpSeconds, double alphaSeconds) = MeasureStages(recording);
+        double stages = alignerSeconds + erpSeconds + alphaSeconds;
+        output.WriteLine(string.Create(ci, $"  by stage:    aligner {alignerSeconds:F3} s ({alignerSeconds / stages:P0}), ERP {erpSeconds:F3} s ({erpSeconds / stages:P0}), alpha {alphaSeconds:F3} s ({alphaSeconds / stages:P0}) (one more run, each call timed)"));
 
         if (settings.Session)
         {
@@ -185,6 +190,15 @@ internal static class PipelineBenchmark
 
         public long Updates { get; private set; }
 
+        /// <summary>When true, the Stopwatch ticks spent in each stage are summed into the three fields below.</summary>
+        public bool TimeStages;
+
+        public long AlignerTicks;
+
+        public long ErpTicks;
+
+        public long AlphaTicks;
+
         public int Accepted => _erp.Accepted;
 
         public int Dropped => _erp.Dropped;
@@ -195,7 +209,12 @@ internal static class PipelineBenchmark
             // The pipeline consumes one reference; the recording keeps its own for the next repetition.
             item.Chunk?.Retain();
             _aligned.Clear();
+            long t0 = TimeStages ? Stopwatch.GetTimestamp() : 0;
             _aligner.Process(item, _aligned);
+            if (TimeStages)
+            {
+                AlignerTicks += Stopwatch.GetTimestamp() - t0;
+            }
             return Dispatch();
         }
 
@@ -215,9 +234,17 @@ internal static class PipelineBenchmark
                 // Two consumers, as the aligner stage fans out: one reference each.
                 item.Chunk?.Retain();
                 _outcomes.Clear();
+                long t0 = TimeStages ? Stopwatch.GetTimestamp() : 0;
                 _erp.Process(item, _outcomes);
+                long t1 = TimeStages ? Stopwatch.GetTimestamp() : 0;
                 _updates.Clear();
                 _alpha.Process(item, _updates);
+                if (TimeStages)
+                {
+                    long t2 = Stopwatch.GetTimestamp();
+                    ErpTicks += t1 - t0;
+                    AlphaTicks += t2 - t1;
+                }
                 Updates += _updates.Count;
                 events |= item.Kind == AlignedItemKind.Event || _outcomes.Count > 0;
             }
@@ -229,6 +256,8 @@ internal static class PipelineBenchmark
     {
         var pipeline = new OfflinePipeline(recording);
         SourceItem[] items = recording.Items;
+        using var process = Process.GetCurrentProcess();
+        TimeSpan cpuBefore = process.TotalProcessorTime;
         var watch = Stopwatch.StartNew();
         for (int i = 0; i < items.Length; i++)
         {
@@ -236,7 +265,22 @@ internal static class PipelineBenchmark
         }
         pipeline.End();
         watch.Stop();
-        return new OfflineResult(watch.Elapsed.TotalSeconds, pipeline.Accepted, pipeline.Dropped, pipeline.Updates);
+        process.Refresh();
+        double cpu = (process.TotalProcessorTime - cpuBefore).TotalSeconds;
+        return new OfflineResult(watch.Elapsed.TotalSeconds, cpu, pipeline.Accepted, pipeline.Dropped, pipeline.Updates);
+    }
+
+    /// <summary>Seconds spent in the aligner, the ERP analyzer and the alpha analyzer over one run (timestamps around each call).</summary>
+    private static (double Aligner, double Erp, double Alpha) MeasureStages(Recording recording)
+    {
+        var pipeline = new OfflinePipeline(recording) { TimeStages = true };
+        foreach (SourceItem item in recording.Items)
+        {
+            pipeline.Process(item);
+        }
+        pipeline.End();
+        double f = Stopwatch.Frequency;
+        return (pipeline.AlignerTicks / f, pipeline.ErpTicks / f, pipeline.AlphaTicks / f);
     }
 
     /// <summary>Bytes allocated by this thread for each item, summed over steady-state chunks and over everything.</summary>

@@ -9,7 +9,7 @@ namespace AcqService.Dsp;
 /// chirp-z algorithm on a power-of-two FFT. All twiddles and buffers are made in the constructor, so
 /// <see cref="Forward"/> allocates nothing. Not thread-safe (it owns its work buffers).
 /// </summary>
-internal sealed class ComplexFft
+internal sealed partial class ComplexFft
 {
     /// <summary>Largest prime factor handled by a direct (O(p²)) butterfly before switching to Bluestein.</summary>
     public const int MaxDirectRadix = 13;

@@ -7,7 +7,7 @@ namespace AcqService.Dsp;
 /// Even N packs the input into a half-length complex FFT (even samples real, odd samples imaginary) and untangles
 /// the two spectra afterwards; odd N runs a full-length complex FFT. Allocation-free after construction; not thread-safe.
 /// </summary>
-internal sealed class RealFft
+internal sealed partial class RealFft
 {
     private readonly int _length;
     private readonly ComplexFft _fft;

@@ -171,13 +171,17 @@ public sealed class ErpAnalyzerTests
         Assert.Equal("epoch would start before the first sample of the stream", Assert.Single(harness.Outcomes).Reason?.ToString());
     }
 
-    [Fact]
-    public void Process_ChunkedFilteredPipeline_EqualsOneShotSosFilterOfWholeSignal()
+    [Theory]
+    [InlineData(3, 30.0)]
+    // Five channels (a vector block plus one) and a 4 s history (a 1024-frame ring): chunks are scaled and filtered in
+    // the ring itself, so chunks that straddle the ring's end are filtered in two pieces, many times over 20 s.
+    [InlineData(5, 4.0)]
+    public void Process_ChunkedFilteredPipeline_EqualsOneShotSosFilterOfWholeSignal(int channels, double historySeconds)
     {
         const double rate = 250;
         const int n = 5000;
-        string[] labels = ["Fz", "Cz", "Pz"];
-        var options = new EpochOptions { RejectPeakToPeakMicrovolts = null, FlatPeakToPeakMicrovolts = null };
+        string[] labels = [.. new[] { "Fz", "Cz", "Pz", "C3", "C4" }.Take(channels)];
+        var options = new EpochOptions { RejectPeakToPeakMicrovolts = null, FlatPeakToPeakMicrovolts = null, HistorySeconds = historySeconds };
         var harness = new ErpHarness(Registry(Signal("eeg", rate, labels), Markers()), options);
         var random = new Random(42);
         double[] times = Times(n, rate);
@@ -190,12 +194,16 @@ public sealed class ErpAnalyzerTests
         while (at < n)
         {
             int frames = Math.Min(1 + random.Next(37), n - at);
-            items.Add(SourceItem.ForSamples(Chunk(0, 3, times, values, at, frames)));
+            items.Add(SourceItem.ForSamples(Chunk(0, channels, times, values, at, frames)));
             at += frames;
         }
         foreach (int s in locks)
         {
-            items.Insert(random.Next(items.Count), Mark(1, times[s]));
+            // Anywhere in the recording with the long history; with the short one, within a few chunks of its sample,
+            // so that its epoch is still in the ring when the marker arrives.
+            int near = items.FindIndex(i => i.Chunk is { } chunk && chunk.LastTimestamp >= times[s]);
+            int index = historySeconds >= 30 ? random.Next(items.Count) : Math.Max(0, near - random.Next(3));
+            items.Insert(index, Mark(1, times[s]));
         }
         harness.Feed(items);
         harness.End();
@@ -204,18 +212,18 @@ public sealed class ErpAnalyzerTests
         double[] filtered = new double[values.Length];
         for (int i = 0; i < values.Length; i++)
         {
-            filtered[i] = values[i] - values[i % 3];
+            filtered[i] = values[i] - values[i % channels];
         }
-        new SosFilter(options.Filter.Design(rate)!, 3).Process(filtered);
-        double[] expected = new double[3 * 251];
+        new SosFilter(options.Filter.Design(rate)!, channels).Process(filtered);
+        double[] expected = new double[channels * 251];
         foreach (int s in locks)
         {
-            for (int c = 0; c < 3; c++)
+            for (int c = 0; c < channels; c++)
             {
-                double baseline = Enumerable.Range(s - 50, 51).Average(i => filtered[(i * 3) + c]);
+                double baseline = Enumerable.Range(s - 50, 51).Average(i => filtered[(i * channels) + c]);
                 for (int k = 0; k < 251; k++)
                 {
-                    expected[(c * 251) + k] += (filtered[((s - 50 + k) * 3) + c] - baseline) / locks.Length;
+                    expected[(c * 251) + k] += (filtered[((s - 50 + k) * channels) + c] - baseline) / locks.Length;
                 }
             }
         }

@@ -1,3 +1,5 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
 using AcqService.Core.Model;
 using AcqService.Core.Pipeline;
 using AcqService.Dsp;
@@ -117,8 +119,11 @@ public sealed class AlphaAnalyzer
         private readonly AlphaOptions _options;
         private readonly int _channels;
         private readonly double[] _scale;
+        // Frame-major ring of µV values written twice, at frame (t & mask) and (t & mask) + ringFrames, so that every
+        // segment (shorter than the ring) is one contiguous block of frames for the multi-channel Welch estimate.
         private readonly double[] _ring;
         private readonly long _mask;
+        private readonly int _ringFrames;
         private long _total;
         private readonly int _window;
         private readonly int _segment;
@@ -126,13 +131,16 @@ public sealed class AlphaAnalyzer
         private readonly int _update;
         private readonly int _segmentsPerWindow;
         private readonly WelchEstimator _welch;
-        private readonly double[] _segmentBuffer;
         private readonly int _bins;
-        // Periodogram cache: [channel][slot] → start sample and PSD.
-        private readonly long[,] _cacheStart;
+        // Periodogram cache by slot: the segment's start sample and the PSDs of all channels ([channel · bins + bin]).
+        // All channels of a segment are estimated together, so one start per slot serves every channel.
+        private readonly long[] _cacheStart;
         private readonly double[][] _cache;
         private readonly int _cacheSlots;
         private readonly double[] _average;
+        // Bins the band integrals can read: BandPower.Integrate stops at the first bin above the band's upper edge, so
+        // bins past the first one above both upper edges never contribute and are not averaged.
+        private readonly int _usedBins;
         private readonly int[][] _regionChannels;
         private readonly AlphaUpdate[] _pool;
         private int _poolNext;
@@ -159,25 +167,25 @@ public sealed class AlphaAnalyzer
             _segmentsPerWindow = ((_window - _segment) / _step) + 1;
             _welch = new WelchEstimator(fs, _segment, 0, options.Window, options.Detrend);
             _bins = _welch.FrequencyCount;
-            _segmentBuffer = new double[_segment];
             _cacheSlots = _segmentsPerWindow + Math.Max(1, _update / _step) + 1;
-            _cacheStart = new long[_channels, _cacheSlots];
-            for (int c = 0; c < _channels; c++)
-            {
-                for (int s = 0; s < _cacheSlots; s++)
-                {
-                    _cacheStart[c, s] = -1;
-                }
-            }
-            _cache = new double[_channels * _cacheSlots][];
+            _cacheStart = new long[_cacheSlots];
+            _cacheStart.AsSpan().Fill(-1);
+            _cache = new double[_cacheSlots][];
             for (int i = 0; i < _cache.Length; i++)
             {
-                _cache[i] = new double[_bins];
+                _cache[i] = new double[_channels * _bins];
             }
             _average = new double[_bins];
-            int ringFrames = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)(_window + 1));
-            _ring = new double[ringFrames * _channels];
-            _mask = ringFrames - 1;
+            double highest = Math.Max(options.BandHighHz, options.BroadHighHz);
+            int above = 0;
+            while (above < _bins && above * _welch.FrequencyResolution <= highest)
+            {
+                above++;
+            }
+            _usedBins = Math.Min(_bins, above + 1);
+            _ringFrames = (int)BitOperations.RoundUpToPowerOf2((uint)(_window + 1));
+            _ring = new double[2 * _ringFrames * _channels];
+            _mask = _ringFrames - 1;
             _regions = regions.Count;
             _regionChannels = [.. regions.Values.Select(labels => labels.Select(stream.IndexOfChannel).Where(i => i >= 0).ToArray())];
             _pool = new AlphaUpdate[poolSize];
@@ -200,13 +208,30 @@ public sealed class AlphaAnalyzer
         {
             _total = firstIndex;
             ReadOnlySpan<double> values = chunk.Values;
+            int mirror = _ringFrames * _channels;
+            int width = Vector.IsHardwareAccelerated ? Vector<double>.Count : int.MaxValue;
+            ref double scale = ref MemoryMarshal.GetArrayDataReference(_scale);
+            ref double ring = ref MemoryMarshal.GetArrayDataReference(_ring);
             for (int f = 0; f < chunk.Count; f++)
             {
                 int source = f * _channels;
                 int target = (int)((_total & _mask) * _channels);
-                for (int c = 0; c < _channels; c++)
+                ReadOnlySpan<double> frame = values.Slice(source, _channels);
+                ref double input = ref MemoryMarshal.GetReference(frame);
+                int c = 0;
+                // Whole vectors of channels (c + width ≤ channels: inside the frame, the scale and both ring copies),
+                // then the rest one by one; the same product per value either way.
+                for (; c + width <= _channels; c += width)
                 {
-                    _ring[target + c] = values[source + c] * _scale[c];
+                    Vector<double> v = Vector.LoadUnsafe(ref input, (nuint)c) * Vector.LoadUnsafe(ref scale, (nuint)c);
+                    v.StoreUnsafe(ref ring, (nuint)(target + c));
+                    v.StoreUnsafe(ref ring, (nuint)(target + mirror + c));
+                }
+                for (; c < _channels; c++)
+                {
+                    double v = frame[c] * _scale[c];
+                    _ring[target + c] = v;
+                    _ring[target + mirror + c] = v;
                 }
                 _total++;
                 if (_total >= _window && _total % _update == 0)
@@ -222,24 +247,29 @@ public sealed class AlphaAnalyzer
             _poolNext = (_poolNext + 1) % _pool.Length;
             long windowStart = _total - _window;
             double df = _welch.FrequencyResolution;
+            for (int j = 0; j < _segmentsPerWindow; j++)
+            {
+                Periodograms(windowStart + ((long)j * _step));
+            }
             for (int c = 0; c < _channels; c++)
             {
-                _average.AsSpan().Clear();
+                Span<double> average = _average.AsSpan(0, _usedBins);
+                average.Clear();
                 for (int j = 0; j < _segmentsPerWindow; j++)
                 {
                     long start = windowStart + ((long)j * _step);
-                    double[] psd = Periodogram(c, start);
-                    for (int b = 0; b < _bins; b++)
+                    ReadOnlySpan<double> psd = _cache[SlotOf(start)].AsSpan(c * _bins, _usedBins);
+                    for (int b = 0; b < average.Length; b++)
                     {
-                        _average[b] += psd[b];
+                        average[b] += psd[b];
                     }
                 }
-                for (int b = 0; b < _bins; b++)
+                for (int b = 0; b < average.Length; b++)
                 {
-                    _average[b] /= _segmentsPerWindow;
+                    average[b] /= _segmentsPerWindow;
                 }
-                double alpha = BandPower.Integrate(_average, df, _options.BandLowHz, _options.BandHighHz);
-                double broad = BandPower.Integrate(_average, df, _options.BroadLowHz, _options.BroadHighHz);
+                double alpha = BandPower.Integrate(average, df, _options.BandLowHz, _options.BandHighHz);
+                double broad = BandPower.Integrate(average, df, _options.BroadLowHz, _options.BroadHighHz);
                 update.Absolute[c] = alpha;
                 update.Relative[c] = broad > 0 ? alpha / broad : double.NaN;
             }
@@ -262,21 +292,20 @@ public sealed class AlphaAnalyzer
             return update;
         }
 
-        private double[] Periodogram(int channel, long start)
+        private int SlotOf(long start) => (int)((start / _step) % _cacheSlots);
+
+        /// <summary>Makes sure the cache holds every channel's periodogram of the segment starting at <paramref name="start"/>.</summary>
+        private void Periodograms(long start)
         {
-            int slot = (int)((start / _step) % _cacheSlots);
-            double[] psd = _cache[(channel * _cacheSlots) + slot];
-            if (_cacheStart[channel, slot] == start)
+            int slot = SlotOf(start);
+            if (_cacheStart[slot] == start)
             {
-                return psd;
+                return;
             }
-            for (int k = 0; k < _segment; k++)
-            {
-                _segmentBuffer[k] = _ring[(int)(((start + k) & _mask) * _channels) + channel];
-            }
-            _welch.Estimate(_segmentBuffer, psd);
-            _cacheStart[channel, slot] = start;
-            return psd;
+            // The segment's frames are contiguous thanks to the mirrored ring (segment ≤ window < ring frames).
+            ReadOnlySpan<double> frames = _ring.AsSpan((int)((start & _mask) * _channels), _segment * _channels);
+            _welch.EstimateInterleaved(frames, _channels, _cache[slot]);
+            _cacheStart[slot] = start;
         }
 
         private void Record(AlphaUpdate update)

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Numerics;
+using System.Runtime.InteropServices;
 using AcqService.Core.Model;
 using AcqService.Core.Pipeline;
 using AcqService.Dsp;
@@ -144,7 +146,6 @@ public sealed class ErpAnalyzer
         private readonly long _mask;
         private readonly int _channels;
         private long _total;
-        private double[] _scratch = [];
         private readonly int _startOffset;
         private readonly int _length;
         private readonly int _baselineStart;
@@ -198,35 +199,56 @@ public sealed class ErpAnalyzer
 
         public void Append(SampleChunk chunk, long firstIndex)
         {
-            int values = chunk.Count * _channels;
-            if (_scratch.Length < values)
-            {
-                _scratch = new double[values]; // grows to the largest chunk once, then steady state
-            }
-            Span<double> data = _scratch.AsSpan(0, values);
-            chunk.Values.CopyTo(data);
+            ReadOnlySpan<double> raw = chunk.Values[..(chunk.Count * _channels)];
             if (!_haveDc && chunk.Count > 0)
             {
                 for (int c = 0; c < _channels; c++)
                 {
-                    _dc[c] = _filter is not null && _options.Filter.HighPassHz is > 0 ? data[c] * _scale[c] : 0;
+                    _dc[c] = _filter is not null && _options.Filter.HighPassHz is > 0 ? raw[c] * _scale[c] : 0;
                 }
                 _haveDc = true;
             }
-            for (int i = 0; i < values; i += _channels)
+            // Scale and filter straight into the ring, in runs of frames that do not wrap (a chunk longer than the ring
+            // overwrites its own start, as frame-by-frame writes would). The filter keeps its state between calls, so
+            // filtering a chunk in pieces gives the same values as in one call.
+            long frame = firstIndex;
+            int done = 0;
+            while (done < chunk.Count)
             {
-                for (int c = 0; c < _channels; c++)
-                {
-                    // Subtracting the first value (a constant the high-pass removes anyway) starts the filter near steady state.
-                    data[i + c] = (data[i + c] * _scale[c]) - _dc[c];
-                }
+                int position = (int)(frame & _mask);
+                int run = (int)Math.Min(chunk.Count - done, RingFrames - position);
+                Span<double> target = _ring.AsSpan(position * _channels, run * _channels);
+                Scale(raw.Slice(done * _channels, run * _channels), target);
+                _filter?.Process(target);
+                done += run;
+                frame += run;
             }
-            _filter?.Process(data);
-            _total = firstIndex;
-            for (int f = 0; f < chunk.Count; f++)
+            _total = frame;
+        }
+
+        // target = (raw · scale) − dc per channel. Subtracting the first value (a constant the high-pass removes anyway)
+        // starts the filter near steady state. Whole vectors of adjacent channels, then the rest one by one: the same
+        // expression per value either way.
+        private void Scale(ReadOnlySpan<double> raw, Span<double> target)
+        {
+            int width = Vector.IsHardwareAccelerated ? Vector<double>.Count : int.MaxValue;
+            ref double scale = ref MemoryMarshal.GetArrayDataReference(_scale);
+            ref double dc = ref MemoryMarshal.GetArrayDataReference(_dc);
+            ref double source = ref MemoryMarshal.GetReference(raw);
+            ref double destination = ref MemoryMarshal.GetReference(target);
+            for (int i = 0; i < raw.Length; i += _channels)
             {
-                data.Slice(f * _channels, _channels).CopyTo(_ring.AsSpan((int)((_total & _mask) * _channels), _channels));
-                _total++;
+                int c = 0;
+                // c + width ≤ channels: inside this frame of raw and target (same length), and inside scale and dc.
+                for (; c + width <= _channels; c += width)
+                {
+                    Vector<double> v = (Vector.LoadUnsafe(ref source, (nuint)(i + c)) * Vector.LoadUnsafe(ref scale, (nuint)c)) - Vector.LoadUnsafe(ref dc, (nuint)c);
+                    v.StoreUnsafe(ref destination, (nuint)(i + c));
+                }
+                for (; c < _channels; c++)
+                {
+                    target[i + c] = (raw[i + c] * _scale[c]) - _dc[c];
+                }
             }
         }
 

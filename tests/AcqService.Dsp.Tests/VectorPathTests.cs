@@ -1,0 +1,143 @@
+using System.Numerics;
+
+namespace AcqService.Dsp.Tests;
+
+/// <summary>
+/// The vector paths (several channels per <see cref="Vector{T}"/>, one per lane) must give the same bits as the scalar
+/// paths, including channel counts that leave a partial block (1, 3, 5, 33) and a whole number of blocks (64).
+/// </summary>
+public class VectorPathTests
+{
+    public static TheoryData<int> ChannelCounts => new() { 1, 3, 5, 33, 64 };
+
+    private static double[] Noise(int count, int seed)
+    {
+        var random = new Random(seed);
+        var values = new double[count];
+        for (int i = 0; i < values.Length; i++)
+        {
+            // A slow drift plus noise, with a per-value offset so that channels differ in level as EEG does.
+            values[i] = (random.NextDouble() - 0.5) * 200 + (i % 7) * 13.25 + Math.Sin(i * 0.001) * 50;
+        }
+
+        return values;
+    }
+
+    private static void AssertSameBits(ReadOnlySpan<double> expected, ReadOnlySpan<double> actual, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            if (BitConverter.DoubleToInt64Bits(expected[i]) != BitConverter.DoubleToInt64Bits(actual[i]))
+            {
+                Assert.Fail($"{what}: value {i} differs: {expected[i]:R} vs {actual[i]:R}");
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(ChannelCounts))]
+    public void SosFilter_VectorAndScalarPaths_BitIdenticalOverChunks(int channels)
+    {
+        // The ERP default: band-pass 0.1–30 Hz order 2 then a 50 Hz notch, three sections in one cascade.
+        double[] sos = [.. FilterDesign.ButterworthBandPass(2, 0.1, 30, 1000), .. FilterDesign.Notch(50, 30, 1000)];
+        int frames = 3001;
+        double[] input = Noise(frames * channels, channels);
+        var vector = new SosFilter(sos, channels);
+        var scalar = new SosFilter(sos, channels) { UseVectors = false };
+        double[] a = (double[])input.Clone(), b = (double[])input.Clone();
+
+        // Uneven chunks, so that the state carried between calls is compared too.
+        int[] chunkFrames = [1, 10, 7, 256, 3, 10];
+        int at = 0, n = 0;
+        while (at < frames)
+        {
+            int f = Math.Min(chunkFrames[n++ % chunkFrames.Length], frames - at);
+            vector.Process(a.AsSpan(at * channels, f * channels));
+            scalar.Process(b.AsSpan(at * channels, f * channels));
+            at += f;
+        }
+
+        AssertSameBits(b, a, $"{channels} channels");
+        // The filter did filter: the output is not the input.
+        Assert.NotEqual(input[^1], a[^1]);
+    }
+
+    [Theory]
+    [MemberData(nameof(ChannelCounts))]
+    public void SosFilter_ScalarPath_EqualsOneChannelFilters(int channels)
+    {
+        // Anchors the scalar path of the interleaved filter to the single-channel recursion (channels = 1 has no lanes).
+        double[] sos = [.. FilterDesign.ButterworthBandPass(2, 0.1, 30, 1000), .. FilterDesign.Notch(50, 30, 1000)];
+        int frames = 777;
+        double[] input = Noise(frames * channels, 100 + channels);
+        double[] all = (double[])input.Clone();
+        new SosFilter(sos, channels).Process(all);
+        for (int c = 0; c < channels; c++)
+        {
+            double[] one = [.. Enumerable.Range(0, frames).Select(i => input[(i * channels) + c])];
+            new SosFilter(sos, 1) { UseVectors = false }.Process(one);
+            AssertSameBits(one, [.. Enumerable.Range(0, frames).Select(i => all[(i * channels) + c])], $"channel {c} of {channels}");
+        }
+    }
+
+    public static TheoryData<int, int, int, WindowKind, DetrendKind, int> WelchCases()
+    {
+        var data = new TheoryData<int, int, int, WindowKind, DetrendKind, int>();
+        foreach (int channels in new[] { 1, 3, 5, 33, 64 })
+        {
+            // The alpha default: 1 s Hann segments at 1 kHz (N = 1000 = packed 500 = 4·5·5·5), one segment.
+            data.Add(channels, 1000, 0, WindowKind.Hann, DetrendKind.Constant, 0);
+            // Overlapping segments, linear detrend, radix 2 and 4 (packed 128 = 4·4·4·2).
+            data.Add(channels, 256, 128, WindowKind.Hamming, DetrendKind.Linear, 0);
+            // Zero padding (nfft > nperseg), radix 3 (packed 270 = 2·3·3·3·5), no detrend.
+            data.Add(channels, 500, 100, WindowKind.Hann, DetrendKind.None, 540);
+            // Odd length: a full-length complex FFT (225 = 3·3·5·5).
+            data.Add(channels, 225, 0, WindowKind.Boxcar, DetrendKind.Constant, 0);
+        }
+
+        // No batch path (packed 77 = 7·11, generic radix): the scalar fallback must still agree.
+        data.Add(33, 154, 77, WindowKind.Hann, DetrendKind.Constant, 0);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(WelchCases))]
+    public void WelchEstimateInterleaved_EqualsEstimatePerChannel_BitForBit(int channels, int segment, int overlap, WindowKind window, DetrendKind detrend, int nfft)
+    {
+        const double fs = 1000;
+        int length = (2 * segment) + 37;
+        double[] frames = Noise(length * channels, 7 * channels + segment);
+        var vector = new WelchEstimator(fs, segment, overlap, window, detrend, nfft);
+        var scalar = new WelchEstimator(fs, segment, overlap, window, detrend, nfft) { UseVectors = false };
+        var single = new WelchEstimator(fs, segment, overlap, window, detrend, nfft);
+        int bins = vector.FrequencyCount;
+        var fromVector = new double[channels * bins];
+        var fromScalar = new double[channels * bins];
+
+        vector.EstimateInterleaved(frames, channels, fromVector);
+        // Twice: buffers reused across calls must not leak state.
+        vector.EstimateInterleaved(frames, channels, fromVector);
+        scalar.EstimateInterleaved(frames, channels, fromScalar);
+
+        AssertSameBits(fromScalar, fromVector, "interleaved vector vs scalar path");
+        var psd = new double[bins];
+        for (int c = 0; c < channels; c++)
+        {
+            single.Estimate([.. Enumerable.Range(0, length).Select(i => frames[(i * channels) + c])], psd);
+            AssertSameBits(psd, fromVector.AsSpan(c * bins, bins), $"channel {c} of {channels}");
+        }
+
+        Assert.True(fromVector.Max() > 0);
+    }
+
+    [Fact]
+    public void EstimateInterleaved_BadShapes_Throw()
+    {
+        var welch = new WelchEstimator(1000, 100, 0);
+        Assert.Throws<ArgumentException>(() => welch.EstimateInterleaved(new double[301], 3, new double[3 * welch.FrequencyCount]));
+        Assert.Throws<ArgumentException>(() => welch.EstimateInterleaved(new double[99 * 3], 3, new double[3 * welch.FrequencyCount]));
+        Assert.Throws<ArgumentException>(() => welch.EstimateInterleaved(new double[300], 3, new double[(3 * welch.FrequencyCount) - 1]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => welch.EstimateInterleaved(new double[300], 0, new double[300]));
+    }
+}
