@@ -24,6 +24,8 @@ internal static class CommandLineApp
         new ServiceClientCommand("start"),
         new ServiceClientCommand("stop"),
         new ServiceClientCommand("mark"),
+        new CatalogCommand(),
+        new StudyCommand(),
     ];
 
     public static string Version =>

@@ -27,6 +27,7 @@ internal static class SettingsLoader
         ["Haemodynamic"] = typeof(AcqService.Core.Analysis.HaemodynamicWindow),
         ["Lsl"] = typeof(AcqService.Lsl.LslOptions),
         ["Station"] = typeof(AcqService.Host.Service.StationOptions),
+        ["Study"] = typeof(AcqService.Catalog.StudyOptions),
     };
 
     /// <summary>Sections that belong to the framework (their keys are checked by their owners).</summary>
