@@ -153,6 +153,6 @@ public sealed record AlphaResult(string Stream, string Condition, string Region,
 /// <param name="Stream">Epoched stream.</param>
 /// <param name="Condition">Condition (empty when the marker matched none).</param>
 /// <param name="Outcome"><c>epoch</c> or <c>dropped</c>.</param>
-/// <param name="Reason">Drop reason; empty for epochs.</param>
+/// <param name="Reason">Drop reason with its measured values replaced by <c>#</c> (see <see cref="CatalogEntryReader.ReasonKind"/>); empty for epochs.</param>
 /// <param name="Count">Markers.</param>
 public sealed record DropCount(string Stream, string Condition, string Outcome, string Reason, int Count);

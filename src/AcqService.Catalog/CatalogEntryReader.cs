@@ -10,7 +10,7 @@ namespace AcqService.Catalog;
 /// Builds a <see cref="CatalogEntry"/> from a finished session folder: <c>session.json</c>, <c>summary.json</c>,
 /// <c>erp_averages.json</c>, <c>alpha_summary.csv</c>, <c>drop_log.csv</c>, and a SHA-256 of every file.
 /// </summary>
-public static class CatalogEntryReader
+public static partial class CatalogEntryReader
 {
     /// <summary>Reads a session folder.</summary>
     /// <param name="folder">The session folder.</param>
@@ -183,13 +183,22 @@ public static class CatalogEntryReader
                 continue;
             }
             List<string> f = SplitCsv(lines[i]);
-            var key = (f[column["stream"]], f[column["condition"]], f[column["outcome"]], f[column["reason"]]);
+            var key = (f[column["stream"]], f[column["condition"]], f[column["outcome"]], ReasonKind(f[column["reason"]]));
             counts[key] = counts.GetValueOrDefault(key) + 1;
         }
         return [.. counts.Select(kv => new DropCount(kv.Key.Item1, kv.Key.Item2, kv.Key.Item3, kv.Key.Item4, kv.Value))
             .OrderBy(d => d.Stream, StringComparer.Ordinal).ThenBy(d => d.Condition, StringComparer.Ordinal)
             .ThenBy(d => d.Outcome, StringComparer.Ordinal).ThenBy(d => d.Reason, StringComparer.Ordinal)];
     }
+
+    /// <summary>
+    /// A drop reason without its measured values (<c>peak-to-peak 62.3 µV on Fp1 exceeds 45 µV</c> becomes
+    /// <c>peak-to-peak # µV on Fp1 exceeds # µV</c>), so drops of the same cause are counted together.
+    /// </summary>
+    public static string ReasonKind(string reason) => Numbers().Replace(reason, "#");
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"(?<![A-Za-z0-9_])[-+]?\d+(\.\d+)?")]
+    private static partial System.Text.RegularExpressions.Regex Numbers();
 
     /// <summary>Splits one CSV line (RFC 4180 quoting, as <c>Csv.Field</c> writes it).</summary>
     internal static List<string> SplitCsv(string line)
