@@ -122,9 +122,10 @@ public sealed partial class CatalogPublisher : IAsyncDisposable
             {
                 return;
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
-                // The outbox folder itself failed (disk full, permissions): try again later rather than end the loop.
+                // The outbox folder itself failed (disk full, permissions) or something unforeseen: the station keeps
+                // recording and the sessions stay queued, so log it and try again later rather than end the loop.
                 LogOutboxFailed(_logger, ex, Outbox.Folder);
             }
             DateTimeOffset now = _time.GetUtcNow();
@@ -291,6 +292,6 @@ public sealed partial class CatalogPublisher : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Error, Message = "Session {SessionId} refused by the study catalogue database")]
     private static partial void LogRefused(ILogger logger, Exception exception, string sessionId);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Catalogue outbox {Outbox} failed")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Catalogue upload pass over {Outbox} failed; retrying later")]
     private static partial void LogOutboxFailed(ILogger logger, Exception exception, string outbox);
 }
