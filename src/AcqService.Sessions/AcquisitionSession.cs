@@ -80,7 +80,7 @@ public sealed partial class AcquisitionSession
         int maxOutstanding = Math.Max(plan.Pipeline.DataEdge.Capacity, plan.Pipeline.DisplayEdge.Capacity);
         Alpha = new AlphaAnalyzer(_registry, plan.Alpha, plan.Regions, maxOutstanding);
         Lag = new LagMonitor(_registry, plan.Aligner);
-        Nirs = new NirsAnalyzer(_registry, plan.Haemoglobin, plan.Haemodynamic);
+        Nirs = new NirsAnalyzer(_registry, plan.Haemoglobin, plan.Haemodynamic, plan.Regions);
     }
 
     /// <summary>The fNIRS stage (haemoglobin and needle-locked haemodynamic averages); inactive without fNIRS streams.</summary>
@@ -348,6 +348,15 @@ public sealed partial class AcquisitionSession
                 AddError($"stage '{name}' failed: {ex.Message}");
             }
         }
+        if (Nirs.IsActive && stages.Single(s => s.Name == DropLogWriter.FileName).Task.IsCompletedSuccessfully)
+        {
+            // Haemodynamic outcomes go to the drop log after the ERP rows, stream by stream in decision order: the same
+            // rows in the same order live and in analyze, whatever the two stages' relative timing was.
+            foreach (EpochOutcome outcome in Nirs.Outcomes)
+            {
+                LogOutcome(outcome);
+            }
+        }
         await snapshots.CancelAsync().ConfigureAwait(false);
         await snapshotting.ConfigureAwait(false);
         await monitorStop.CancelAsync().ConfigureAwait(false);
@@ -373,7 +382,9 @@ public sealed partial class AcquisitionSession
             .. Alpha.StreamKeys.Select(k => new OutputFileStatus(AlphaCsvWriter.FileNameFor(k), stages.Single(s => s.Name == "alpha csv").Task.IsCompletedSuccessfully, ErrorOf(stages, "alpha csv"))),
             .. _rawSinks.OfType<AcqService.Sinks.Xdf.XdfRecorderSink>().Select(r => new OutputFileStatus(Path.GetFileName(r.Path), stages.Single(s => s.Name == r.Name).Task.IsCompletedSuccessfully, ErrorOf(stages, r.Name))),
         ];
-        folder.Finish(summary, summary.Alpha, Erp.Averages, _metadata, incremental, Nirs.IsActive ? (Nirs.Averages, Nirs.Unit) : null);
+        folder.Finish(summary, summary.Alpha, Erp.Averages, _metadata, incremental, Nirs.IsActive
+            ? (Nirs.Averages, Nirs.Unit, Nirs.Summaries, summary.DropsByReason.Where(d => d.Key.StartsWith("haemodynamic", StringComparison.Ordinal)).ToDictionary(d => d.Key, d => d.Value))
+            : null);
         LogFinished(_logger, summary.DurationSeconds, Erp.Accepted, Erp.Dropped, _folder);
         return summary;
     }
@@ -515,6 +526,7 @@ public sealed partial class AcquisitionSession
         var summary = new SessionSummary
         {
             StartedUtc = _metadata.StartedUtc,
+            Protocol = _metadata.ProtocolHash is string hash ? "sha256 " + hash : null,
             Ended = final ? _end : new SessionEnd(SessionEndKind.Running, "running", DateTimeOffset.UtcNow, _clock() - _startClock),
         };
         foreach (StreamDescriptor stream in _registry.Streams)
@@ -547,6 +559,7 @@ public sealed partial class AcquisitionSession
             {
                 summary.MotionArtifactEvents[stream] = events;
             }
+            summary.HaemodynamicPrePost = [.. Nirs.Summaries];
         }
         else
         {

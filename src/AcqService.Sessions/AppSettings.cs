@@ -1,4 +1,5 @@
 using AcqService.Core.Analysis;
+using AcqService.Core.Analysis.Quality;
 using AcqService.Core.Pipeline;
 using AcqService.Sources.Simulation;
 
@@ -27,4 +28,11 @@ public sealed class AppSettings
 
     /// <summary>Section <c>Simulation</c>: overrides of the profile's simulation settings.</summary>
     public SimulationSettings Simulation { get; set; } = new();
+
+    /// <summary>Section <c>Check</c>: thresholds of the pre-session signal check (<c>acq check</c>).</summary>
+    public CheckThresholds Check { get; set; } = new();
+
+    /// <summary>The locked protocol in force (set from <c>Session:ProtocolLock</c> by <see cref="Protocols.ProtocolLock.ApplyTo"/>), or null.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public Protocols.ProtocolLock? Protocol { get; set; }
 }

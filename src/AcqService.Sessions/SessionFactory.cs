@@ -3,6 +3,7 @@ using System.Text.Json;
 using AcqService.Core.Model;
 using AcqService.Core.Pipeline;
 using AcqService.Lsl;
+using AcqService.Sessions.Protocols;
 using AcqService.Sinks;
 using AcqService.Sinks.Lsl;
 using AcqService.Sinks.Xdf;
@@ -64,7 +65,10 @@ public sealed class SessionFactory
     {
         AppSettings settings = request.Settings;
         DeviceProfile profile = input.Profile;
-        SessionPlan plan = PlanOf(settings, ProfileLoader.Conditions(profile), labelsAsConditions: false, profile.Regions);
+        // A locked protocol brings its own (possibly blinded) conditions and regions; see Protocols/ProtocolLock.cs.
+        ProtocolLock? locked = settings.Protocol;
+        SessionPlan plan = locked is null ? PlanOf(settings, ProfileLoader.Conditions(profile), labelsAsConditions: false, profile.Regions)
+            : PlanOf(settings, [.. locked.Conditions], labelsAsConditions: false, locked.Regions.ToDictionary(kv => kv.Key, kv => kv.Value));
         string folder = ResolveFolder(request, profile.Name);
         bool overLsl = request.Transport == SimulatedTransport.Lsl;
         if (overLsl)
@@ -74,10 +78,6 @@ public sealed class SessionFactory
                 // LSL keeps no history and the EEG and marker inlets are independent TCP streams: as fast as possible, one
                 // could run far ahead of the other, and results would depend on scheduling instead of on timestamps.
                 throw new SessionSetupException("fast pace runs the simulated devices in-process only; use the direct transport (--transport direct), or live pace (--pace live) for LSL", isUsageError: true);
-            }
-            if (profile.Streams.Any(s => s.Source.Driver == SimulationDriver.Nirs))
-            {
-                throw new SessionSetupException($"the LSL transport publishes the simulated EEG and needle markers only; {input.Source} also has a simulated fNIRS device, so run it with the direct transport (--transport direct)", isUsageError: true);
             }
             if (!profile.Streams.Any(_drivers.IsSimulated))
             {
@@ -105,6 +105,10 @@ public sealed class SessionFactory
                 banner.Add("Simulator outlets (LSL, this process):");
                 banner.Add("  EEG:     " + LslDiscoveryHelp.Describe(transport.Publisher.EegStream));
                 banner.Add("  markers: " + LslDiscoveryHelp.Describe(transport.Publisher.MarkerStream));
+                if (transport.Publisher.NirsStream is LslStreamInfo nirsOutlet)
+                {
+                    banner.Add("  fNIRS:   " + LslDiscoveryHelp.Describe(nirsOutlet));
+                }
                 notes.Add($"transport: lsl — the simulated devices were published as LSL outlets in this process (source_ids acqservice-<key>-{transport.RunId}) and received through LSL inlets");
             }
             var context = new SourceContext
@@ -141,8 +145,9 @@ public sealed class SessionFactory
                 Mode = request.Pace == SimulationPace.Fast ? "fast" : "live",
                 ProfileName = profile.Name,
                 ProfileSource = input.Source,
-                Profile = ParseJson(input.Json),
+                Profile = ParseJson(locked?.Blinding is Blinding b ? b.BlindText(input.Json) : input.Json),
                 SoftwareVersion = _version,
+                ProtocolHash = locked?.Sha256,
                 Settings = new
                 {
                     settings.Epochs, settings.Alpha, settings.Aligner, settings.Simulation, DurationSeconds = request.DurationSeconds,
@@ -151,6 +156,11 @@ public sealed class SessionFactory
                 },
             };
             metadata.Notes.AddRange(notes);
+            if (locked is not null)
+            {
+                metadata.Notes.Add($"protocol: '{locked.Name}' locked, sha256 {locked.Sha256}; analysis settings, conditions and regions from the lock"
+                    + (locked.IsBlinded ? $"; blinded (conditions shown as {string.Join("/", locked.BlindingCodes)})" : ""));
+            }
             IRawSink[] triggers = profile.TriggerOutput is JsonElement trigger && trigger.ValueKind != JsonValueKind.Null
                 ? [new SerialTriggerOutput(TriggerOutputOptions.Parse(trigger, "$.triggerOutput"), logger: _loggers.CreateLogger("AcqService.TriggerOutput"))]
                 : [];
@@ -267,13 +277,17 @@ public sealed class SessionFactory
                 Protocol = options.Protocol,
                 ConditionRules = plan.Conditions,
                 SoftwareVersion = "AcqService " + _version,
+                ProtocolHash = metadata.ProtocolHash,
             }, _loggers.CreateLogger("AcqService.Recorder")),
         ];
         IReadOnlyList<IRawSink> rawSinks = [.. recorder, .. extraSinks ?? []];
         AcquisitionSession pipeline;
         try
         {
-            pipeline = new AcquisitionSession(sources, plan, folder, metadata, clock, rawSinks, _loggers.CreateLogger("AcqService.Session"))
+            // Blinded protocol: marker labels are coded as they leave the sources; the Session keeps the sources
+            // themselves (disposal, LSL banner and delivery counts).
+            IReadOnlyList<ISource> piped = request.Settings.Protocol?.Blinding is Blinding blinding ? [.. sources.Select(blinding.Wrap)] : sources;
+            pipeline = new AcquisitionSession(piped, plan, folder, metadata, clock, rawSinks, _loggers.CreateLogger("AcqService.Session"))
             {
                 DrainTimeout = TimeSpan.FromSeconds(options.ShutdownTimeoutSeconds),
                 InputDamage = damage,
@@ -287,7 +301,8 @@ public sealed class SessionFactory
         if (lsl is not null && options.PublishResultsOverLsl)
         {
             // Display edges feed the publisher: a slow LSL consumer can only cost dropped (counted) result samples.
-            publisher = new LslResultPublisher(lsl, pipeline.Streams, pipeline.Alpha, plan.Alpha, sourceIdPrefix: "acqservice-" + Path.GetFileName(folder), logger: _loggers.CreateLogger("AcqService.Results"));
+            publisher = new LslResultPublisher(lsl, pipeline.Streams, pipeline.Alpha, plan.Alpha, sourceIdPrefix: "acqservice-" + Path.GetFileName(folder), logger: _loggers.CreateLogger("AcqService.Results"),
+                nirs: pipeline.Nirs.IsActive ? pipeline.Nirs : null);
             pipeline.AddResultSink(publisher);
         }
         banner.Insert(0, $"AcqService {_version}: {title}{(recording is null ? "" : ", recording to " + Path.GetFileName(recording))}");

@@ -34,6 +34,15 @@ public sealed class SessionOptions
     public string Run { get; set; } = "";
 
     /// <summary>
+    /// A protocol lock (<c>acq protocol lock</c>): its analysis settings, conditions and regions are used, any other
+    /// source of them is refused, and the session's outputs carry its SHA-256. Empty = no lock.
+    /// </summary>
+    public string ProtocolLock { get; set; } = "";
+
+    /// <summary>The blinding key of a blinded locked protocol (keep it outside the session folders).</summary>
+    public string BlindingKey { get; set; } = "";
+
+    /// <summary>
     /// When the session uses LSL, publish its results as LSL outlets: alpha power (regular stream, one channel per
     /// EEG channel and region) and ERP outcomes (string markers, type <c>ErpOutcomes</c>).
     /// </summary>

@@ -12,7 +12,8 @@ namespace AcqService.Sessions;
 /// <c>--transport lsl</c>: the profile's simulated devices are published as real LSL outlets in this process
 /// (<see cref="SimulatedLslPublisher"/>, on the configured backend — loopback by default) and the session receives them
 /// through <see cref="LslSignalSource"/>/<see cref="LslMarkerSource"/>, so a demo exercises the whole LSL stack:
-/// discovery, stream info, TCP data, time sync. Each run gets its own source_ids, so two demos on one computer never
+/// discovery, stream info, TCP data, time sync. A simulated fNIRS device goes the same way, its probe (sources,
+/// detectors, wavelengths, positions) in the outlet's <c>desc</c>. Each run gets its own source_ids, so two demos on one computer never
 /// receive each other's streams.
 /// </summary>
 public sealed class SimulatedLslTransport : IDisposable
@@ -39,7 +40,7 @@ public sealed class SimulatedLslTransport : IDisposable
     public static bool Applies(DeviceProfile profile) => profile.Streams.Any(IsSimulated);
 
     /// <summary>Creates the outlets (discoverable from now on) and the receiver profile.</summary>
-    /// <param name="profile">A validated profile with one simulated-eeg and one simulated-needle stream.</param>
+    /// <param name="profile">A validated profile with one simulated-eeg and one simulated-needle stream, and optionally one simulated-nirs stream.</param>
     /// <param name="simulation">Simulation settings (a simulated marker clock offset cannot go over LSL).</param>
     /// <param name="durationSeconds">Seconds of data to simulate, or null until stopped.</param>
     /// <param name="backend">LSL backend the outlets and the inlets share.</param>
@@ -49,12 +50,16 @@ public sealed class SimulatedLslTransport : IDisposable
     {
         StreamProfile[] eeg = [.. profile.Streams.Where(s => s.Source.Driver == SimulationDriver.Eeg)];
         StreamProfile[] needle = [.. profile.Streams.Where(s => s.Source.Driver == SimulationDriver.Needle)];
-        if (eeg.Length != 1 || needle.Length != 1)
+        StreamProfile[] nirs = [.. profile.Streams.Where(s => s.Source.Driver == SimulationDriver.Nirs)];
+        if (eeg.Length != 1 || needle.Length != 1 || nirs.Length > 1)
         {
-            throw new NotSupportedException($"the simulated drivers come as a pair: one '{SimulationDriver.Eeg}' stream and one '{SimulationDriver.Needle}' stream");
+            throw new NotSupportedException($"the simulated drivers come as a pair: one '{SimulationDriver.Eeg}' stream and one '{SimulationDriver.Needle}' stream (and at most one '{SimulationDriver.Nirs}' stream)");
         }
         string runId = NewRunId();
-        var rig = new SimulationRig(simulation, WithSourceId(eeg[0], runId), WithSourceId(needle[0], runId), SimulationPace.Live, durationSeconds, backend.LocalClock);
+        // The fNIRS outlet carries the montage in its desc (SimulatedNirsSource describes itself like a device), so
+        // the receiving inlet rebuilds the probe from the stream alone, as it would for a real LSL fNIRS device.
+        var rig = new SimulationRig(simulation, WithSourceId(eeg[0], runId), WithSourceId(needle[0], runId), nirs.Length == 1 ? WithSourceId(nirs[0], runId) : null,
+            SimulationPace.Live, durationSeconds, backend.LocalClock);
         var publisher = new SimulatedLslPublisher(backend, rig);
         var receiver = new DeviceProfile
         {
@@ -75,7 +80,9 @@ public sealed class SimulatedLslTransport : IDisposable
     /// <summary>True when the session's LSL sources have received everything published so far.</summary>
     public bool Delivered(IReadOnlyList<ISource> sources)
     {
-        long samples = sources.OfType<LslSignalSource>().Where(s => s.Stream.SourceId == _publisher.Rig.Eeg.Stream.SourceId).Sum(s => s.Received);
+        // SamplesPushed counts every signal outlet (EEG and, when simulated, fNIRS), so sum what their inlets received.
+        string?[] signals = [_publisher.Rig.Eeg.Stream.SourceId, _publisher.Rig.Nirs?.Stream.SourceId];
+        long samples = sources.OfType<LslSignalSource>().Where(s => signals.Contains(s.Stream.SourceId)).Sum(s => s.Received);
         long markers = sources.OfType<LslMarkerSource>().Where(s => s.Stream.SourceId == _publisher.Rig.Markers.Stream.SourceId).Sum(s => (long)s.Received);
         return samples >= _publisher.SamplesPushed && markers >= _publisher.MarkersPushed;
     }
@@ -83,7 +90,7 @@ public sealed class SimulatedLslTransport : IDisposable
     /// <summary>Closes the outlets.</summary>
     public void Dispose() => _publisher.Dispose();
 
-    private static bool IsSimulated(StreamProfile s) => s.Source.Driver is SimulationDriver.Eeg or SimulationDriver.Needle;
+    private static bool IsSimulated(StreamProfile s) => s.Source.Driver is SimulationDriver.Eeg or SimulationDriver.Needle or SimulationDriver.Nirs;
 
     /// <summary>A fresh suffix for one run's source_ids (shared with <c>acq simulate</c>).</summary>
     internal static string NewRunId() => Guid.NewGuid().ToString("N")[..12];

@@ -85,6 +85,19 @@ public sealed class SessionFolder : IDisposable
     public void Finish(SessionSummary summary, IReadOnlyList<AlphaConditionSummary> alpha, IReadOnlyList<ConditionAverage> averages, SessionMetadata metadata,
         IEnumerable<OutputFileStatus> incremental, (IReadOnlyList<ConditionAverage> Averages, string Unit)? haemodynamic = null)
     {
+        Finish(summary, alpha, averages, metadata, incremental, haemodynamic is { } h ? (h.Averages, h.Unit, [], new Dictionary<string, int>()) : null);
+    }
+
+    /// <summary>Writes the final summary and the result files, as the other overload, with the haemodynamic pre/post summaries and drop counts.</summary>
+    /// <param name="summary">The final summary.</param>
+    /// <param name="alpha">Alpha pre/post table.</param>
+    /// <param name="averages">ERP averages.</param>
+    /// <param name="metadata">Metadata with the end time.</param>
+    /// <param name="incremental">Files written during the session and their state.</param>
+    /// <param name="haemodynamic">fNIRS averages, unit, pre/post summaries and drops by category.</param>
+    public void Finish(SessionSummary summary, IReadOnlyList<AlphaConditionSummary> alpha, IReadOnlyList<ConditionAverage> averages, SessionMetadata metadata,
+        IEnumerable<OutputFileStatus> incremental, (IReadOnlyList<ConditionAverage> Averages, string Unit, IReadOnlyList<HaemodynamicConditionSummary> Summaries, IReadOnlyDictionary<string, int> Dropped)? haemodynamic)
+    {
         _files.AddRange(incremental);
         // The summary first (in its reserved space): whatever fails after this, the folder already says why the session ended.
         summary.Files = [.. _files, new OutputFileStatus(SessionOutput.AlphaSummaryFile, false, "not written yet"), new OutputFileStatus(SessionOutput.ErpJsonFile, false, "not written yet")];
@@ -92,7 +105,7 @@ public sealed class SessionFolder : IDisposable
         Attempt(SessionOutput.AlphaSummaryFile, () => SessionOutput.WriteAlphaSummary(Path, alpha));
         if (haemodynamic is { } hrf)
         {
-            Attempt(SessionOutput.HrfJsonFile + ", " + SessionOutput.HrfCsvFile, () => SessionOutput.WriteHaemodynamicAverages(Path, hrf.Averages, hrf.Unit));
+            Attempt(SessionOutput.HrfJsonFile + ", " + SessionOutput.HrfCsvFile, () => SessionOutput.WriteHaemodynamicAverages(Path, hrf.Averages, hrf.Unit, hrf.Summaries, hrf.Dropped));
         }
         Attempt(SessionOutput.ErpJsonFile + ", " + SessionOutput.ErpCsvFile, () => SessionOutput.WriteErpAverages(Path, averages));
         Attempt(SessionOutput.MetadataFile, () => SessionOutput.WriteMetadata(Path, metadata));

@@ -36,6 +36,10 @@ public sealed class SessionMetadata
     /// <summary>Streams of the session.</summary>
     public List<StreamSummary> Streams { get; set; } = [];
 
+    /// <summary>SHA-256 of the locked protocol the session ran under (<c>acq protocol lock</c>); null (not written) without one.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? ProtocolHash { get; set; }
+
     /// <summary>Notes and warnings (e.g. assumed units).</summary>
     public List<string> Notes { get; set; } = [];
 }

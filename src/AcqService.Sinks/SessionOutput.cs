@@ -47,10 +47,53 @@ public static class SessionOutput
         WriteAverages(folder, averages, ErpJsonFile, ErpCsvFile, "uV", "Uv");
 
     /// <summary>Writes the needle-locked haemodynamic averages, <c>hrf_averages.json</c> and <c>hrf_averages.csv</c> (same layout as the ERP files; channels are <c>S1-D1 HbO</c>/<c>HbR</c>).</summary>
-    public static void WriteHaemodynamicAverages(string folder, IReadOnlyList<ConditionAverage> averages, string unit) =>
-        WriteAverages(folder, averages, HrfJsonFile, HrfCsvFile, unit, unit == "uM" ? "Um" : "M");
+    /// <param name="folder">Session folder.</param>
+    /// <param name="averages">Averages per stream and condition.</param>
+    /// <param name="unit"><c>uM</c> or <c>M</c>.</param>
+    /// <param name="summaries">Pre/post summaries per condition, region and chromophore (written as <c>prePost</c> after <c>conditions</c>).</param>
+    /// <param name="rejection">Epochs per drop category (written as <c>dropped</c>).</param>
+    public static void WriteHaemodynamicAverages(string folder, IReadOnlyList<ConditionAverage> averages, string unit,
+        IReadOnlyList<HaemodynamicConditionSummary>? summaries = null, IReadOnlyDictionary<string, int>? rejection = null) =>
+        WriteAverages(folder, averages, HrfJsonFile, HrfCsvFile, unit, unit == "uM" ? "Um" : "M", json =>
+        {
+            json.WriteStartArray("prePost");
+            foreach (HaemodynamicConditionSummary s in summaries ?? [])
+            {
+                json.WriteStartObject();
+                json.WriteString("stream", s.StreamKey);
+                json.WriteString("condition", s.Condition);
+                json.WriteString("region", s.Region);
+                json.WriteString("chromophore", s.Chromophore);
+                json.WriteNumber("events", s.Events);
+                WriteNumberOrNull(json, "pre" + (unit == "uM" ? "Um" : "M"), s.PreMean);
+                WriteNumberOrNull(json, "post" + (unit == "uM" ? "Um" : "M"), s.PostMean);
+                WriteNumberOrNull(json, "change" + (unit == "uM" ? "Um" : "M"), s.Change);
+                WriteNumberOrNull(json, "changeSem" + (unit == "uM" ? "Um" : "M"), s.ChangeStandardError);
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
+            json.WriteStartObject("dropped");
+            foreach ((string reason, int count) in rejection ?? new Dictionary<string, int>())
+            {
+                json.WriteNumber(reason, count);
+            }
+            json.WriteEndObject();
+        });
 
-    private static void WriteAverages(string folder, IReadOnlyList<ConditionAverage> averages, string jsonFile, string csvFile, string unit, string jsonSuffix)
+    private static void WriteNumberOrNull(Utf8JsonWriter json, string name, double value)
+    {
+        if (double.IsFinite(value))
+        {
+            json.WriteNumber(name, value);
+        }
+        else
+        {
+            json.WriteNull(name);
+        }
+    }
+
+    private static void WriteAverages(string folder, IReadOnlyList<ConditionAverage> averages, string jsonFile, string csvFile, string unit, string jsonSuffix,
+        Action<Utf8JsonWriter>? extra = null)
     {
         // Streamed to disk, not built in memory: at 256 channels × 20 kHz the averages are hundreds of MB of text.
         WriteAtomic(Path.Combine(folder, jsonFile), stream =>
@@ -95,6 +138,8 @@ public static class SessionOutput
                     json.WriteEndObject();
                 }
                 json.WriteEndArray();
+                // ERP files have nothing more (their bytes stay as before); the haemodynamic file adds its summaries.
+                extra?.Invoke(json);
                 json.WriteEndObject();
             }
         });

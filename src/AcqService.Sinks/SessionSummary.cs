@@ -13,6 +13,10 @@ public sealed class SessionSummary
     /// <summary>Start of the session (UTC).</summary>
     public DateTimeOffset StartedUtc { get; set; }
 
+    /// <summary>The locked protocol the session ran under, e.g. <c>st36-trial sha256 ab12…</c>; null (not written) without one.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? Protocol { get; set; }
+
     /// <summary>Output files and whether each is complete (filled at the end).</summary>
     public List<OutputFileStatus> Files { get; set; } = [];
 
@@ -37,6 +41,9 @@ public sealed class SessionSummary
     /// <summary>fNIRS: motion-artefact events detected per stream (derivative rule; counted, not repaired).</summary>
     public Dictionary<string, long> MotionArtifactEvents { get; set; } = [];
 
+    /// <summary>fNIRS: pre/post ΔHbO/ΔHbR per stream, condition, region and chromophore over the accepted haemodynamic epochs.</summary>
+    public List<HaemodynamicConditionSummary> HaemodynamicPrePost { get; set; } = [];
+
     /// <summary>Drop counts by category (<c>DropReason.Category</c>: the kind, and the channel where one is named).</summary>
     public Dictionary<string, int> DropsByReason { get; set; } = [];
 
@@ -60,6 +67,10 @@ public sealed class SessionSummary
             sb.AppendLine(end.Kind == SessionEndKind.Running
                 ? string.Create(ci, $"Still running (snapshot at {end.AtUtc:yyyy-MM-dd HH:mm:ss} UTC, {end.SessionSeconds:F0} s after the start)")
                 : string.Create(ci, $"Ended: {end.Reason} — at {end.AtUtc:yyyy-MM-dd HH:mm:ss} UTC, {end.SessionSeconds:F1} s after the start"));
+        }
+        if (Protocol is not null)
+        {
+            sb.AppendLine("Locked protocol: " + Protocol);
         }
         sb.AppendLine();
         sb.AppendLine("Streams:");
@@ -86,7 +97,15 @@ public sealed class SessionSummary
             }
             foreach ((string stream, long events) in MotionArtifactEvents)
             {
-                sb.AppendLine(string.Create(ci, $"  motion artefacts on {stream}: {events} event(s) detected (not repaired)"));
+                sb.AppendLine(string.Create(ci, $"  motion artefacts on {stream}: {events} event(s) detected (not repaired; epochs containing one are rejected)"));
+            }
+            if (HaemodynamicPrePost.Count > 0)
+            {
+                sb.AppendLine("Haemodynamic pre/post (µM, mean over epochs; change = post − pre ± SEM):");
+                foreach (HaemodynamicConditionSummary h in HaemodynamicPrePost)
+                {
+                    sb.AppendLine(string.Create(ci, $"  {h.StreamKey}:{h.Condition,-20} {h.Region,-12} {h.Chromophore}  n={h.Events,3}  pre {h.PreMean,8:F3}  post {h.PostMean,8:F3}  change {h.Change,8:F3} ± {h.ChangeStandardError:F3}"));
+                }
             }
         }
         if (DropsByReason.Count > 0)

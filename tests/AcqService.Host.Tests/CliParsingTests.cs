@@ -154,7 +154,7 @@ public sealed class CliParsingTests
     [Theory]
     [InlineData("acq de", "demo")]
     [InlineData("acq r", "repair\nreplay\nrun")]
-    [InlineData("acq ", "--help\n--version\nanalyze\ncatalog\ndemo\nexport-snirf\ninspect\nmark\nrepair\nreplay\nrun\nserve\nsimulate\nstart\nstatus\nstop\nstreams\nstudy")]
+    [InlineData("acq ", "--help\n--version\nanalyze\ncatalog\ncheck\ndemo\nexport-bids\nexport-snirf\ninspect\nmark\nprotocol\nrepair\nreplay\nrun\nserve\nsimulate\nstart\nstatus\nstop\nstreams\nstudy")]
     [InlineData("./acq demo --du", "--duration")]
     [InlineData("acq demo --pace ", "fast\nlive")]
     [InlineData("acq run --transport d", "direct")]

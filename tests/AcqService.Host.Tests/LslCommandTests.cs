@@ -95,11 +95,50 @@ public sealed class LslCommandTests
     }
 
     [Fact]
-    public async Task Run_NirsProfileOverLsl_IsRefusedWithReason()
+    public async Task Run_EegNirsAndMarkersOverLsl_GivesErpAlphaAndHaemoglobin_AndRecordingAnalyzesToTheSame()
     {
-        using var capture = new ConsoleCapture();
-        int code = await AcqService.Host.Cli.CommandLineApp.RunAsync(["run", "--profile", Path.Combine(TestPaths.RepoRoot, "device-profiles", "simulated-needling-nirs.json"), "--transport", "lsl", "--duration", "5", "--out", TestPaths.NewFolder()]);
-        Assert.Equal(AcqService.Host.Cli.ExitCodes.Usage, code);
-        Assert.Contains("--transport direct", capture.Error);
+        // 24 s at live pace: needles at 1, ~5, ~9, ~13 s; a short haemodynamic window (−2..8 s) so several complete.
+        string live = TestPaths.NewFolder(), replay = TestPaths.NewFolder();
+        string profile = Path.Combine(TestPaths.RepoRoot, "device-profiles", "simulated-needling-nirs.json");
+        string[] window = ["--Haemodynamic:TminSeconds=-2", "--Haemodynamic:TmaxSeconds=8", "--Haemodynamic:BaselineStartSeconds=-2", "--Haemoglobin:BaselineSeconds=1"];
+        (int code, string output, string error) = await RunAsync(["run", "--profile", profile, "--transport", "lsl", "--duration", "24", "--out", live,
+            "--Simulation:FirstInsertionSeconds=1", .. window]);
+        Assert.True(code == ExitCodes.Ok, error);
+        Assert.Contains("simulated devices over LSL", output);
+        Assert.Matches("fNIRS: .*source_id 'acqservice-nirs-[0-9a-f]{12}'", output);
+
+        using (JsonDocument summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(live, "summary.json"))))
+        {
+            JsonElement nirs = summary.RootElement.GetProperty("streams").EnumerateArray().Single(s => s.GetProperty("key").GetString() == "nirs");
+            // 10 Hz for 24 s, every frame received through the LSL inlet before the session stopped.
+            Assert.InRange(nirs.GetProperty("samples").GetInt64(), 235, 240);
+            Assert.Equal(0, summary.RootElement.GetProperty("errors").GetArrayLength());
+        }
+        using (JsonDocument session = JsonDocument.Parse(File.ReadAllText(Path.Combine(live, "session.json"))))
+        {
+            // The fNIRS stream arrived through an LSL inlet with the simulator's montage in its desc.
+            JsonElement nirs = session.RootElement.GetProperty("streams").EnumerateArray().Single(s => s.GetProperty("key").GetString() == "nirs");
+            Assert.StartsWith("acqservice-nirs-", nirs.GetProperty("sourceId").GetString());
+        }
+        using (JsonDocument hrf = JsonDocument.Parse(File.ReadAllText(Path.Combine(live, "hrf_averages.json"))))
+        {
+            int epochs = hrf.RootElement.GetProperty("conditions").EnumerateArray().Sum(a => a.GetProperty("count").GetInt32());
+            Assert.InRange(epochs, 2, 4);
+            // Pre/post per condition, region ("all") and chromophore, over the same epochs.
+            JsonElement[] prePost = [.. hrf.RootElement.GetProperty("prePost").EnumerateArray()];
+            Assert.Equal(epochs, prePost.Where(p => p.GetProperty("region").GetString() == "all" && p.GetProperty("chromophore").GetString() == "hbo").Sum(p => p.GetProperty("events").GetInt32()));
+        }
+        // Every needle event also has a haemodynamic row in the drop log (stream nirs), after the ERP rows.
+        string[] nirsRows = [.. File.ReadLines(Path.Combine(live, "drop_log.csv")).Where(r => r.Contains(",nirs,", StringComparison.Ordinal))];
+        Assert.True(nirsRows.Length >= 3, $"{nirsRows.Length} haemodynamic drop-log rows");
+        Assert.True(new FileInfo(Path.Combine(live, "erp_averages.json")).Length > 1000);
+        Assert.True(File.ReadLines(Path.Combine(live, "alpha_power_eeg.csv")).Count() > 20);
+
+        (code, _, error) = await RunAsync(["analyze", Path.Combine(live, "recording.xdf"), "--out", replay, .. window]);
+        Assert.True(code == ExitCodes.Ok, error);
+        foreach (string file in new[] { "hrf_averages.json", "hrf_averages.csv", "erp_averages.json", "erp_averages.csv", "alpha_power_eeg.csv", "alpha_summary.csv", "drop_log.csv" })
+        {
+            Assert.True(File.ReadAllBytes(Path.Combine(live, file)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(replay, file))), $"{file} differs between live (LSL) and analyze");
+        }
     }
 }

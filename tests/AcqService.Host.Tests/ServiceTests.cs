@@ -506,4 +506,27 @@ public sealed class ServiceTests
         Assert.True(double.Parse(Value("TimeoutStopSec"), System.Globalization.CultureInfo.InvariantCulture) > settings.Session.ShutdownTimeoutSeconds + 10);
         Assert.StartsWith(settings.Session.OutputRoot.TrimEnd('/').Replace("/sessions", "", StringComparison.Ordinal), Value("ReadWritePaths"));
     }
+
+    [Fact]
+    public async Task Api_Check_FindsTheInjectedFlatAndMainsChannels_WhileTheServiceRuns()
+    {
+        string root = TestPaths.NewFolder();
+        await using StationHost host = await StartAsync(root, "--Simulation:FlatChannels:0=Cz", "--Simulation:MainsChannels:0=F3");
+        using HttpClient http = Client(host);
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("api/check")).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await http.PostAsync("api/check?seconds=0.1", null)).StatusCode);
+        HttpResponseMessage r = await http.PostAsync("api/check?seconds=2", null);
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        JsonElement report = await JsonOf(r);
+        Assert.Equal("fail", report.GetProperty("worst").GetString());
+        JsonElement eeg = report.GetProperty("streams").EnumerateArray().Single(s => s.GetProperty("key").GetString() == "eeg");
+        JsonElement Channel(string label) => eeg.GetProperty("channels").EnumerateArray().Single(c => c.GetProperty("label").GetString() == label);
+        Assert.Equal("fail", Channel("Cz").GetProperty("verdict").GetString());
+        Assert.True(Channel("Cz").GetProperty("flat").GetBoolean());
+        Assert.NotEqual("pass", Channel("F3").GetProperty("verdict").GetString());
+        Assert.True(Channel("F3").GetProperty("lineNoiseRatio").GetDouble() > 5);
+        Assert.Equal("pass", Channel("Pz").GetProperty("verdict").GetString());
+        Assert.InRange(eeg.GetProperty("effectiveRateHz").GetDouble(), 495, 505);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("api/check")).StatusCode);
+    }
 }

@@ -1,3 +1,6 @@
+using AcqService.Core.Model;
+using AcqService.Core.Pipeline;
+
 namespace AcqService.Core.Analysis;
 
 /// <summary>
@@ -30,9 +33,16 @@ public sealed class HaemodynamicAverager
     private readonly int _ringFrames;
     private readonly double[] _epoch;
     private readonly double[] _times;
-    private readonly List<(string Condition, long Index)> _pending = new(64);
+    private readonly List<(string Condition, long Index, AlignedEvent Event)> _pending = new(64);
     private readonly List<ConditionAverage> _averages = [];
     private readonly Dictionary<string, ConditionAverage> _byCondition = new(StringComparer.Ordinal);
+    private readonly short[] _motion;
+    private readonly HaemodynamicEpochRules _rules;
+    private readonly int _preFrom, _preTo, _postFrom, _postTo;
+    private readonly List<EpochOutcome> _outcomes = new(256);
+    private readonly Dictionary<(string Condition, string Region, int Chromophore), PrePost> _prePost = [];
+    private readonly List<(string Condition, string Region, int Chromophore)> _prePostOrder = [];
+    private readonly double _rate;
     private long _received;
 
     /// <summary>Creates the averager.</summary>
@@ -44,10 +54,12 @@ public sealed class HaemodynamicAverager
     /// <param name="baselineStartSeconds">Baseline start (default −5 s).</param>
     /// <param name="baselineEndSeconds">Baseline end, inclusive (default 0 s).</param>
     /// <param name="historySeconds">Signal kept for late events, counted before an epoch's last frame (default 60 s; at least the epoch length).</param>
-    /// <exception cref="ArgumentException">No channels, an empty or inverted window, a baseline outside the epoch or containing no point.</exception>
+    /// <param name="rules">Rejection and pre/post summary rules (default: no rejection, pre −5..0 s and post 5..15 s clipped to the epoch, region <c>all</c>).</param>
+    /// <exception cref="ArgumentException">No channels, an empty or inverted window, a baseline or pre/post window outside the epoch or containing no point.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The sample rate is not finite and positive.</exception>
     public HaemodynamicAverager(string streamKey, IReadOnlyList<string> channelLabels, double sampleRateHz,
-        double tminSeconds = -5, double tmaxSeconds = 20, double baselineStartSeconds = -5, double baselineEndSeconds = 0, double historySeconds = 60)
+        double tminSeconds = -5, double tmaxSeconds = 20, double baselineStartSeconds = -5, double baselineEndSeconds = 0, double historySeconds = 60,
+        HaemodynamicEpochRules? rules = null)
     {
         ArgumentNullException.ThrowIfNull(streamKey);
         ArgumentNullException.ThrowIfNull(channelLabels);
@@ -83,12 +95,18 @@ public sealed class HaemodynamicAverager
             throw new ArgumentException($"Baseline {baselineStartSeconds}..{baselineEndSeconds} s must be a non-empty interval inside the epoch {tminSeconds}..{tmaxSeconds} s.", nameof(baselineStartSeconds));
         }
 
+        _rate = sampleRateHz;
+        _rules = rules ?? new HaemodynamicEpochRules();
+        // Pre/post windows are clipped to the epoch, so the defaults work with any window that contains them in part.
+        (_preFrom, _preTo) = Window(Math.Max(_rules.PreStartSeconds, tminSeconds), Math.Min(_rules.PreEndSeconds, tmaxSeconds), slack, "pre");
+        (_postFrom, _postTo) = Window(Math.Max(_rules.PostStartSeconds, tminSeconds), Math.Min(_rules.PostEndSeconds, tmaxSeconds), slack, "post");
         _streamKey = streamKey;
         _labels = channelLabels;
         _channels = channelLabels.Count;
         _first = first;
         _ringFrames = Math.Max(_points, (int)Math.Ceiling(historySeconds * sampleRateHz)) + 1;
         _ring = new double[_ringFrames * _channels];
+        _motion = new short[_ringFrames];
         _epoch = new double[_channels * _points];
         TminSeconds = tminSeconds;
         TmaxSeconds = tmaxSeconds;
@@ -126,19 +144,106 @@ public sealed class HaemodynamicAverager
     /// <summary>Frames received so far (the index the next frame will have).</summary>
     public long FramesReceived => _received;
 
+    /// <summary>Epochs rejected by the rules (motion artefact inside, peak-to-peak over the limit).</summary>
+    public int Rejected { get; private set; }
+
+    /// <summary>
+    /// One outcome per event given to <see cref="AddEvent(in AlignedEvent)"/>, in the order they were decided: an epoch,
+    /// or a drop with a reason tagged <see cref="DropReason.Haemodynamic"/> (for the drop log and the summary).
+    /// </summary>
+    public IReadOnlyList<EpochOutcome> Outcomes => _outcomes;
+
     /// <summary>Registers an event of <paramref name="condition"/> at frame <paramref name="sampleIndex"/> (first frame at or after the event).</summary>
     /// <exception cref="ArgumentException">The condition is empty.</exception>
     public void AddEvent(string condition, long sampleIndex)
     {
         ArgumentException.ThrowIfNullOrEmpty(condition);
-        if (sampleIndex + _first < 0 || sampleIndex + _first < _received - _ringFrames)
+        AddEvent(new AlignedEvent(default, -1, sampleIndex, double.NaN, double.NaN, condition, null));
+    }
+
+    /// <summary>
+    /// Registers an aligned event (the aligner's placement on this stream): dropped at once when the aligner dropped
+    /// it or no condition matched, otherwise epoched when its last frame has arrived.
+    /// </summary>
+    public void AddEvent(in AlignedEvent alignedEvent)
+    {
+        if (alignedEvent.DropReason is DropReason aligner)
+        {
+            Drop(alignedEvent, aligner with { Haemodynamic = true });
+            return;
+        }
+        if (alignedEvent.Condition is not string condition || condition.Length == 0)
+        {
+            Drop(alignedEvent, new DropReason(DropKind.NoConditionRule, Haemodynamic: true));
+            return;
+        }
+        long sampleIndex = alignedEvent.SampleIndex;
+        if (sampleIndex + _first < 0)
         {
             Dropped++;
+            Drop(alignedEvent, new DropReason(DropKind.EpochBeforeStart, Haemodynamic: true));
+            return;
+        }
+        if (sampleIndex + _first < _received - _ringFrames)
+        {
+            Dropped++;
+            Drop(alignedEvent, new DropReason(DropKind.BeyondEpochBuffer, Limit: _ringFrames / _rate, Haemodynamic: true));
             return;
         }
 
-        _pending.Add((condition, sampleIndex));
+        _pending.Add((condition, sampleIndex, alignedEvent));
         Complete();
+    }
+
+    /// <summary>The stream has ended: every event still waiting for frames is dropped as incomplete.</summary>
+    public void Finish()
+    {
+        foreach ((string condition, _, AlignedEvent e) in _pending)
+        {
+            Dropped++;
+            Drop(e, new DropReason(DropKind.EndedBeforeComplete, Haemodynamic: true), condition);
+        }
+        _pending.Clear();
+    }
+
+    /// <summary>Pre/post summaries per condition, region and chromophore (<c>hbo</c>, <c>hbr</c>), in first-seen order.</summary>
+    public IReadOnlyList<HaemodynamicConditionSummary> Summaries() =>
+        [.. _prePostOrder.Select(k => _prePost[k].ToSummary(k.Condition, _streamKey, k.Region, k.Chromophore == 0 ? "hbo" : "hbr"))];
+
+    /// <summary>
+    /// Appends frames with, per frame, the motion-artefact channel (1-based index into
+    /// <see cref="HaemodynamicEpochRules.MotionChannelNames"/>, 0 = none) from <see cref="HaemoglobinConverter.ArtifactFrames"/>.
+    /// </summary>
+    /// <returns>Epochs completed by this call.</returns>
+    /// <exception cref="ArgumentException">The length is not a whole number of frames, or the flags do not match the frames.</exception>
+    public int Append(ReadOnlySpan<double> interleaved, ReadOnlySpan<short> motion)
+    {
+        if (interleaved.Length % _channels != 0 || (motion.Length != 0 && motion.Length != interleaved.Length / _channels))
+        {
+            throw new ArgumentException($"Length {interleaved.Length} is not a whole number of {_channels}-channel frames, or {motion.Length} motion flags do not match.", nameof(interleaved));
+        }
+        for (int f = 0; f < interleaved.Length / _channels; f++)
+        {
+            _motion[(int)((_received + f) % _ringFrames)] = motion.Length == 0 ? (short)0 : motion[f];
+        }
+        return Append(interleaved);
+    }
+
+    private void Drop(in AlignedEvent e, DropReason reason, string? condition = null)
+    {
+        string? name = condition ?? e.Condition;
+        int count = name is not null && _byCondition.TryGetValue(name, out ConditionAverage? average) ? average.Count : 0;
+        _outcomes.Add(new EpochOutcome(_streamKey, e.Marker, e.MarkerTime, e.SampleIndex, name, false, reason, count));
+    }
+
+    private (int From, int To) Window(double start, double end, double slack, string name)
+    {
+        int from = Array.FindIndex(_times, t => t >= start - slack), to = Array.FindLastIndex(_times, t => t <= end + slack);
+        if (from < 0 || to < from)
+        {
+            throw new ArgumentException($"The {name} window {start}..{end} s holds no point of the epoch {_times[0]}..{_times[^1]} s.");
+        }
+        return (from, to);
     }
 
     /// <summary>Appends <c>frames × channels</c> interleaved values and completes every epoch whose last frame has arrived.</summary>
@@ -156,6 +261,7 @@ public sealed class HaemodynamicAverager
             interleaved.Slice(offset, _channels).CopyTo(_ring.AsSpan((int)(_received % _ringFrames) * _channels, _channels));
             _received++;
         }
+        // Frames appended without motion flags carry none (the flags of Append(values, motion) are written first).
 
         return Complete();
     }
@@ -165,7 +271,7 @@ public sealed class HaemodynamicAverager
         int completed = 0;
         for (int i = 0; i < _pending.Count;)
         {
-            (string condition, long index) = _pending[i];
+            (string condition, long index, AlignedEvent alignedEvent) = _pending[i];
             long start = index + _first;
             if (start + _points > _received)
             {
@@ -177,7 +283,29 @@ public sealed class HaemodynamicAverager
             if (start < _received - _ringFrames)
             {
                 Dropped++; // the history no longer holds its beginning (the event was registered far too late)
+                Drop(alignedEvent, new DropReason(DropKind.BeyondEpochBuffer, Limit: _ringFrames / _rate, Haemodynamic: true), condition);
                 continue;
+            }
+
+            if (_rules.RejectMotion)
+            {
+                // Any flagged frame inside the epoch rejects it: the derivative rule marks jumps, which would dominate an average.
+                int hit = -1;
+                for (int k = 0; k < _points && hit < 0; k++)
+                {
+                    if (_motion[(int)((start + k) % _ringFrames)] != 0)
+                    {
+                        hit = k;
+                    }
+                }
+                if (hit >= 0)
+                {
+                    int channel = _motion[(int)((start + hit) % _ringFrames)] - 1;
+                    Rejected++;
+                    Drop(alignedEvent, new DropReason(DropKind.MotionArtifact, _streamKey,
+                        channel < _rules.MotionChannelNames.Count ? _rules.MotionChannelNames[channel] : $"channel {channel + 1}", _times[hit], Haemodynamic: true), condition);
+                    continue;
+                }
             }
 
             for (int k = 0; k < _points; k++)
@@ -205,6 +333,32 @@ public sealed class HaemodynamicAverager
                 }
             }
 
+            if (_rules.RejectPeakToPeak is double limit)
+            {
+                int worst = -1;
+                double worstPtp = 0;
+                for (int c = 0; c < _channels; c++)
+                {
+                    ReadOnlySpan<double> row = _epoch.AsSpan(c * _points, _points);
+                    double lo = double.PositiveInfinity, hi = double.NegativeInfinity;
+                    foreach (double v in row)
+                    {
+                        lo = Math.Min(lo, v);
+                        hi = Math.Max(hi, v);
+                    }
+                    if (hi - lo > limit && hi - lo > worstPtp)
+                    {
+                        (worst, worstPtp) = (c, hi - lo);
+                    }
+                }
+                if (worst >= 0)
+                {
+                    Rejected++;
+                    Drop(alignedEvent, new DropReason(DropKind.PeakToPeak, _streamKey, _labels[worst], worstPtp, limit, Haemodynamic: true), condition);
+                    continue;
+                }
+            }
+
             if (!_byCondition.TryGetValue(condition, out ConditionAverage? average))
             {
                 average = new ConditionAverage(condition, _streamKey, _labels, _times);
@@ -215,8 +369,106 @@ public sealed class HaemodynamicAverager
             average.Add(_epoch);
             Accepted++;
             completed++;
+            _outcomes.Add(new EpochOutcome(_streamKey, alignedEvent.Marker, alignedEvent.MarkerTime, index, condition, true, null, average.Count));
+            AddPrePost(condition);
         }
 
         return completed;
     }
+
+    /// <summary>Adds the current (baseline-corrected) epoch to the pre/post sums of its condition, per region and chromophore.</summary>
+    private void AddPrePost(string condition)
+    {
+        // Indexed loops: an interface enumerator would allocate on every epoch.
+        IReadOnlyList<(string Region, int[] Pairs)> regions = _rules.Regions;
+        for (int r = 0; r < regions.Count; r++)
+        {
+            (string region, int[] pairs) = regions[r];
+            for (int chromophore = 0; chromophore < 2; chromophore++)
+            {
+                double pre = 0, post = 0;
+                int used = 0;
+                foreach (int p in pairs)
+                {
+                    int c = (2 * p) + chromophore;
+                    if (c >= _channels)
+                    {
+                        continue;
+                    }
+                    pre += Mean(_epoch.AsSpan((c * _points) + _preFrom, _preTo - _preFrom + 1));
+                    post += Mean(_epoch.AsSpan((c * _points) + _postFrom, _postTo - _postFrom + 1));
+                    used++;
+                }
+                if (used == 0)
+                {
+                    continue;
+                }
+                var key = (condition, region, chromophore);
+                if (!_prePost.TryGetValue(key, out PrePost? acc))
+                {
+                    _prePost[key] = acc = new PrePost();
+                    _prePostOrder.Add(key);
+                }
+                acc.Add(pre / used, post / used);
+            }
+        }
+    }
+
+    private static double Mean(ReadOnlySpan<double> values)
+    {
+        double sum = 0;
+        foreach (double v in values)
+        {
+            sum += v;
+        }
+        return sum / values.Length;
+    }
+
+    /// <summary>Running means of pre and post and Welford mean/variance of their difference.</summary>
+    private sealed class PrePost
+    {
+        private int _n;
+        private double _pre, _post, _mean, _m2;
+
+        public void Add(double pre, double post)
+        {
+            _n++;
+            _pre += (pre - _pre) / _n;
+            _post += (post - _post) / _n;
+            double d = post - pre, delta = d - _mean;
+            _mean += delta / _n;
+            _m2 += delta * (d - _mean);
+        }
+
+        public HaemodynamicConditionSummary ToSummary(string condition, string stream, string region, string chromophore) =>
+            new(condition, stream, region, chromophore, _n, _pre, _post, _mean, _n > 1 ? Math.Sqrt(_m2 / (_n - 1) / _n) : double.NaN);
+    }
+}
+
+/// <summary>Rejection and pre/post summary rules of <see cref="HaemodynamicAverager"/>.</summary>
+public sealed class HaemodynamicEpochRules
+{
+    /// <summary>Reject an epoch when the artefact detector flagged any frame inside it.</summary>
+    public bool RejectMotion { get; init; }
+
+    /// <summary>Reject an epoch when a channel's baseline-corrected peak-to-peak exceeds this (input unit, µM); null = off.</summary>
+    public double? RejectPeakToPeak { get; init; }
+
+    /// <summary>Names of the artefact detector's channels (the optical-density channels, e.g. <c>S1-D1 760</c>) for drop reasons.</summary>
+    public IReadOnlyList<string> MotionChannelNames { get; init; } = [];
+
+    /// <summary>Pre window start (s, relative to the event).</summary>
+    public double PreStartSeconds { get; init; } = -5;
+
+    /// <summary>Pre window end (s, inclusive).</summary>
+    public double PreEndSeconds { get; init; }
+
+    /// <summary>Post window start (s).</summary>
+    public double PostStartSeconds { get; init; } = 5;
+
+    /// <summary>Post window end (s, inclusive).</summary>
+    public double PostEndSeconds { get; init; } = 15;
+
+    /// <summary>Regions for the pre/post summaries: name → pair indices (pair p has channels 2p = HbO, 2p + 1 = HbR); default region <c>all</c> = pair 0.</summary>
+    public IReadOnlyList<(string Region, int[] Pairs)> Regions { get; init; } = [("all", [0])];
 }

@@ -29,6 +29,9 @@ public sealed class HaemoglobinConverter
     private readonly OpticalDensityTracker _tracker;
     private readonly DerivativeArtifactDetector? _detector;
     private readonly ShortChannelRegression? _regression;
+    private short[] _artifactFrames = [];
+    private long[] _hitsSeen = [];
+    private int _lastFrames;
     private readonly SosFilter? _lowPass;
     private double[] _compact = new double[256];
 
@@ -75,6 +78,7 @@ public sealed class HaemoglobinConverter
         if (options.DetectArtifacts)
         {
             _detector = new DerivativeArtifactDetector(compactChannels, sampleRateHz, (int)Math.Round(options.ArtifactCalibrationSeconds * sampleRateHz), options.ArtifactThreshold);
+            _hitsSeen = new long[compactChannels];
         }
 
         if (options.ShortChannelRegression)
@@ -120,6 +124,15 @@ public sealed class HaemoglobinConverter
     /// <summary>The artefact detector (null when disabled); its channels are pair-major: pair p, wavelength 1 → 2p, wavelength 2 → 2p+1.</summary>
     public DerivativeArtifactDetector? ArtifactDetector => _detector;
 
+    /// <summary>
+    /// Per frame of the last <see cref="Process"/> call: 0, or 1 + the index of the first optical-density channel
+    /// (<see cref="ArtifactChannelNames"/>) the motion-artefact detector flagged on that frame.
+    /// </summary>
+    public ReadOnlySpan<short> ArtifactFrames => _artifactFrames.AsSpan(0, _lastFrames);
+
+    /// <summary>Names of the optical-density channels the artefact detector watches: per pair <c>S1-D1 760</c>, <c>S1-D1 850</c>.</summary>
+    public IReadOnlyList<string> ArtifactChannelNames => [.. _layout.Pairs.SelectMany(p => new[] { $"{p.Name} {p.Wavelength1Nm}", $"{p.Name} {p.Wavelength2Nm}" })];
+
     /// <summary>Current short-channel regression scale of output channel <paramref name="outputChannel"/> (0 when off or not a long channel).</summary>
     public double RegressionBeta(int outputChannel) => _regression?.Beta(outputChannel) ?? 0.0;
 
@@ -160,7 +173,34 @@ public sealed class HaemoglobinConverter
         }
 
         _tracker.Process(od, od);
-        _detector?.Process(od);
+        if (_artifactFrames.Length < frames)
+        {
+            _artifactFrames = new short[frames];
+        }
+        if (_detector is not null)
+        {
+            // Frame by frame, so each hit is placed on its frame (haemodynamic epochs containing one are rejected).
+            for (int f = 0; f < frames; f++)
+            {
+                _detector.Process(od.Slice(f * outputChannels, outputChannels));
+                short flagged = 0;
+                for (int c = 0; c < outputChannels; c++)
+                {
+                    long hits = _detector.HitCount(c);
+                    if (hits != _hitsSeen[c])
+                    {
+                        _hitsSeen[c] = hits;
+                        flagged = flagged == 0 ? (short)(c + 1) : flagged;
+                    }
+                }
+                _artifactFrames[f] = flagged;
+            }
+        }
+        else
+        {
+            _artifactFrames.AsSpan(0, frames).Clear();
+        }
+        _lastFrames = frames;
         for (int f = 0; f < frames; f++)
         {
             int b = f * outputChannels;

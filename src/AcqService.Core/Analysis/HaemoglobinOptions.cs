@@ -59,6 +59,9 @@ public sealed class HaemoglobinOptions
     /// <summary>Artefact threshold in robust σ of the derivative (TDDR's 4.685).</summary>
     public double ArtifactThreshold { get; set; } = Dsp.Tddr.Tune;
 
+    /// <summary>A shallow copy (a stream's own pathlength factors on top of the session's settings).</summary>
+    public HaemoglobinOptions Copy() => (HaemoglobinOptions)MemberwiseClone();
+
     /// <summary>Validates the settings for a stream at <paramref name="sampleRateHz"/>; returns problems naming the setting.</summary>
     public IEnumerable<string> Validate(double sampleRateHz)
     {

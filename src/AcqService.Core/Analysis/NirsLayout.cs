@@ -17,8 +17,11 @@ public sealed record NirsPair(string Name, int Channel1, int Channel2, int Wavel
     /// <summary>Optional midpoint of the pair (metres, any fixed head frame), used to find the nearest short pair.</summary>
     public (double X, double Y, double Z)? Midpoint { get; init; }
 
-    /// <summary>True when the pair is a short-separation channel (below MNE's 1 cm threshold).</summary>
-    public bool IsShort => DistanceM < Dsp.ShortChannelRegression.ShortThresholdM;
+    /// <summary>Short-separation flag declared by the device or profile; null = judged by distance.</summary>
+    public bool? DeclaredShort { get; init; }
+
+    /// <summary>True when the pair is a short-separation channel: as declared, else below MNE's 1 cm threshold.</summary>
+    public bool IsShort => DeclaredShort ?? DistanceM < Dsp.ShortChannelRegression.ShortThresholdM;
 }
 
 /// <summary>

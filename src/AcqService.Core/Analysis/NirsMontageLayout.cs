@@ -7,8 +7,8 @@ public static class NirsMontageLayout
 {
     /// <summary>
     /// One <see cref="NirsPair"/> per source–detector pair of <paramref name="montage"/> (in order of first channel),
-    /// with the distance and midpoint from the optode positions, or <paramref name="defaultDistanceM"/> and no
-    /// midpoint when the montage has no positions.
+    /// with the declared distance (else from the optode positions, else <paramref name="defaultDistanceM"/>), the
+    /// declared short flag, and the midpoint when the optodes have positions.
     /// </summary>
     /// <param name="montage">The stream's probe (<see cref="NirsMontage.Parse"/>).</param>
     /// <param name="inputChannels">Channels in the stream (including non-fNIRS ones).</param>
@@ -28,10 +28,13 @@ public static class NirsMontageLayout
             NirsChannel a = montage.Channels[members[0]], b = montage.Channels[members[1]];
             NirsOptode s = montage.Sources[a.Source - 1], d = montage.Detectors[a.Detector - 1];
             bool positioned = s.HasPosition && d.HasPosition;
-            pairs.Add(new NirsPair($"S{a.Source}-D{a.Detector}", a.StreamChannel, b.StreamChannel, a.WavelengthNm, b.WavelengthNm,
-                positioned ? montage.DistanceM(members[0]) : defaultDistanceM)
+            // Distance: as declared per channel (the device's desc, or the profile on top of it), else from the optode
+            // positions, else the default. A declaration wins because probes are often digitised approximately.
+            double distance = double.IsFinite(a.DeclaredDistanceM) ? a.DeclaredDistanceM : positioned ? montage.DistanceM(members[0]) : defaultDistanceM;
+            pairs.Add(new NirsPair($"S{a.Source}-D{a.Detector}", a.StreamChannel, b.StreamChannel, a.WavelengthNm, b.WavelengthNm, distance)
             {
                 Midpoint = positioned ? ((s.X + d.X) / 2, (s.Y + d.Y) / 2, (s.Z + d.Z) / 2) : null,
+                DeclaredShort = a.DeclaredShort ?? b.DeclaredShort,
             });
         }
         return new NirsLayout(inputChannels, pairs);

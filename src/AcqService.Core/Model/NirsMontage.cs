@@ -24,7 +24,14 @@ public sealed record NirsOptode(string Label, double X, double Y, double Z)
 /// <param name="WavelengthNm">Source wavelength in nm.</param>
 /// <param name="Type">Channel type as published, e.g. <c>nirs_raw</c>.</param>
 /// <param name="Unit">Unit of the values, e.g. <c>V</c>.</param>
-public sealed record NirsChannel(int StreamChannel, string Label, int Source, int Detector, int WavelengthNm, string Type, string Unit);
+public sealed record NirsChannel(int StreamChannel, string Label, int Source, int Detector, int WavelengthNm, string Type, string Unit)
+{
+    /// <summary>Declared source–detector distance in metres (the channel's <c>distance</c> in the desc), NaN when not declared.</summary>
+    public double DeclaredDistanceM { get; init; } = double.NaN;
+
+    /// <summary>Declared short-separation channel (<c>short</c> in the desc), null when not declared (then judged by distance).</summary>
+    public bool? DeclaredShort { get; init; }
+}
 
 /// <summary>
 /// The probe of an fNIRS stream as carried in its LSL/XDF <c>desc</c>: per measurement channel its source, detector
@@ -74,6 +81,19 @@ public sealed partial class NirsMontage
 
     /// <summary>Wavelengths in nm, ascending; SNIRF's <c>wavelengthIndex</c> is 1-based into this list.</summary>
     public IReadOnlyList<int> WavelengthsNm { get; }
+
+    /// <summary>
+    /// Pathlength factor per wavelength (nm → factor multiplying the source–detector distance in the Beer–Lambert law)
+    /// when the stream's description (or its device profile) declares one; empty otherwise (then the session's
+    /// <c>Haemoglobin:PathlengthFactor1/2</c> apply).
+    /// </summary>
+    public IReadOnlyDictionary<int, double> PathlengthFactors { get; init; } = new Dictionary<int, double>();
+
+    /// <summary>
+    /// What the fNIRS channels carry as declared by the stream's device profile (<c>desc/nirs_profile/carries</c>):
+    /// <c>intensity</c> (default), <c>opticalDensity</c> or <c>haemoglobin</c>. Only intensities are converted live.
+    /// </summary>
+    public string Carries { get; init; } = "intensity";
 
     /// <summary>True when every optode has a 3D position.</summary>
     public bool HasPositions => Sources.All(o => o.HasPosition) && Detectors.All(o => o.HasPosition);
@@ -176,28 +196,71 @@ public sealed partial class NirsMontage
     {
         var channels = new List<NirsChannel>();
         int index = 0;
+        XElement? montage = desc.Element("montage");
+        XElement? optodes = montage?.Element("optodes");
+        // Our layout names the unit in optodes/unit; NIRx's NIRStar/Aurora in montage/coordinate_units (mm).
+        string unit = Text(optodes, "unit") is { Length: > 0 } u ? u : Text(montage, "coordinate_units");
+        double scale = Scale(unit);
         foreach (XElement ch in desc.Element("channels")?.Elements("channel") ?? [])
         {
             int c = index++;
-            if (TryInt(ch.Element("source"), out int s) && TryInt(ch.Element("detector"), out int d) && TryInt(ch.Element("wavelength"), out int nm))
+            string type = Text(ch, "type");
+            // Haemoglobin (nirs_hbo/nirs_hbr, HbO/HbR), frame counters, accelerometers: not intensity measurements.
+            if (!IsIntensityType(type))
             {
-                channels.Add(new NirsChannel(c, Text(ch, "label"), s, d, nm, Text(ch, "type"), Text(ch, "unit")));
+                continue;
             }
+            string label = Text(ch, "label");
+            int s, d;
+            if (!(TryInt(ch.Element("source"), out s) && TryInt(ch.Element("detector"), out d)) && !TryPairFromLabel(label, out s, out d))
+            {
+                continue;
+            }
+            if (!TryInt(ch.Element("wavelength"), out int nm) && !TryWavelengthFromLabel(label, out nm))
+            {
+                continue;
+            }
+            channels.Add(new NirsChannel(c, label, s, d, nm, type, Text(ch, "unit"))
+            {
+                DeclaredDistanceM = Distance(Text(ch, "distance"), scale),
+                DeclaredShort = Text(ch, "short") switch { "true" or "1" => true, "false" or "0" => false, _ => null },
+            });
         }
         if (channels.Count == 0)
         {
             return null;
         }
-        XElement? montage = desc.Element("montage");
-        XElement? optodes = montage?.Element("optodes");
-        double scale = Scale(Text(optodes, "unit"));
         NirsOptode[] sources = Optodes(optodes?.Element("sources")?.Elements("source"), 'S', channels.Max(c => c.Source), scale);
         NirsOptode[] detectors = Optodes(optodes?.Element("detectors")?.Elements("detector"), 'D', channels.Max(c => c.Detector), scale);
         int[] listed = [.. (montage?.Element("wavelengths")?.Elements("wavelength") ?? []).Select(w => TryInt(w, out int v) ? v : 0).Where(v => v > 0)];
         int[] wavelengths = [.. listed.Concat(channels.Select(c => c.WavelengthNm)).Distinct().Order()];
+        // A distance that only restates the optode positions (our own desc writes both) is not a separate declaration.
+        for (int i = 0; i < channels.Count; i++)
+        {
+            NirsChannel c = channels[i];
+            if (double.IsFinite(c.DeclaredDistanceM) && c.Source <= sources.Length && c.Detector <= detectors.Length
+                && sources[c.Source - 1] is { HasPosition: true } so && detectors[c.Detector - 1] is { HasPosition: true } de
+                && Math.Abs(Math.Sqrt(((so.X - de.X) * (so.X - de.X)) + ((so.Y - de.Y) * (so.Y - de.Y)) + ((so.Z - de.Z) * (so.Z - de.Z))) - c.DeclaredDistanceM) < 1e-6)
+            {
+                channels[i] = c with { DeclaredDistanceM = double.NaN };
+            }
+        }
+        var factors = new Dictionary<int, double>();
+        foreach (XElement f in montage?.Element("pathlength_factors")?.Elements("factor") ?? [])
+        {
+            if (TryInt(f.Element("wavelength"), out int nm)
+                && double.TryParse(Text(f, "value"), NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v > 0 && double.IsFinite(v))
+            {
+                factors[nm] = v;
+            }
+        }
         try
         {
-            return new NirsMontage(channels, sources, detectors, wavelengths);
+            return new NirsMontage(channels, sources, detectors, wavelengths)
+            {
+                PathlengthFactors = factors,
+                Carries = Text(desc.Element("nirs_profile"), "carries") is { Length: > 0 } carries ? carries : "intensity",
+            };
         }
         catch (ArgumentException ex)
         {
@@ -211,7 +274,9 @@ public sealed partial class NirsMontage
         foreach (XElement e in elements ?? [])
         {
             XElement? location = e.Element("location");
-            list.Add(new NirsOptode(Text(e, "label") is { Length: > 0 } label ? label : $"{prefix}{list.Count + 1}",
+            string label = Text(e, "label");
+            // NIRStar/Aurora number their optodes ("1", "2"…): named S1/D1 like the channel labels.
+            list.Add(new NirsOptode(label.Length == 0 ? $"{prefix}{list.Count + 1}" : label.All(char.IsAsciiDigit) ? $"{prefix}{label}" : label,
                 Coordinate(location, "X") * scale, Coordinate(location, "Y") * scale, Coordinate(location, "Z") * scale));
         }
         // Channels may name optodes the montage does not position; they exist, without a position.
@@ -242,7 +307,7 @@ public sealed partial class NirsMontage
                 continue;
             }
             NirsChannel n = Channels[m];
-            double distance = DistanceM(m);
+            double distance = double.IsFinite(DistanceM(m)) ? DistanceM(m) : n.DeclaredDistanceM;
             channels.Add(new XElement("channel",
                 new XElement("label", n.Label),
                 new XElement("type", n.Type),
@@ -250,10 +315,13 @@ public sealed partial class NirsMontage
                 new XElement("source", n.Source.ToString(CultureInfo.InvariantCulture)),
                 new XElement("detector", n.Detector.ToString(CultureInfo.InvariantCulture)),
                 new XElement("wavelength", n.WavelengthNm.ToString(CultureInfo.InvariantCulture)),
-                double.IsFinite(distance) ? new XElement("distance", Number(distance)) : null));
+                double.IsFinite(distance) ? new XElement("distance", Number(distance)) : null,
+                n.DeclaredShort is bool isShort ? new XElement("short", isShort ? "true" : "false") : null));
         }
         var montage = new XElement("montage",
             new XElement("wavelengths", WavelengthsNm.Select(w => new XElement("wavelength", w.ToString(CultureInfo.InvariantCulture)))),
+            PathlengthFactors.Count == 0 ? null : new XElement("pathlength_factors", PathlengthFactors.OrderBy(f => f.Key).Select(f =>
+                new XElement("factor", new XElement("wavelength", f.Key.ToString(CultureInfo.InvariantCulture)), new XElement("value", Number(f.Value))))),
             new XElement("optodes",
                 new XElement("unit", "m"),
                 new XElement("sources", Sources.Select(o => Optode("source", o))),
@@ -283,7 +351,128 @@ public sealed partial class NirsMontage
     private static string Text(XElement? parent, string name) => parent?.Element(name)?.Value.Trim() ?? "";
 
     private static double Coordinate(XElement? location, string axis) =>
-        double.TryParse(Text(location, axis), NumberStyles.Float, CultureInfo.InvariantCulture, out double v) ? v : double.NaN;
+        double.TryParse(Text(location, axis) is { Length: > 0 } upper ? upper : Text(location, axis.ToLowerInvariant()), NumberStyles.Float, CultureInfo.InvariantCulture, out double v) ? v : double.NaN;
+
+    /// <summary>
+    /// A channel's declared distance in metres. Written by us in metres; NIRStar/Aurora write millimetres ("30.000").
+    /// With a declared coordinate unit that unit applies; otherwise a value above 0.5 is read as mm, because no
+    /// source–detector distance is half a metre while every real one is above 0.5 mm.
+    /// </summary>
+    private static double Distance(string text, double scale)
+    {
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !(v > 0) || !double.IsFinite(v))
+        {
+            return double.NaN;
+        }
+        return v > 0.5 ? v * (scale == 1 ? 0.001 : scale) : v;
+    }
+
+    /// <summary>
+    /// ΔHbO/ΔHbR channels a device computed itself (NIRx Aurora "Hb states": types <c>nirs_hbo</c>/<c>nirs_hbr</c>;
+    /// OxySoft: labels naming <c>Rx1 - Tx1</c> and <c>O2Hb</c>/<c>HHb</c>; MNE-style <c>S1_D1 hbo</c>): per source–detector
+    /// pair, in order of first appearance, the stream channel of each chromophore and the factor to µM from its unit.
+    /// Pairs without both chromophores are left out; empty when there are none.
+    /// </summary>
+    /// <param name="descXml">The stream's <c>desc</c> element (or null).</param>
+    /// <param name="channels">The stream's channels (labels, units, types).</param>
+    public static IReadOnlyList<(string Pair, int HbO, int HbR, double ToMicromolar)> HaemoglobinPairs(string? descXml, IReadOnlyList<ChannelDescriptor> channels)
+    {
+        ArgumentNullException.ThrowIfNull(channels);
+        XElement[] described = [];
+        try
+        {
+            described = string.IsNullOrWhiteSpace(descXml) ? [] : [.. XElement.Parse(descXml).Element("channels")?.Elements("channel") ?? []];
+        }
+        catch (XmlException)
+        {
+            described = [];
+        }
+        var order = new List<string>();
+        var found = new Dictionary<string, (int HbO, int HbR, double Scale)>(StringComparer.Ordinal);
+        for (int c = 0; c < channels.Count; c++)
+        {
+            string label = c < described.Length && Text(described[c], "label") is { Length: > 0 } l ? l : channels[c].Label;
+            string type = (c < described.Length ? Text(described[c], "type") : "") is { Length: > 0 } t ? t : channels[c].Type;
+            string unit = (c < described.Length ? Text(described[c], "unit") : "") is { Length: > 0 } u ? u : channels[c].Unit;
+            int chromophore = Chromophore(type, label);
+            if (chromophore < 0 || !TryPairFromLabel(label, out int s, out int d))
+            {
+                continue;
+            }
+            string pair = $"S{s}-D{d}";
+            if (!found.TryGetValue(pair, out (int HbO, int HbR, double Scale) entry))
+            {
+                entry = (-1, -1, ToMicromolar(unit));
+                order.Add(pair);
+            }
+            found[pair] = chromophore == 0 ? entry with { HbO = c } : entry with { HbR = c };
+        }
+        return [.. order.Where(p => found[p].HbO >= 0 && found[p].HbR >= 0).Select(p => (p, found[p].HbO, found[p].HbR, found[p].Scale))];
+    }
+
+    /// <summary>0 for HbO, 1 for HbR, −1 for neither, from the channel type or the label.</summary>
+    private static int Chromophore(string type, string label)
+    {
+        string t = type.ToLowerInvariant();
+        if (t is "nirs_hbo" or "hbo")
+        {
+            return 0;
+        }
+        if (t is "nirs_hbr" or "hbr")
+        {
+            return 1;
+        }
+        string l = label.ToLowerInvariant();
+        return l.EndsWith(" hbo", StringComparison.Ordinal) || l.Contains("o2hb", StringComparison.Ordinal) ? 0
+            : l.EndsWith(" hbr", StringComparison.Ordinal) || l.Contains("hhb", StringComparison.Ordinal) ? 1
+            : -1;
+    }
+
+    /// <summary>Factor from a concentration unit to µM (µM when the unit is empty or unknown).</summary>
+    private static double ToMicromolar(string unit) => unit.Trim().ToLowerInvariant() switch
+    {
+        "mm" or "mmol/l" or "millimolar" => 1000,
+        "m" or "mol/l" or "molar" => 1e6,
+        "nm" or "nmol/l" or "nanomolar" => 1e-3,
+        _ => 1,
+    };
+
+    /// <summary>Channel types that carry light intensity (or are unspecified, so the label decides).</summary>
+    private static bool IsIntensityType(string type) => type.Length == 0
+        || type.Equals(RawIntensityType, StringComparison.OrdinalIgnoreCase)
+        || type.Equals("fnirs_cw_amplitude", StringComparison.OrdinalIgnoreCase)
+        || type.Equals("NIRS", StringComparison.OrdinalIgnoreCase)
+        || type.Equals("fNIRS", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Source and detector from <c>S1-D1 …</c>, NIRStar/Aurora's <c>1-1:3</c> (source-detector:channel), or OxySoft's <c>Rx1 - Tx1</c>.</summary>
+    private static bool TryPairFromLabel(string label, out int source, out int detector)
+    {
+        source = detector = 0;
+        Match m = PairPattern().Match(label);
+        if (m.Success)
+        {
+            (source, detector) = (Int(m.Groups[1].Value), Int(m.Groups[2].Value));
+            return true;
+        }
+        m = ReceiverTransmitterPairPattern().Match(label);
+        if (m.Success)
+        {
+            (source, detector) = (Int(m.Groups[2].Value), Int(m.Groups[1].Value));
+            return true;
+        }
+        return false;
+    }
+
+    private static bool TryWavelengthFromLabel(string label, out int nm)
+    {
+        nm = 0;
+        Match m = WavelengthPattern().Match(label);
+        if (m.Success)
+        {
+            nm = Int(m.Groups[1].Value);
+        }
+        return nm > 0;
+    }
 
     private static bool TryInt(XElement? e, out int value)
     {
@@ -321,4 +510,13 @@ public sealed partial class NirsMontage
 
     [GeneratedRegex(@"^(?:\[\d+\]\s*)?Rx\s*(\d+)\s*-\s*Tx\s*(\d+)\s*\[\s*(\d+)\s*nm\s*\]$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex ReceiverTransmitterPattern();
+
+    [GeneratedRegex(@"^S?(\d+)\s*[-_]\s*D?(\d+)(?:\s*:\s*\d+)?(?:\s|$)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex PairPattern();
+
+    [GeneratedRegex(@"Rx\s*(\d+)\s*-\s*Tx\s*(\d+)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex ReceiverTransmitterPairPattern();
+
+    [GeneratedRegex(@"(\d{3,4})\s*(?:nm)?\s*\]?\s*$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex WavelengthPattern();
 }

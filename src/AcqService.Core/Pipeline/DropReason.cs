@@ -40,6 +40,9 @@ public enum DropKind : byte
 
     /// <summary>Peak-to-peak amplitude on a channel is below the flat threshold.</summary>
     Flat,
+
+    /// <summary>A motion artefact (derivative rule of the fNIRS stage) lies inside a haemodynamic epoch.</summary>
+    MotionArtifact,
 }
 
 /// <summary>
@@ -52,10 +55,16 @@ public enum DropKind : byte
 /// <param name="Channel">Channel label (peak-to-peak, flat), or null.</param>
 /// <param name="Value">Measured value: peak-to-peak µV, lag or lead in seconds; NaN when not applicable.</param>
 /// <param name="Limit">Threshold: µV, or seconds of history; NaN when not applicable.</param>
-public readonly record struct DropReason(DropKind Kind, string? Stream = null, string? Channel = null, double Value = double.NaN, double Limit = double.NaN)
+/// <param name="Haemodynamic">
+/// The reason belongs to a haemodynamic (fNIRS) epoch: category and sentence are prefixed <c>haemodynamic</c>, amplitudes
+/// are in µM, and for <see cref="DropKind.MotionArtifact"/> <paramref name="Value"/> is the artefact's time in the epoch (s).
+/// </param>
+public readonly record struct DropReason(DropKind Kind, string? Stream = null, string? Channel = null, double Value = double.NaN, double Limit = double.NaN, bool Haemodynamic = false)
 {
     /// <summary>Short category for counting: the kind, and the channel where one is named (e.g. <c>peak-to-peak on CP1</c>).</summary>
-    public string Category => Kind switch
+    public string Category => Haemodynamic ? "haemodynamic: " + BaseCategory : BaseCategory;
+
+    private string BaseCategory => Kind switch
     {
         DropKind.NoData => "stream had no data",
         DropKind.StreamEnded => "stream ended before the marker time",
@@ -69,6 +78,7 @@ public readonly record struct DropReason(DropKind Kind, string? Stream = null, s
         DropKind.GapInEpoch => "data gap inside the epoch",
         DropKind.PeakToPeak => $"peak-to-peak over threshold on {Channel}",
         DropKind.Flat => $"flat channel {Channel}",
+        DropKind.MotionArtifact => $"motion artefact on {Channel}",
         _ => Kind.ToString(),
     };
 
@@ -76,6 +86,15 @@ public readonly record struct DropReason(DropKind Kind, string? Stream = null, s
     public override string ToString()
     {
         IFormatProvider ci = CultureInfo.InvariantCulture;
+        if (Haemodynamic)
+        {
+            return "haemodynamic epoch: " + Kind switch
+            {
+                DropKind.PeakToPeak => string.Create(ci, $"peak-to-peak {Value:F2} µM on {Channel} exceeds {Limit} µM"),
+                DropKind.MotionArtifact => string.Create(ci, $"motion artefact on {Channel} at {Value:+0.0;-0.0;0.0} s"),
+                _ => (this with { Haemodynamic = false }).ToString(),
+            };
+        }
         return Kind switch
         {
             DropKind.NoData => $"stream '{Stream}' had no data",

@@ -19,11 +19,14 @@ internal static class CommandLineApp
         new StreamsCommand(),
         new ReplayCommand(),
         new ExportSnirfCommand(),
+        new CheckCommand(),
         new ServeCommand(),
         new ServiceClientCommand("status"),
         new ServiceClientCommand("start"),
         new ServiceClientCommand("stop"),
         new ServiceClientCommand("mark"),
+        new ExportBidsCommand(),
+        new ProtocolCommand(),
         new CatalogCommand(),
         new StudyCommand(),
     ];
@@ -108,7 +111,7 @@ internal static class CommandLineApp
         }
         sb.AppendLine();
         sb.AppendLine("Run './acq COMMAND --help' for a command's options. Exit codes: 0 ok, 1 session finished with errors,");
-        sb.AppendLine("2 wrong arguments/settings/profile, 3 could not run, 130 interrupted.");
+        sb.AppendLine("2 wrong arguments/settings/profile, 3 could not run, 4/5 check warned/failed, 130 interrupted.");
         sb.AppendLine("Tab completion in bash: source tools/acq-completion.bash (see README).");
         return sb.ToString();
     }

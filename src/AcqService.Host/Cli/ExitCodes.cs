@@ -11,6 +11,10 @@ internal static class ExitCodes
     public const int Usage = 2;
     /// <summary>The command could not run (I/O error, device missing, unexpected failure).</summary>
     public const int Failure = 3;
+    /// <summary><c>acq check</c>: the worst channel or stream is a warning.</summary>
+    public const int CheckWarn = 4;
+    /// <summary><c>acq check</c>: at least one channel or stream failed (flat, railed, mains, no data…).</summary>
+    public const int CheckFail = 5;
     /// <summary>Interrupted before finishing (Ctrl+C during a non-session command).</summary>
     public const int Interrupted = 130;
 }

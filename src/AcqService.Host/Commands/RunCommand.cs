@@ -93,7 +93,7 @@ internal sealed class RunCommand(bool isDemo) : ICommand
             settings.Simulation.Seed = chosen;
         }
         // demo: simulated devices over LSL at live pace (fast pace must stay in-process); run: in-process unless asked.
-        bool simulatedOnly = profile.Streams.Any(s => SourceDriverRegistry.Default.IsSimulated(s)) && !profile.Streams.Any(s => s.Source.Driver == SimulationDriver.Nirs);
+        bool simulatedOnly = profile.Streams.Any(s => SourceDriverRegistry.Default.IsSimulated(s));
         string transport = transportChoice ?? (isDemo && pace == SimulationPace.Live && simulatedOnly ? "lsl" : "direct");
         var request = new SessionRequest
         {

@@ -29,7 +29,7 @@ internal sealed class SimulateCommand : ICommand
     public IReadOnlyList<OptionSpec> Options { get; } =
     [
         new("duration", "SECONDS", "stop after this many seconds (default: until Ctrl+C)"),
-        new("profile", "FILE", "profile with one simulated-eeg and one simulated-needle stream (default: the embedded simulated-needling)"),
+        new("profile", "FILE", "profile with one simulated-eeg and one simulated-needle stream, optionally one simulated-nirs (default: the embedded simulated-needling)"),
         new("seed", "N", "random seed of the simulated devices"),
         new("settings", "FILE", "extra settings JSON (same layout as appsettings.json)"),
         new("serial", null, "instead of LSL: a simulated OpenBCI Cyton and needle trigger box on pseudo-terminals (prints the port paths)"),
@@ -95,7 +95,11 @@ internal sealed class SimulateCommand : ICommand
                 Console.Out.WriteLine("Outlets:");
                 Console.Out.WriteLine("  EEG:     " + LslDiscoveryHelp.Describe(publisher.EegStream));
                 Console.Out.WriteLine("  markers: " + LslDiscoveryHelp.Describe(publisher.MarkerStream));
-                Console.Out.WriteLine("Receive them with: ./acq run --profile device-profiles/lsl-needling.json");
+                if (publisher.NirsStream is { } nirs)
+                {
+                    Console.Out.WriteLine("  fNIRS:   " + LslDiscoveryHelp.Describe(nirs));
+                }
+                Console.Out.WriteLine($"Receive them with: ./acq run --profile device-profiles/{(publisher.NirsStream is null ? "lsl-needling.json" : "lsl-needling-nirs.json")}");
                 using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 bool interrupted = false;
                 void OnSignal(PosixSignalContext context)
@@ -110,7 +114,7 @@ internal sealed class SimulateCommand : ICommand
                 {
                     await publisher.RunAsync(stop.Token).ConfigureAwait(false);
                 }
-                Console.Out.WriteLine($"Published {publisher.SamplesPushed} EEG samples and {publisher.MarkersPushed} markers.");
+                Console.Out.WriteLine($"Published {publisher.SamplesPushed} {(publisher.NirsStream is null ? "EEG samples" : "EEG samples and fNIRS frames")} and {publisher.MarkersPushed} markers.");
                 return interrupted && duration is not null ? ExitCodes.Interrupted : ExitCodes.Ok;
             }
         }

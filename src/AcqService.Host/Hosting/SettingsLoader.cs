@@ -4,6 +4,7 @@ using AcqService.Sources.Profiles;
 using AcqService.Sources.Simulation;
 using AcqService.Host.Cli;
 using AcqService.Sessions;
+using AcqService.Sessions.Protocols;
 using Microsoft.Extensions.Configuration;
 
 namespace AcqService.Host.Hosting;
@@ -26,6 +27,7 @@ internal static class SettingsLoader
         ["Haemoglobin"] = typeof(AcqService.Core.Analysis.HaemoglobinOptions),
         ["Haemodynamic"] = typeof(AcqService.Core.Analysis.HaemodynamicWindow),
         ["Lsl"] = typeof(AcqService.Lsl.LslOptions),
+        ["Check"] = typeof(AcqService.Core.Analysis.Quality.CheckThresholds),
         ["Station"] = typeof(AcqService.Host.Service.StationOptions),
         ["Study"] = typeof(AcqService.Catalog.StudyOptions),
     };
@@ -96,7 +98,36 @@ internal static class SettingsLoader
         }
         problems.AddRange(settings.Session.Validate());
         problems.AddRange(settings.Simulation.Validate().Select(p => "Simulation: " + p));
+        if (problems.Count == 0 && settings.Session.ProtocolLock is { Length: > 0 } lockFile)
+        {
+            problems.AddRange(ProtocolLock.ApplyTo(settings, lockFile, OverriddenKeys(configuration)));
+        }
         return (settings, problems);
+    }
+
+    /// <summary>Keys set by anything but the shipped appsettings.json (--settings FILE, ACQ_ variables, --Section:Key).</summary>
+    private static IEnumerable<string> OverriddenKeys(IConfiguration configuration)
+    {
+        if (configuration is not IConfigurationRoot root)
+        {
+            yield break;
+        }
+        foreach (IConfigurationProvider provider in root.Providers.Where(p => p is not Microsoft.Extensions.Configuration.Json.JsonConfigurationProvider j || j.Source.Path != "appsettings.json"))
+        {
+            var pending = new Stack<string?>([null]);
+            while (pending.TryPop(out string? parent))
+            {
+                foreach (string key in provider.GetChildKeys([], parent).Distinct(StringComparer.OrdinalIgnoreCase))
+                {
+                    string path = parent is null ? key : ConfigurationPath.Combine(parent, key);
+                    if (provider.TryGet(path, out _))
+                    {
+                        yield return path;
+                    }
+                    pending.Push(path);
+                }
+            }
+        }
     }
 
     private static void CheckKeys(IConfigurationSection section, Type type, string path, List<string> problems)

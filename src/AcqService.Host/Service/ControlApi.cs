@@ -17,6 +17,9 @@ namespace AcqService.Host.Service;
 /// </summary>
 public static class ControlApi
 {
+    /// <summary>Cookie that carries the token for a browser that opened the dashboard with <c>?token=</c>.</summary>
+    public const string TokenCookie = "acq_token";
+
     /// <summary>Path of the OpenAPI description.</summary>
     public const string OpenApiPath = "/openapi/v1.json";
 
@@ -48,6 +51,12 @@ public static class ControlApi
         ArgumentNullException.ThrowIfNull(app);
         app.Use(async (context, next) =>
         {
+            if (options.Api.TokenRequired && HasToken(context.Request, options.Api.Token) && context.Request.Query.ContainsKey("token"))
+            {
+                // A browser opening the dashboard with ?token= keeps it in a cookie for the page's scripts, styles, API
+                // calls and live feed (HttpOnly: page scripts cannot read it; Strict: no other site's page sends it).
+                context.Response.Cookies.Append(TokenCookie, options.Api.Token, new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Strict, Path = "/" });
+            }
             if (options.Api.TokenRequired && !HasToken(context.Request, options.Api.Token))
             {
                 context.Response.StatusCode = StatusCodes.Status401Unauthorized;
@@ -71,6 +80,7 @@ public static class ControlApi
             }
         });
         app.MapOpenApi(OpenApiPath);
+        MapDashboard(app);
 
         RouteGroupBuilder api = app.MapGroup("/api");
         api.MapGet("/state", () => station.State())
@@ -82,6 +92,12 @@ public static class ControlApi
             station.Watcher.Refresh();
             return Results.Accepted("/api/streams");
         }).WithName("RefreshStreams").WithSummary("Look for absent streams now.");
+
+        api.MapPost("/check", async (double? seconds, CancellationToken ct) => await station.CheckAsync(seconds ?? 3, ct).ConfigureAwait(false))
+            .WithName("CheckSignals").WithSummary("Signal check of the station's streams (as `acq check`): per channel RMS, flat, railed, line noise, HF noise with pass/warn/fail and the thresholds; rate and clock offset per stream. seconds= (default 3).")
+            .Produces<Sessions.Check.CheckReport>().Produces<ApiError>(StatusCodes.Status400BadRequest).Produces<ApiError>(StatusCodes.Status503ServiceUnavailable);
+        api.MapGet("/check", () => station.LastCheck is { } report ? Results.Ok(report) : Results.NotFound(new ApiError("no signal check has run yet; POST /api/check")))
+            .WithName("GetLastCheck").WithSummary("The last signal check.").Produces<Sessions.Check.CheckReport>().Produces<ApiError>(StatusCodes.Status404NotFound);
 
         api.MapGet("/session", () => station.Current?.Info() is { } info ? Results.Ok(info) : Results.NotFound(new ApiError("no session is running")))
             .WithName("GetSession").WithSummary("The running session: labels, elapsed time, epochs per condition, drops by reason.")
@@ -153,6 +169,37 @@ public static class ControlApi
         api.MapGet("/events", (HttpContext context, CancellationToken cancellationToken) => StreamEventsAsync(context, station, cancellationToken))
             .WithName("Events").WithSummary("Server-sent events (text/event-stream): state (at connect and every second), session (start/stop/end), marker, epoch, alpha.")
             .Produces(StatusCodes.Status200OK, contentType: "text/event-stream");
+    }
+
+    /// <summary>The dashboard: three files embedded in the program, served with a policy that allows nothing from elsewhere.</summary>
+    private static void MapDashboard(WebApplication app)
+    {
+        IResult File(string name, string type)
+        {
+            using Stream? stream = typeof(ControlApi).Assembly.GetManifestResourceStream("dashboard/" + name);
+            if (stream is null)
+            {
+                return Results.NotFound(new ApiError($"no dashboard file '{name}'"));
+            }
+            using var copy = new MemoryStream();
+            stream.CopyTo(copy);
+            return Results.Bytes(copy.ToArray(), type);
+        }
+
+        app.Use(async (context, next) =>
+        {
+            // Offline by construction: the page may only talk to this service.
+            context.Response.Headers.ContentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'";
+            context.Response.Headers.XContentTypeOptions = "nosniff";
+            await next(context).ConfigureAwait(false);
+        });
+        app.MapGet("/", () => File("index.html", "text/html; charset=utf-8")).ExcludeFromDescription();
+        app.MapGet("/dashboard/{name}", (string name) => name switch
+        {
+            "dashboard.js" => File(name, "text/javascript; charset=utf-8"),
+            "dashboard.css" => File(name, "text/css; charset=utf-8"),
+            _ => Results.NotFound(new ApiError($"no dashboard file '{name}'")),
+        }).ExcludeFromDescription();
     }
 
     private static IResult Erp(StationService station, string? channels, int? step)
@@ -249,6 +296,10 @@ public static class ControlApi
         else if (request.Query.TryGetValue("token", out Microsoft.Extensions.Primitives.StringValues q))
         {
             given = q.ToString();
+        }
+        else if (request.Cookies.TryGetValue(TokenCookie, out string? cookie))
+        {
+            given = cookie;
         }
         return given is not null && token.Length > 0 &&
             CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), Encoding.UTF8.GetBytes(token));

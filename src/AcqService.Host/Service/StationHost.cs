@@ -169,7 +169,10 @@ public sealed class StationHost : IAsyncDisposable
             var factory = new SessionFactory(SourceDriverRegistry.Default, () => shared, loggers, CommandLineApp.Version);
             var watcher = new StreamWatcher(profile, SourceDriverRegistry.Default, () => shared, clock, TimeSpan.FromSeconds(options.WatchRetrySeconds), loggers.CreateLogger("AcqService.Watcher"));
             var feed = new LiveFeed();
-            var station = new StationService(configuration, options, new StationProfile(profile, source, json), factory, watcher, feed, clock, loggers.CreateLogger("AcqService.Station"));
+            var station = new StationService(configuration, options, new StationProfile(profile, source, json), factory, watcher, feed, clock, loggers.CreateLogger("AcqService.Station"))
+            {
+                Checker = new Sessions.Check.SignalChecker(SourceDriverRegistry.Default, () => shared, loggers),
+            };
             app.MapControlApi(station, options);
             app.Lifetime.ApplicationStopping.Register(() => feed.Close());
             try

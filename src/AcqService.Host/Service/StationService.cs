@@ -84,6 +84,48 @@ public sealed partial class StationService : IAsyncDisposable
         }
     }
 
+    /// <summary>Signal checks (<c>acq check</c> through the API); set by the host.</summary>
+    public Sessions.Check.SignalChecker? Checker { get; init; }
+
+    /// <summary>The last signal check, or null.</summary>
+    public Sessions.Check.CheckReport? LastCheck => Volatile.Read(ref _lastCheck);
+
+    private Sessions.Check.CheckReport? _lastCheck;
+
+    /// <summary>Checks the signals of the station's streams for a few seconds (the same check as <c>acq check</c>); runs beside a session without touching it.</summary>
+    /// <exception cref="StationException">Invalid seconds or settings (400), streams not reachable (503).</exception>
+    public async Task<Sessions.Check.CheckReport> CheckAsync(double seconds, CancellationToken cancellationToken)
+    {
+        Sessions.Check.SignalChecker checker = Checker ?? throw new StationException(503, "signal checks are not available in this host");
+        if (!(seconds >= Sessions.Check.CheckRequest.MinSeconds && seconds <= Sessions.Check.CheckRequest.MaxSeconds))
+        {
+            throw new StationException(400, $"seconds must be between {Sessions.Check.CheckRequest.MinSeconds} and {Sessions.Check.CheckRequest.MaxSeconds}");
+        }
+        (AppSettings settings, List<string> problems) = SettingsLoader.Bind(_configuration, Profile.Profile, Profile.Source);
+        if (problems.Count > 0)
+        {
+            throw new StationException(400, "invalid settings: " + string.Join("; ", problems));
+        }
+        try
+        {
+            Sessions.Check.CheckReport report = await checker.RunAsync(new Sessions.Check.CheckRequest
+            {
+                Profile = Profile.Profile,
+                ProfileSource = Profile.Source,
+                Settings = settings,
+                Seconds = seconds,
+                Clock = _clock,
+            }, cancellationToken).ConfigureAwait(false);
+            Volatile.Write(ref _lastCheck, report);
+            _feed.Publish("check", report);
+            return report;
+        }
+        catch (SessionSetupException ex)
+        {
+            throw new StationException(ex.IsUsageError ? 400 : 503, ex.Message);
+        }
+    }
+
     /// <summary>Station state for the API.</summary>
     public StationState State() => new(
         _options.Name,

@@ -20,14 +20,20 @@ namespace AcqService.Sinks.Lsl;
 /// settings are in <c>desc</c>; timestamps are the update times on the local clock;</item>
 /// <item>one string marker outlet with an entry per epoch outcome, e.g.
 /// <c>erp;condition=insert/real;n=12;accepted=1;stream=eeg</c> or
-/// <c>erp;condition=insert/sham;n=11;accepted=0;reason=…;stream=eeg</c>, stamped at the marker's local time.</item>
+/// <c>erp;condition=insert/sham;n=11;accepted=0;reason=…;stream=eeg</c>, stamped at the marker's local time;</item>
+/// <item>per analysed fNIRS stream (when given the session's <see cref="NirsAnalyzer"/>) a haemoglobin outlet
+/// (double64, type <c>Haemoglobin</c>, nominal rate = the fNIRS rate): the live ΔHbO/ΔHbR per pair as the stage
+/// computes them, channels <c>S1_D1 hbo</c>, <c>S1_D1 hbr</c>… (MNE's names) in µM, with source, detector and the
+/// montage in <c>desc</c>; timestamps are the frames' local-clock times.</item>
 /// </list>
 /// It is an <see cref="IResultSink"/>: it reads display edges, so a slow network can only drop (counted) results,
 /// never slow acquisition. Outlets are created in the constructor, so they are discoverable before data flows.
 /// </summary>
-public sealed partial class LslResultPublisher : IResultSink, IDisposable
+public sealed partial class LslResultPublisher : IResultSink, IHaemoglobinSink, IDisposable
 {
     private readonly Dictionary<string, (ILslOutlet Outlet, double[] Buffer)> _alpha = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ILslOutlet> _haemoglobin = new(StringComparer.Ordinal);
+    private long _haemoglobinPushed;
     private readonly ILslOutlet _epochs;
     private readonly ILogger _logger;
     private long _alphaPushed;
@@ -41,7 +47,9 @@ public sealed partial class LslResultPublisher : IResultSink, IDisposable
     /// <param name="namePrefix">Prefix of the stream names (default <c>AcqService</c>).</param>
     /// <param name="sourceIdPrefix">Prefix of the source ids (default <c>acqservice</c>); keep it stable so receivers recover across restarts.</param>
     /// <param name="logger">Logger.</param>
-    public LslResultPublisher(ILslBackend backend, StreamRegistry streams, AlphaAnalyzer analyzer, AlphaOptions alpha, string namePrefix = "AcqService", string sourceIdPrefix = "acqservice", ILogger? logger = null)
+    /// <param name="nirs">The session's fNIRS stage: one haemoglobin outlet per analysed stream, fed by the stage (it registers this publisher as its sink).</param>
+    public LslResultPublisher(ILslBackend backend, StreamRegistry streams, AlphaAnalyzer analyzer, AlphaOptions alpha, string namePrefix = "AcqService", string sourceIdPrefix = "acqservice", ILogger? logger = null,
+        NirsAnalyzer? nirs = null)
     {
         ArgumentNullException.ThrowIfNull(backend);
         ArgumentNullException.ThrowIfNull(streams);
@@ -87,6 +95,12 @@ public sealed partial class LslResultPublisher : IResultSink, IDisposable
             epochs.Desc.Add(new XElement("format", "erp;condition=<name|none>;n=<epochs in average>;accepted=<1|0>[;reason=<drop reason>];stream=<signal key>"));
             _epochs = backend.CreateOutlet(epochs);
             LogOutlet(_logger, LslDiscoveryHelp.Describe(_epochs.Info));
+            foreach (string key in nirs?.StreamKeys ?? [])
+            {
+                ILslOutlet outlet = backend.CreateOutlet(HaemoglobinInfo(nirs!, key, namePrefix, sourceIdPrefix));
+                _haemoglobin.Add(key, outlet);
+                LogOutlet(_logger, LslDiscoveryHelp.Describe(outlet.Info));
+            }
         }
         catch
         {
@@ -94,7 +108,16 @@ public sealed partial class LslResultPublisher : IResultSink, IDisposable
             {
                 outlet.Dispose();
             }
+            _epochs?.Dispose();
+            foreach (ILslOutlet outlet in _haemoglobin.Values)
+            {
+                outlet.Dispose();
+            }
             throw;
+        }
+        if (_haemoglobin.Count > 0)
+        {
+            nirs!.AddSink(this);
         }
     }
 
@@ -106,6 +129,12 @@ public sealed partial class LslResultPublisher : IResultSink, IDisposable
 
     /// <summary>The published ERP outcome stream.</summary>
     public LslStreamInfo EpochStream => _epochs.Info.Clone();
+
+    /// <summary>Published haemoglobin streams by fNIRS stream key (info with uid and ports).</summary>
+    public IReadOnlyDictionary<string, LslStreamInfo> HaemoglobinStreams => _haemoglobin.ToDictionary(p => p.Key, p => p.Value.Info.Clone());
+
+    /// <summary>ΔHbO/ΔHbR frames pushed so far.</summary>
+    public long HaemoglobinPushed => Interlocked.Read(ref _haemoglobinPushed);
 
     /// <summary>Alpha updates pushed so far.</summary>
     public long AlphaPushed => Interlocked.Read(ref _alphaPushed);
@@ -155,6 +184,58 @@ public sealed partial class LslResultPublisher : IResultSink, IDisposable
         Interlocked.Increment(ref _epochsPushed);
     }
 
+    /// <inheritdoc />
+    public void Write(string streamKey, ReadOnlySpan<double> haemoglobin, ReadOnlySpan<double> times)
+    {
+        // Called on the fNIRS stage's task; an outlet push only queues, so the stage is never held up by the network.
+        if (times.Length > 0 && _haemoglobin.TryGetValue(streamKey, out ILslOutlet? outlet))
+        {
+            outlet.PushChunk(haemoglobin, times);
+            Interlocked.Add(ref _haemoglobinPushed, times.Length);
+        }
+    }
+
+    /// <summary>The haemoglobin outlet's info: channels with source/detector/chromophore and the stream's montage.</summary>
+    private static LslStreamInfo HaemoglobinInfo(NirsAnalyzer nirs, string key, string namePrefix, string sourceIdPrefix)
+    {
+        StreamDescriptor stream = nirs.Stream(key);
+        IReadOnlyList<string> labels = nirs.OutputLabels(key);
+        string unit = nirs.Unit == "uM" ? "µM" : "M";
+        var info = new LslStreamInfo
+        {
+            Name = $"{namePrefix} haemoglobin {key}",
+            // Not "NIRS": a session selecting its fNIRS device by type must not pick up derived results.
+            Type = "Haemoglobin",
+            ChannelCount = labels.Count,
+            NominalSrate = stream.NominalRateHz,
+            ChannelFormat = ChannelFormat.Double64,
+            SourceId = $"{sourceIdPrefix}-haemoglobin-{key}",
+        };
+        NirsMontage? montage = nirs.Montage(key);
+        var channels = new XElement("channels");
+        foreach (string label in labels)
+        {
+            // "S1-D1 hbo" → source 1, detector 1, chromophore hbo; published as MNE names it, "S1_D1 hbo".
+            int space = label.LastIndexOf(' ');
+            string pair = label[..space], chromophore = label[(space + 1)..];
+            string[] parts = pair.Split('-');
+            channels.Add(new XElement("channel",
+                new XElement("label", pair.Replace('-', '_') + " " + chromophore),
+                new XElement("type", chromophore.ToUpperInvariant() == "HBO" ? "HbO" : "HbR"),
+                new XElement("unit", unit),
+                new XElement("source", parts[0].TrimStart('S')),
+                new XElement("detector", parts[1].TrimStart('D'))));
+        }
+        info.Desc.Add(channels);
+        if (montage?.ToDescription(stream.Channels).Element("montage") is XElement probe)
+        {
+            info.Desc.Add(probe);
+        }
+        info.Desc.Add(new XElement("haemoglobin", new XElement("signal_stream", key),
+            new XElement("method", "intensity → optical density (baseline: mean of the first Haemoglobin:BaselineSeconds) → modified Beer–Lambert law → causal low-pass; as in hrf_averages")));
+        return info;
+    }
+
     private static double AlphaRate(double signalRate, double intervalSeconds) =>
         signalRate / Math.Max(1, Math.Round(intervalSeconds * signalRate));
 
@@ -182,6 +263,10 @@ public sealed partial class LslResultPublisher : IResultSink, IDisposable
             outlet.Dispose();
         }
         _epochs.Dispose();
+        foreach (ILslOutlet outlet in _haemoglobin.Values)
+        {
+            outlet.Dispose();
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Result outlet: {Stream}")]

@@ -70,12 +70,21 @@ internal static partial class LslProfileCheck
         }
         // The profile's type names the role in the session (alpha analyses type EEG); name, rate, format and
         // source_id are what the stream really is, so the recording states the truth.
-        return new StreamDescriptor(profile.Key, signal ? StreamKind.Signal : StreamKind.Markers, info.Name, profile.Type, channels,
+        var descriptor = new StreamDescriptor(profile.Key, signal ? StreamKind.Signal : StreamKind.Markers, info.Name, profile.Type, channels,
             signal ? info.NominalSrate : 0, info.ChannelFormat, info.SourceId)
         {
             DescriptionXml = info.Desc.HasElements ? info.Desc.ToString(SaveOptions.DisableFormatting) : null,
             Hostname = info.Hostname.Length > 0 ? info.Hostname : null,
         };
+        try
+        {
+            // An fNIRS profile's pairs, distances, short flags and pathlength factor join what the device's desc says.
+            return NirsProfiles.Apply(profile, descriptor);
+        }
+        catch (FormatException ex)
+        {
+            throw new LslSourceException($"stream '{profile.Key}': the LSL stream {actual} does not fit the profile's fNIRS model: {ex.Message}");
+        }
     }
 
     /// <summary>

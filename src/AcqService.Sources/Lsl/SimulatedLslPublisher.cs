@@ -7,8 +7,9 @@ using Microsoft.Extensions.Logging;
 namespace AcqService.Sources.Lsl;
 
 /// <summary>
-/// Publishes a <see cref="SimulationRig"/> as two real LSL outlets — EEG (float32, desc channels with label, unit,
-/// type) and needle markers (string) — so the LSL path can be exercised end to end without hardware. The rig's raw
+/// Publishes a <see cref="SimulationRig"/> as real LSL outlets — EEG (float32, desc channels with label, unit,
+/// type), needle markers (string) and, when the rig has one, the fNIRS device (float32 intensities, desc with the
+/// montage: per channel source, detector, wavelength, distance; optode positions) — so the LSL path can be exercised end to end without hardware. The rig's raw
 /// timestamps are pushed as they are. At live pace it behaves like a device (pushes whether or not anyone listens);
 /// at fast pace it waits for a consumer on both outlets (LSL keeps no history) and then pushes as fast as the
 /// outlets accept, with outlet buffers large enough to hold the whole run, so nothing is dropped. The pushing itself
@@ -20,7 +21,7 @@ public sealed class SimulatedLslPublisher : IDisposable
     private readonly SourceLslPublisher _publisher;
     private int _started;
 
-    /// <summary>Creates both outlets (discoverable from now on).</summary>
+    /// <summary>Creates the outlets (discoverable from now on).</summary>
     /// <param name="backend">LSL backend.</param>
     /// <param name="rig">The simulation; its stream descriptors give names, types, channels and source ids.</param>
     /// <param name="logger">Logger.</param>
@@ -39,7 +40,7 @@ public sealed class SimulatedLslPublisher : IDisposable
             // At fast pace the whole run is pushed at once; the buffers must hold it all or LSL drops the oldest.
             MaxBufferedSeconds = rig.Pace == SimulationPace.Fast ? Math.Max(360, (int)Math.Ceiling(rig.DurationSeconds ?? 0) + 60) : 360,
             Describe = (stream, info) => info.Desc.Add(new XElement("acquisition", new XElement("manufacturer", "AcqService"),
-                new XElement("model", stream.Kind == StreamKind.Signal ? "simulated EEG" : "simulated needle markers"))),
+                new XElement("model", stream.Kind != StreamKind.Signal ? "simulated needle markers" : ReferenceEquals(stream, rig.Nirs?.Stream) ? "simulated CW-fNIRS" : "simulated EEG"))),
         };
         _publisher = new SourceLslPublisher(backend, rig.Sources, options, logger);
     }
@@ -50,10 +51,13 @@ public sealed class SimulatedLslPublisher : IDisposable
     /// <summary>The marker outlet's info as published.</summary>
     public LslStreamInfo MarkerStream => _publisher.OutletInfo(_rig.Markers.Stream);
 
+    /// <summary>The fNIRS outlet's info as published (its <c>desc</c> carries the montage), or null when the rig has no fNIRS device.</summary>
+    public LslStreamInfo? NirsStream => _rig.Nirs is null ? null : _publisher.OutletInfo(_rig.Nirs.Stream);
+
     /// <summary>The simulation (ground truth: schedule, samples produced).</summary>
     public SimulationRig Rig => _rig;
 
-    /// <summary>EEG samples pushed to the outlet so far.</summary>
+    /// <summary>Signal samples (EEG, and fNIRS frames when simulated) pushed to the outlets so far.</summary>
     public long SamplesPushed => _publisher.SamplesPushed;
 
     /// <summary>EEG samples produced during an outage and therefore never sent.</summary>

@@ -68,6 +68,9 @@ public sealed class StreamProfile
 
     /// <summary>Where the data comes from.</summary>
     public required SourceProfile Source { get; set; }
+
+    /// <summary>fNIRS streams: what the channels carry, wavelengths, pairs, distances, short channels, pathlength factor, channel order.</summary>
+    public NirsStreamProfile? Nirs { get; set; }
 }
 
 /// <summary>One channel of a stream profile.</summary>

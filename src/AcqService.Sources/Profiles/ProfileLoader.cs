@@ -132,6 +132,7 @@ public static partial class ProfileLoader
             {
                 problems.Add($"{at}.channels: a signal stream needs its channels (label, unit, type)");
             }
+            problems.AddRange(NirsProfiles.Validate(s, at));
             if (s.Channels is not null)
             {
                 if (s.ChannelCount is int count && count != s.Channels.Count)
@@ -199,8 +200,10 @@ public static partial class ProfileLoader
         IReadOnlyList<ChannelDescriptor> channels = s.Channels is { Count: > 0 }
             ? [.. s.Channels.Select(c => new ChannelDescriptor(c.Label, c.Unit, c.Type))]
             : [new ChannelDescriptor("marker", "", "Marker")];
-        return new StreamDescriptor(s.Key, signal ? StreamKind.Signal : StreamKind.Markers, s.Name ?? s.Key, s.Type, channels,
+        var descriptor = new StreamDescriptor(s.Key, signal ? StreamKind.Signal : StreamKind.Markers, s.Name ?? s.Key, s.Type, channels,
             signal ? s.SampleRateHz!.Value : 0, format, SourceDriverRegistry.Default.Find(s.Source.Driver)?.UsesLsl == true ? "" : "acqservice-" + s.Key);
+        // A profile's fNIRS model goes into desc; an LSL stream gets it once the device's own desc is known (LslProfileCheck).
+        return s.Nirs is null || SourceDriverRegistry.Default.Find(s.Source.Driver)?.UsesLsl == true ? descriptor : NirsProfiles.Apply(s, descriptor);
     }
 
     /// <summary>Condition rules of a profile.</summary>

@@ -26,6 +26,8 @@ public sealed class EegSimulator
     private long _next;
     private int _eventCursor;
     private readonly double _evokedSpan;
+    // Injected faults (acq check tests and demos); null when none, so the fault-free path is the one that was always there.
+    private readonly ChannelFaults? _faults;
 
     /// <summary>Creates a generator for the given channels.</summary>
     public EegSimulator(SimulationSettings settings, NeedleSchedule schedule, IReadOnlyList<ChannelDescriptor> channels, double sampleRateHz)
@@ -42,6 +44,7 @@ public sealed class EegSimulator
         _linePhase = _rng.Uniform(0, 2 * Math.PI);
         _pink = new double[_channels * 7];
         _evokedSpan = settings.Evoked.Count == 0 ? 0 : settings.Evoked.Max(c => c.LatencySeconds + (5 * c.WidthSeconds));
+        _faults = ChannelFaults.Create(settings, channels);
         // Let the pink filters settle so the first seconds have the same statistics as the rest.
         Span<double> scratch = stackalloc double[1];
         for (int i = 0; i < 2000; i++)
@@ -135,6 +138,7 @@ public sealed class EegSimulator
                     + (line * _lineWeight[c])
                     + (evoked * _evokedWeight[c]);
             }
+            _faults?.Apply(frame, t, _linePhase);
         }
     }
 

@@ -40,6 +40,30 @@ public sealed class SimulationSettings
     /// <summary>Mains frequency.</summary>
     public double LineFrequencyHz { get; set; } = 50;
 
+    /// <summary>
+    /// Fault injection (tests and demos of <c>acq check</c>): labels of EEG channels that are flat — exactly 0 µV, as a
+    /// shorted or switched-off input. Default none, which leaves every output unchanged.
+    /// </summary>
+    public List<string> FlatChannels { get; set; } = [];
+
+    /// <summary>
+    /// Fault injection: labels of EEG channels driven into the amplifier's rail — an electrode offset of
+    /// <see cref="RailMicrovolts"/> added and the sum clipped there, so about half the samples sit at the rail.
+    /// </summary>
+    public List<string> RailedChannels { get; set; } = [];
+
+    /// <summary>Fault injection: full scale of the simulated amplifier, where railed channels clip (187500 µV: an OpenBCI Cyton at gain 24).</summary>
+    public double RailMicrovolts { get; set; } = 187500;
+
+    /// <summary>Fault injection: labels of EEG channels with extra mains interference (a poor electrode contact picks up more).</summary>
+    public List<string> MainsChannels { get; set; } = [];
+
+    /// <summary>Fault injection: amplitude of the extra mains on <see cref="MainsChannels"/>, on top of <see cref="LineNoiseMicrovolts"/>.</summary>
+    public double MainsMicrovolts { get; set; } = 50;
+
+    /// <summary>Fault injection: frequency of the extra mains on <see cref="MainsChannels"/>; null = <see cref="LineFrequencyHz"/>.</summary>
+    public double? MainsHz { get; set; }
+
     /// <summary>Evoked response components (Gaussian bumps) added at each needle event, before channel and event gains.</summary>
     public List<EvokedComponent> Evoked { get; set; } =
     [
@@ -225,6 +249,14 @@ public sealed class SimulationSettings
         if (NirsChunkSamples is < 1 or > 10000)
         {
             yield return $"nirsChunkSamples must be 1..10000 (was {NirsChunkSamples})";
+        }
+        if (!(RailMicrovolts > 0) || MainsMicrovolts < 0 || !double.IsFinite(RailMicrovolts) || !double.IsFinite(MainsMicrovolts))
+        {
+            yield return "railMicrovolts must be positive and mainsMicrovolts ≥ 0";
+        }
+        if (MainsHz is double mainsHz && !(mainsHz > 0 && double.IsFinite(mainsHz)))
+        {
+            yield return $"mainsHz must be a positive frequency (was {mainsHz})";
         }
         if (!(ClockOffsetIntervalSeconds > 0))
         {

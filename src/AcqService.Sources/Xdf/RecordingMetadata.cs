@@ -40,6 +40,9 @@ public sealed class RecordingMetadata
     /// </summary>
     public double? ClockAtStart { get; set; }
 
+    /// <summary>SHA-256 of the locked protocol the session ran under, or null (element <c>protocol_sha256</c>, only when set).</summary>
+    public string? ProtocolHash { get; set; }
+
     /// <summary>Builds the <c>acqservice</c> header element; <paramref name="started"/> is written in UTC with milliseconds.</summary>
     public XElement ToXml(DateTimeOffset started)
     {
@@ -57,6 +60,7 @@ public sealed class RecordingMetadata
             new XElement("subject", SubjectId),
             new XElement("session", SessionId),
             new XElement("protocol", Protocol),
+            ProtocolHash is null ? null : new XElement("protocol_sha256", ProtocolHash),
             rules,
             new XElement("software", SoftwareVersion),
             new XElement("start_utc", started.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture)),
@@ -89,6 +93,7 @@ public sealed class RecordingMetadata
             SubjectId = (string?)element.Element("subject") ?? "",
             SessionId = (string?)element.Element("session") ?? "",
             Protocol = (string?)element.Element("protocol") ?? "",
+            ProtocolHash = (string?)element.Element("protocol_sha256"),
             SoftwareVersion = (string?)element.Element("software") ?? "",
             ConditionRules = [.. (element.Element("conditions")?.Elements("rule") ?? [])
                 .Select(r => new ConditionRule((string?)r.Element("condition") ?? "", (string?)r.Element("pattern") ?? ""))],
