@@ -58,6 +58,14 @@ public sealed class CatalogEntryReaderTests(SessionFolders sessions) : IDisposab
     }
 
     [Fact]
+    public void Read_SessionUnderALockedProtocol_CarriesItsHash()
+    {
+        CatalogEntry entry = CatalogEntryReader.Read(sessions.Folders[^1], "trial", "lyon", "eeg-lab-7");
+        Assert.Equal(64, sessions.ProtocolHash.Length);
+        Assert.Equal(sessions.ProtocolHash, entry.ProtocolHash);
+    }
+
+    [Fact]
     public void Read_ProtocolHashInSessionJson_IsCarried_AndLeftoversAreNotChecksummed()
     {
         string copy = sessions.CopyOf(0, _work);

@@ -61,6 +61,10 @@ public sealed class CatalogTests : IDisposable
             Assert.Contains(alpha, r => r.Site == site && r.Condition.EndsWith("/sham", StringComparison.Ordinal) && r.Sessions >= least);
         }
         Assert.Contains(await store.EpochsAsync(Study, default), r => r.Pooled && r.Dropped > 0);
+        // The locked session's protocol hash is catalogued: one hash at lyon (session 6), none at hamburg.
+        IReadOnlyList<SessionCountRow> perStation = await store.SessionsAsync(Study, default);
+        Assert.Equal([("hamburg", "eeg-lab-1", 3, 3, 0), ("lyon", "eeg-lab-7", 3, 3, 1)],
+            perStation.Select(r => (r.Site, r.Station, r.Sessions, r.Subjects, r.ProtocolHashes)));
 
         // The file checksums stored are the SHA-256 of the files in the session folder.
         await using var db = new NpgsqlConnection(connection);
@@ -77,6 +81,9 @@ public sealed class CatalogTests : IDisposable
             .Select(f => (Path.GetFileName(f), new FileInfo(f).Length, Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(f))))).ToList();
         Assert.Contains(expected, e => e.Item1 == "recording.xdf");
         Assert.Equal(expected, stored);
+        await reader.DisposeAsync();
+        await using var hash = new NpgsqlCommand("SELECT protocol_hash FROM catalog_sessions WHERE session_id = 'session-06'", db);
+        Assert.Equal(_sessions.ProtocolHash, (string?)await hash.ExecuteScalarAsync());
     }
 
     [SkippableFact]
