@@ -45,6 +45,19 @@ public sealed record AlphaChangeRow(string Site, bool Pooled, string Stream, str
 /// <param name="Dropped">Markers whose epoch was dropped.</param>
 public sealed record EpochRow(string Site, bool Pooled, string Stream, string Condition, int Sessions, long Epochs, long Dropped);
 
+/// <summary>Grand-average ERP of one channel and condition, at one site or over all sites.</summary>
+/// <param name="Site">Site, or <c>(all)</c>.</param>
+/// <param name="Pooled">True for the row over all sites.</param>
+/// <param name="Stream">Stream key.</param>
+/// <param name="Condition">Condition.</param>
+/// <param name="Channel">Channel label.</param>
+/// <param name="Sessions">Sessions with at least one epoch of the condition.</param>
+/// <param name="Epochs">Epochs over those sessions.</param>
+/// <param name="TimesS">Time of each point relative to the marker (s).</param>
+/// <param name="MeanUv">Mean over sessions of each session's average (every session counts once), µV; null where no session has a value.</param>
+public sealed record ErpGrandAverageRow(string Site, bool Pooled, string Stream, string Condition, string Channel, int Sessions, long Epochs,
+    IReadOnlyList<double> TimesS, IReadOnlyList<double?> MeanUv);
+
 /// <summary>Sessions catalogued per site and station.</summary>
 /// <param name="Site">Site.</param>
 /// <param name="Station">Station.</param>
@@ -245,6 +258,86 @@ public sealed class CatalogStore : IAsyncDisposable
             rows.Add(new EpochRow(pooled ? PooledSite : reader.GetString(1), pooled, reader.GetString(2), reader.GetString(3), reader.GetInt32(4), reader.GetInt64(5), reader.GetInt64(6)));
         }
         return rows;
+    }
+
+    /// <summary>
+    /// Grand-average ERP of one channel per site, stream and condition, and over all sites: the mean over sessions of
+    /// each session's average (every session counts once, as subjects do in a grand average), with the epoch total.
+    /// </summary>
+    /// <exception cref="InvalidDataException">Sessions of one condition have different time axes (different epoch settings); the message names the condition.</exception>
+    public async Task<IReadOnlyList<ErpGrandAverageRow>> ErpGrandAverageAsync(string study, string channel, CancellationToken cancellationToken)
+    {
+        const string sql = """
+            SELECT s.site, e.stream, e.condition, e.epochs, e.times_s, e.mean_uv[(array_position(e.channels, $2) - 1) * cardinality(e.times_s) + 1 : array_position(e.channels, $2) * cardinality(e.times_s)]
+            FROM catalog_sessions s JOIN catalog_erp e ON e.session_ref = s.id
+            WHERE s.study = $1 AND e.epochs > 0 AND array_position(e.channels, $2) IS NOT NULL
+            ORDER BY e.stream, e.condition, s.site, s.id
+            """;
+        var groups = new Dictionary<(string Site, string Stream, string Condition), Accumulator>();
+        await using (NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false))
+        await using (var command = new NpgsqlCommand(sql, connection) { Parameters = { new() { Value = study }, new() { Value = channel } } })
+        await using (NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                string site = reader.GetString(0), stream = reader.GetString(1), condition = reader.GetString(2);
+                int epochs = reader.GetInt32(3);
+                double[] times = reader.GetFieldValue<double[]>(4);
+                double?[] mean = reader.GetFieldValue<double?[]>(5);
+                foreach (string key in new[] { site, PooledSite })
+                {
+                    if (!groups.TryGetValue((key, stream, condition), out Accumulator? sum))
+                    {
+                        groups[(key, stream, condition)] = sum = new Accumulator(times);
+                    }
+                    sum.Add(times, mean, epochs, condition);
+                }
+            }
+        }
+        return [.. groups.OrderBy(g => g.Key.Stream, StringComparer.Ordinal).ThenBy(g => g.Key.Condition, StringComparer.Ordinal)
+            .ThenBy(g => g.Key.Site == PooledSite ? 1 : 0).ThenBy(g => g.Key.Site, StringComparer.Ordinal)
+            .Select(g => new ErpGrandAverageRow(g.Key.Site, g.Key.Site == PooledSite, g.Key.Stream, g.Key.Condition, channel, g.Value.Sessions, g.Value.Epochs, g.Value.Times, g.Value.Mean()))];
+    }
+
+    /// <summary>Sums of session averages on one time axis.</summary>
+    private sealed class Accumulator(double[] times)
+    {
+        private readonly double[] _sum = new double[times.Length];
+        private readonly int[] _count = new int[times.Length];
+
+        public double[] Times { get; } = times;
+
+        public int Sessions { get; private set; }
+
+        public long Epochs { get; private set; }
+
+        public void Add(double[] times, double?[] mean, int epochs, string condition)
+        {
+            if (!times.AsSpan().SequenceEqual(Times) || mean.Length != Times.Length)
+            {
+                throw new InvalidDataException($"condition '{condition}': sessions with different epoch time axes cannot be averaged (different epoch settings; compare their protocol hashes)");
+            }
+            for (int k = 0; k < mean.Length; k++)
+            {
+                if (mean[k] is double v)
+                {
+                    _sum[k] += v;
+                    _count[k]++;
+                }
+            }
+            Sessions++;
+            Epochs += epochs;
+        }
+
+        public double?[] Mean()
+        {
+            var mean = new double?[_sum.Length];
+            for (int k = 0; k < mean.Length; k++)
+            {
+                mean[k] = _count[k] > 0 ? _sum[k] / _count[k] : null;
+            }
+            return mean;
+        }
     }
 
     /// <summary>Sessions per site and station of a study.</summary>

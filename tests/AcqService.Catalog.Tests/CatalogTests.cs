@@ -61,6 +61,7 @@ public sealed class CatalogTests : IDisposable
             Assert.Contains(alpha, r => r.Site == site && r.Condition.EndsWith("/sham", StringComparison.Ordinal) && r.Sessions >= least);
         }
         Assert.Contains(await store.EpochsAsync(Study, default), r => r.Pooled && r.Dropped > 0);
+        await AssertErpGrandAverageEqualsFoldersAsync(store, bySite, "Cz");
         // The locked session's protocol hash is catalogued: one hash at lyon (session 6), none at hamburg.
         IReadOnlyList<SessionCountRow> perStation = await store.SessionsAsync(Study, default);
         Assert.Equal([("hamburg", "eeg-lab-1", 3, 3, 0), ("lyon", "eeg-lab-7", 3, 3, 1)],
@@ -359,6 +360,45 @@ public sealed class CatalogTests : IDisposable
         {
             var expected = epochs[(row.Site, row.Stream, row.Condition)];
             Assert.Equal((expected.Sessions.Count, expected.Epochs, expected.Dropped), (row.Sessions, row.Epochs, row.Dropped));
+        }
+    }
+
+    /// <summary>The grand-average ERP at one channel against the mean, computed here, of the sessions' erp_averages.json.</summary>
+    private static async Task AssertErpGrandAverageEqualsFoldersAsync(CatalogStore store, IReadOnlyList<(string Site, string Folder)> sessions, string channel)
+    {
+        var expected = new Dictionary<(string, string, string), (List<double[]> Waves, long Epochs)>();
+        foreach ((string site, string folder) in sessions)
+        {
+            using var file = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(Path.Combine(folder, "erp_averages.json")));
+            foreach (System.Text.Json.JsonElement c in file.RootElement.GetProperty("conditions").EnumerateArray())
+            {
+                int count = c.GetProperty("count").GetInt32();
+                if (count == 0)
+                {
+                    continue;
+                }
+                int index = c.GetProperty("channels").EnumerateArray().Select(x => x.GetString()).ToList().IndexOf(channel);
+                double[] wave = [.. c.GetProperty("meanUv")[index].EnumerateArray().Select(x => x.GetDouble())];
+                foreach (string key in new[] { site, "(all)" })
+                {
+                    var k = (key, c.GetProperty("stream").GetString()!, c.GetProperty("condition").GetString()!);
+                    var current = expected.TryGetValue(k, out var e) ? e : ([], 0);
+                    current.Waves.Add(wave);
+                    expected[k] = (current.Waves, current.Epochs + count);
+                }
+            }
+        }
+        IReadOnlyList<ErpGrandAverageRow> rows = await store.ErpGrandAverageAsync(Study, channel, default);
+        Assert.Equal(expected.Count, rows.Count);
+        foreach (ErpGrandAverageRow row in rows)
+        {
+            (List<double[]> waves, long epochs) = expected[(row.Site, row.Stream, row.Condition)];
+            Assert.Equal((waves.Count, epochs), (row.Sessions, row.Epochs));
+            Assert.Equal(waves[0].Length, row.MeanUv.Count);
+            for (int k = 0; k < row.MeanUv.Count; k++)
+            {
+                Assert.Equal(waves.Average(w => w[k]), row.MeanUv[k]!.Value, 9);
+            }
         }
     }
 

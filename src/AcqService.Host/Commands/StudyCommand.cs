@@ -21,11 +21,12 @@ internal sealed class StudyCommand : ICommand
 
     public string Summary => "Pooled results of a multi-site study from the catalogue: alpha change and epochs per site and condition.";
 
-    public string Usage => "./acq study [--query alpha-change|epochs|sessions] [--study NAME] [--json] [--settings FILE]";
+    public string Usage => "./acq study [--query alpha-change|epochs|erp|sessions] [--channel NAME] [--study NAME] [--json] [--settings FILE]";
 
     public IReadOnlyList<OptionSpec> Options { get; } =
     [
-        new("query", "alpha-change|epochs|sessions", "what to show (default alpha-change)"),
+        new("query", "alpha-change|epochs|erp|sessions", "what to show (default alpha-change)"),
+        new("channel", "NAME", "erp: the channel of the grand-average ERP (default Cz)"),
         new("study", "NAME", "the study (default Study:Name)"),
         new("json", null, "print the rows as JSON"),
         new("settings", "FILE", "settings JSON with the Study section (ConnectionString)"),
@@ -39,7 +40,7 @@ internal sealed class StudyCommand : ICommand
         {
             throw new UsageException($"unexpected argument '{arguments.Positionals[0]}'");
         }
-        string query = arguments.Choice("query", "alpha-change", "epochs", "sessions") ?? "alpha-change";
+        string query = arguments.Choice("query", "alpha-change", "epochs", "erp", "sessions") ?? "alpha-change";
         IConfigurationRoot configuration = SettingsLoader.Build(arguments.Value("settings"), arguments.ConfigurationOverrides);
         StudyOptions options = CatalogSettings.Study(configuration);
         string study = arguments.Value("study") ?? options.Name;
@@ -61,10 +62,16 @@ internal sealed class StudyCommand : ICommand
             {
                 "epochs" => Render(await store.EpochsAsync(study, timeout.Token).ConfigureAwait(false), json, study, EpochTable),
                 "sessions" => Render(await store.SessionsAsync(study, timeout.Token).ConfigureAwait(false), json, study, SessionTable),
+                "erp" => await ErpAsync(store, study, arguments.Value("channel") ?? "Cz", json, timeout.Token).ConfigureAwait(false),
                 _ => Render(await store.AlphaChangeAsync(study, timeout.Token).ConfigureAwait(false), json, study, AlphaTable),
             };
             Console.Out.Write(text);
             return ExitCodes.Ok;
+        }
+        catch (InvalidDataException ex)
+        {
+            Console.Error.WriteLine($"acq {Name}: {ex.Message}");
+            return ExitCodes.Failure;
         }
         catch (PostgresException ex) when (ex.SqlState == "42P01")
         {
@@ -76,6 +83,13 @@ internal sealed class StudyCommand : ICommand
             Console.Error.WriteLine($"acq {Name}: catalogue not reachable: {ex.Message}");
             return ExitCodes.Failure;
         }
+    }
+
+    private static async Task<string> ErpAsync(CatalogStore store, string study, string channel, bool json, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<ErpGrandAverageRow> rows = await store.ErpGrandAverageAsync(study, channel, cancellationToken).ConfigureAwait(false);
+        return rows.Count == 0 && !json ? $"study '{study}': no ERP averages with a channel '{channel}' (catalogued sessions with epochs: see --query epochs){Environment.NewLine}"
+            : Render(rows, json, study, ErpTable);
     }
 
     private static string Render<T>(IReadOnlyList<T> rows, bool json, string study, Func<IReadOnlyList<T>, string, string> table) =>
@@ -100,6 +114,41 @@ internal sealed class StudyCommand : ICommand
             rows.Select(r => new[] { r.Site, r.Stream, r.Condition, Int(r.Sessions), Int(r.Epochs), Int(r.Dropped) }));
         return sb.ToString();
     }
+
+    private static string ErpTable(IReadOnlyList<ErpGrandAverageRow> rows, string study)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine($"Study '{study}': grand-average ERP at {rows[0].Channel} (mean over sessions of each session's average; --json for the waveforms)");
+        Table(sb, ["site", "stream", "condition", "sessions", "epochs", "min µV", "at s", "max µV", "at s"], rows.Select(r =>
+        {
+            (double min, double tMin, double max, double tMax) = Extremes(r);
+            return new[] { r.Site, r.Stream, r.Condition, Int(r.Sessions), Int(r.Epochs), Num(min), Time(tMin), Num(max), Time(tMax) };
+        }));
+        return sb.ToString();
+    }
+
+    private static (double Min, double TMin, double Max, double TMax) Extremes(ErpGrandAverageRow row)
+    {
+        (double min, double tMin, double max, double tMax) = (double.NaN, double.NaN, double.NaN, double.NaN);
+        for (int k = 0; k < row.MeanUv.Count; k++)
+        {
+            if (row.MeanUv[k] is not double v)
+            {
+                continue;
+            }
+            if (double.IsNaN(min) || v < min)
+            {
+                (min, tMin) = (v, row.TimesS[k]);
+            }
+            if (double.IsNaN(max) || v > max)
+            {
+                (max, tMax) = (v, row.TimesS[k]);
+            }
+        }
+        return (min, tMin, max, tMax);
+    }
+
+    private static string Time(double seconds) => seconds.ToString("0.000", CultureInfo.InvariantCulture);
 
     private static string SessionTable(IReadOnlyList<SessionCountRow> rows, string study)
     {
