@@ -21,14 +21,16 @@ public sealed class DashboardTests
     /// <summary>Where the screenshots go: the test output folder (a CI artifact), and ACQ_SCREENSHOT_DIR if set.</summary>
     private static string ArtifactDirectory => Directory.CreateDirectory(Path.Combine(AppContext.BaseDirectory, "artifacts")).FullName;
 
-    private static async Task<StationHost> StartHostAsync(string root, params string[] extra)
+    private static Task<StationHost> StartHostAsync(string root, params string[] extra) => StartHostAsync(root, null, extra);
+
+    private static async Task<StationHost> StartHostAsync(string root, string? profile, params string[] extra)
     {
         string[] args =
         [
             "--Station:Api:Port=0", "--Station:RemoteControl:Enabled=false", $"--Session:OutputRoot={root}", "--Lsl:Backend=managed", "--Lsl:Loopback=true",
             "--Simulation:FirstInsertionSeconds=1", "--Logging:LogLevel:Default=Warning", .. extra,
         ];
-        StationHost host = await StationHost.StartAsync(SettingsLoader.Build(null, args), profilePath: null);
+        StationHost host = await StationHost.StartAsync(SettingsLoader.Build(null, args), profilePath: profile);
         var watch = Stopwatch.StartNew();
         while (host.Station.Watcher.Snapshot().First(s => s.Key == "eeg").State != "present")
         {
@@ -171,6 +173,40 @@ public sealed class DashboardTests
             // The page's own API calls and live feed carry the token too: the streams appear.
             await page.Locator("#streams tr[data-key=eeg]").WaitForAsync(new LocatorWaitForOptions { Timeout = 20000 });
             Assert.Equal("idle", await page.Locator("#state").GetAttributeAsync("data-state"));
+        }
+    }
+
+    [SkippableFact]
+    public async Task Dashboard_WithFnirs_ShowsHaemodynamicAveragesAndTheFnirsTrace()
+    {
+        (IPlaywright playwright, IBrowser browser) = await LaunchAsync();
+        using (playwright)
+        await using (browser)
+        {
+            string repo = AppContext.BaseDirectory;
+            while (!File.Exists(Path.Combine(repo, "AcqService.sln")))
+            {
+                repo = Path.GetDirectoryName(repo)!;
+            }
+            await using StationHost host = await StartHostAsync(NewFolder(), Path.Combine(repo, "device-profiles", "simulated-needling-nirs.json"), "--Haemodynamic:TmaxSeconds=8");
+            IPage page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 1500 } });
+            await page.GotoAsync(host.ApiAddress.ToString());
+            await page.Locator("#state[data-state=idle]").WaitForAsync(new LocatorWaitForOptions { Timeout = 20000 });
+            await page.ClickAsync("#start");
+            await page.Locator("#state[data-state=recording]").WaitForAsync(new LocatorWaitForOptions { Timeout = 30000 });
+            // The haemodynamic panel appears with the first accepted fNIRS epoch (window −5..+8 s here).
+            await page.Locator("#hrf-panel:not([hidden])").WaitForAsync(new LocatorWaitForOptions { Timeout = 60000 });
+            await WaitForAsync(async () => await DataAsync(page, "#hrf", "data-epochs") >= 1, 20, "no haemodynamic epoch drawn");
+            Assert.Contains("HbO", await page.Locator("#hrf-legend").InnerTextAsync());
+            // The fNIRS stream can be shown as a trace too.
+            string[] streams = [.. await page.Locator("#trace-stream option").AllInnerTextsAsync()];
+            Assert.Contains("eeg", streams);
+            Assert.Contains(streams, s => s != "eeg");
+            await page.SelectOptionAsync("#trace-stream", streams.First(s => s != "eeg"));
+            await WaitForAsync(async () => (await page.Locator("#traces-info").InnerTextAsync()).StartsWith(streams.First(s => s != "eeg"), StringComparison.Ordinal), 10, "the fNIRS trace was not shown");
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ArtifactDirectory, "dashboard-fnirs.png"), FullPage = true });
+            await page.ClickAsync("#stop");
+            await page.Locator("#state[data-state=idle]").WaitForAsync(new LocatorWaitForOptions { Timeout = 90000 });
         }
     }
 }

@@ -65,7 +65,8 @@ public sealed class CliParsingTests
     [InlineData("--zzz", null)]
     [InlineData("--t", null)]
     [InlineData("demoo", "demo")]
-    [InlineData("exp", "export-snirf")]
+    [InlineData("export-snif", "export-snirf")]
+    [InlineData("exp", null)] // export-bids and export-snirf: ambiguous, no guess
     [InlineData("re", null)]
     [InlineData("rn", "run")]
     public void DidYouMean_SuggestsOnlyPlausibleNames(string typed, string? expected)
@@ -154,7 +155,7 @@ public sealed class CliParsingTests
     [Theory]
     [InlineData("acq de", "demo")]
     [InlineData("acq r", "repair\nreplay\nrun")]
-    [InlineData("acq ", "--help\n--version\nanalyze\ncatalog\ncheck\ndemo\nexport-bids\nexport-snirf\ninspect\nmark\nprotocol\nrepair\nreplay\nrun\nserve\nsimulate\nstart\nstatus\nstop\nstreams\nstudy")]
+    [InlineData("acq ", "<every command>")]
     [InlineData("./acq demo --du", "--duration")]
     [InlineData("acq demo --pace ", "fast\nlive")]
     [InlineData("acq run --transport d", "direct")]
@@ -171,6 +172,10 @@ public sealed class CliParsingTests
         // bash script keeps the ones that start with it, which is what is compared here.
         string typed = line[(line.LastIndexOf(' ') + 1)..];
         string[] lines = output.ReplaceLineEndings("\n").TrimEnd('\n').Split('\n');
+        if (expected == "<every command>")
+        {
+            expected = string.Join('\n', ["--help", "--version", .. CommandLineApp.Commands.Select(c => c.Name).Order(StringComparer.Ordinal)]);
+        }
         Assert.Equal(expected, string.Join('\n', lines.Where(l => l.StartsWith(typed, StringComparison.Ordinal))));
     }
 

@@ -116,6 +116,10 @@ public sealed class ServiceTests
         JsonElement alpha = await JsonOf(await http.GetAsync("api/session/alpha"));
         Assert.Equal(3, alpha.GetProperty("regions").GetArrayLength());
         Assert.True(alpha.GetProperty("points").GetArrayLength() >= 2, "alpha series has fewer than two points after 3 s");
+        // An EEG-only session has no haemodynamics: 404 with the reason.
+        r = await http.GetAsync("api/session/hrf");
+        Assert.Equal(HttpStatusCode.NotFound, r.StatusCode);
+        Assert.Contains("no fNIRS", (await JsonOf(r)).GetProperty("error").GetString());
 
         r = await http.PostAsync("api/session/stop", null);
         Assert.Equal(HttpStatusCode.OK, r.StatusCode);
@@ -528,5 +532,31 @@ public sealed class ServiceTests
         Assert.Equal("pass", Channel("Pz").GetProperty("verdict").GetString());
         Assert.InRange(eeg.GetProperty("effectiveRateHz").GetDouble(), 495, 505);
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("api/check")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Api_StationWithSimulatedFnirs_GivesHaemodynamicAveragesLive()
+    {
+        string root = TestPaths.NewFolder();
+        string[] args =
+        [
+            "--Station:Api:Port=0", "--Station:RemoteControl:Enabled=false", $"--Session:OutputRoot={root}", "--Lsl:Backend=managed", "--Lsl:Loopback=true",
+            "--Simulation:FirstInsertionSeconds=1", "--Logging:LogLevel:Default=Warning", "--Haemodynamic:TmaxSeconds=8",
+        ];
+        await using StationHost host = await StationHost.StartAsync(SettingsLoader.Build(null, args), Path.Combine(TestPaths.RepoRoot, "device-profiles", "simulated-needling-nirs.json"));
+        await WaitAsync(() => host.Station.Watcher.Snapshot().All(s => s.State == "present"), 30, "the simulated EEG, fNIRS and marker streams were not all present");
+        using HttpClient http = Client(host);
+        Assert.Equal(HttpStatusCode.Created, (await PostJson(http, "api/session/start", "{}")).StatusCode);
+        await WaitAsync(() => host.Station.Current!.Session.Pipeline.Nirs.LatestAverages.Count > 0, 40, "no haemodynamic average 40 s into the session");
+        JsonElement hrf = await JsonOf(await http.GetAsync("api/session/hrf"));
+        JsonElement first = hrf.GetProperty("averages")[0];
+        Assert.True(first.GetProperty("count").GetInt32() >= 1);
+        int points = first.GetProperty("times").GetArrayLength();
+        Assert.Equal(points, first.GetProperty("hbo").GetArrayLength());
+        Assert.Equal(points, first.GetProperty("hbr").GetArrayLength());
+        Assert.Equal(-5, first.GetProperty("times")[0].GetDouble(), 1);
+        JsonElement ended = await JsonOf(await http.PostAsync("api/session/stop", null));
+        Assert.Equal("operatorStop", ended.GetProperty("end").GetProperty("kind").GetString());
+        Assert.True(File.Exists(Path.Combine(ended.GetProperty("folder").GetString()!, "hrf_averages.json")));
     }
 }

@@ -132,6 +132,14 @@ public sealed class HaemodynamicAverager
     /// <summary>Averages per condition, in first-seen order.</summary>
     public IReadOnlyList<ConditionAverage> Averages => _averages;
 
+    /// <summary>When true, every accepted epoch publishes an immutable copy of its condition's average (<see cref="LatestAverages"/>).</summary>
+    public bool PublishAverages { get; set; }
+
+    /// <summary>The latest published averages (any thread); empty unless <see cref="PublishAverages"/>.</summary>
+    public IReadOnlyList<ErpAverageSnapshot> LatestAverages => _snapshots;
+
+    private volatile IReadOnlyList<ErpAverageSnapshot> _snapshots = [];
+
     /// <summary>Epochs added to an average so far.</summary>
     public int Accepted { get; private set; }
 
@@ -367,6 +375,12 @@ public sealed class HaemodynamicAverager
             }
 
             average.Add(_epoch);
+            if (PublishAverages)
+            {
+                // Copy-on-write for readers on other threads (the dashboard); one copy per accepted epoch, never per frame.
+                ErpAverageSnapshot snapshot = ErpAverageSnapshot.Of(average);
+                _snapshots = [.. _snapshots.Where(x => x.Condition != snapshot.Condition), snapshot];
+            }
             Accepted++;
             completed++;
             _outcomes.Add(new EpochOutcome(_streamKey, alignedEvent.Marker, alignedEvent.MarkerTime, index, condition, true, null, average.Count));

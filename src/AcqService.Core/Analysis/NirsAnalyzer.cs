@@ -124,6 +124,28 @@ public sealed class NirsAnalyzer
         _sinks.Add(sink);
     }
 
+    /// <summary>
+    /// When true, each accepted haemodynamic epoch publishes an immutable copy of its condition's average for readers on
+    /// other threads (<see cref="LatestAverages"/>: the control API and dashboard).
+    /// </summary>
+    public bool PublishAverages
+    {
+        get => _streams.Any(s => s?.Averager.PublishAverages == true);
+        set
+        {
+            foreach (NirsStream? s in _streams)
+            {
+                if (s is not null)
+                {
+                    s.Averager.PublishAverages = value;
+                }
+            }
+        }
+    }
+
+    /// <summary>The latest published haemodynamic averages of every fNIRS stream (any thread).</summary>
+    public IReadOnlyList<ErpAverageSnapshot> LatestAverages => [.. _streams.Where(s => s is not null).SelectMany(s => s!.Averager.LatestAverages)];
+
     /// <summary>Output channel labels (<c>S1-D1 hbo</c>, <c>S1-D1 hbr</c>, …) of an analysed stream.</summary>
     /// <exception cref="ArgumentException">Not an analysed stream.</exception>
     public IReadOnlyList<string> OutputLabels(string streamKey) => Find(streamKey).Labels;

@@ -291,7 +291,7 @@ function drawTraces() {
   });
   markerLines(g, t.markers, [end - span, end]);
   canvas.dataset.points = String(t.times.length);
-  document.getElementById("traces-info").textContent = t.stream + " · " + fmt(t.rateHz, 0) + " points/s per channel (decimated by the service) · " + scale + " µV per lane";
+  document.getElementById("traces-info").textContent = t.stream + " · " + fmt(t.rateHz, 0) + " points/s per channel (decimated by the service) · " + scale + " " + (t.units[0] || "µV").replace("uV", "µV") + " per lane";
 }
 
 function drawAlpha() {
@@ -385,7 +385,10 @@ async function pollTraces() {
     try {
       view.traces = await apiJson("api/session/traces?" + query);
       const select = document.getElementById("trace-stream");
-      if (!select.options.length) select.replaceChildren(new Option(view.traces.stream, view.traces.stream));
+      if (select.options.length !== view.traces.allStreams.length) {
+        select.replaceChildren(...view.traces.allStreams.map(k => new Option(k, k)));
+        select.value = view.traces.stream;
+      }
       drawTraces();
     } catch (e) { say("Traces: " + e.message, true); }
   }
@@ -409,6 +412,7 @@ async function pollResults() {
 for (const input of document.querySelectorAll("input[name=alpha-mode]")) input.addEventListener("change", drawAlpha);
 document.getElementById("erp-channel").addEventListener("change", drawErp);
 document.getElementById("trace-scale").addEventListener("change", drawTraces);
+document.getElementById("trace-stream").addEventListener("change", () => { document.getElementById("trace-channels").value = ""; });
 
 refreshState();
 connectFeed();

@@ -117,6 +117,9 @@ public static class ControlApi
         api.MapGet("/session/erp", (string? channels, int? step) => Erp(station, channels, step))
             .WithName("GetErp").WithSummary("Current ERP averages per condition (mean and standard error per channel); channels=Cz,Pz selects channels, step=N keeps every Nth time point.")
             .Produces<ErpResponse>().Produces<ApiError>(StatusCodes.Status404NotFound);
+        api.MapGet("/session/hrf", () => Hrf(station))
+            .WithName("GetHaemodynamics").WithSummary("Current needle-locked ΔHbO/ΔHbR averages per condition (mean over the channels of each chromophore, µM); 404 when the session has no fNIRS.")
+            .Produces<HrfResponse>().Produces<ApiError>(StatusCodes.Status404NotFound);
         api.MapGet("/session/alpha", (double? since) => station.Current is { } r
                 ? Results.Ok(new AlphaResponse(r.Id, r.Live.Regions, r.Live.AlphaSeries(since ?? double.NegativeInfinity)))
                 : Results.NotFound(new ApiError("no session is running")))
@@ -227,6 +230,39 @@ public static class ControlApi
         return Results.Ok(new ErpResponse(running.Id, averages));
     }
 
+    private static IResult Hrf(StationService station)
+    {
+        if (station.Current is not { } running)
+        {
+            return Results.NotFound(new ApiError("no session is running"));
+        }
+        if (!running.Session.Pipeline.Nirs.IsActive)
+        {
+            return Results.NotFound(new ApiError("the session has no fNIRS stream"));
+        }
+        var conditions = new List<HrfCondition>();
+        foreach (ErpAverageSnapshot a in running.Session.Pipeline.Nirs.LatestAverages)
+        {
+            // Display summary: the mean over channels of each chromophore (labels end in "hbo" / "hbr").
+            double[] Mean(string suffix)
+            {
+                int[] picked = [.. Enumerable.Range(0, a.Channels.Count).Where(c => a.Channels[c].EndsWith(suffix, StringComparison.OrdinalIgnoreCase))];
+                int points = a.Times.Length;
+                var mean = new double[points];
+                foreach (int c in picked)
+                {
+                    for (int k = 0; k < points; k++)
+                    {
+                        mean[k] += a.Mean[(c * points) + k] / picked.Length;
+                    }
+                }
+                return mean;
+            }
+            conditions.Add(new HrfCondition(a.StreamKey, a.Condition, a.Count, a.Times, Mean("hbo"), Mean("hbr")));
+        }
+        return Results.Ok(new HrfResponse(running.Id, conditions));
+    }
+
     private static int IndexOf(ErpAverageSnapshot a, string label)
     {
         for (int i = 0; i < a.Channels.Count; i++)
@@ -324,6 +360,20 @@ public sealed record ErpResponse(string Session, IReadOnlyList<ErpCondition> Ave
 /// <param name="Mean">µV, per channel.</param>
 /// <param name="StandardError">µV, per channel (NaN below two epochs).</param>
 public sealed record ErpCondition(string Stream, string Condition, int Count, IReadOnlyList<string> Channels, double[] Times, double[][] Mean, double[][] StandardError);
+
+/// <summary>Haemodynamic averages of the running session.</summary>
+/// <param name="Session">Session id.</param>
+/// <param name="Averages">One per fNIRS stream and condition.</param>
+public sealed record HrfResponse(string Session, IReadOnlyList<HrfCondition> Averages);
+
+/// <summary>One condition's haemodynamic average, over channels.</summary>
+/// <param name="Stream">fNIRS stream key.</param>
+/// <param name="Condition">Condition.</param>
+/// <param name="Count">Epochs averaged.</param>
+/// <param name="Times">Seconds from the marker.</param>
+/// <param name="Hbo">Mean ΔHbO (µM).</param>
+/// <param name="Hbr">Mean ΔHbR (µM).</param>
+public sealed record HrfCondition(string Stream, string Condition, int Count, double[] Times, double[] Hbo, double[] Hbr);
 
 /// <summary>Alpha series of the running session.</summary>
 /// <param name="Session">Session id.</param>

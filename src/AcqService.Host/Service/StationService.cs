@@ -216,6 +216,7 @@ public sealed partial class StationService : IAsyncDisposable
                 built.Metadata.Notes.Add("operator notes: " + request.Notes);
             }
             built.Pipeline.Erp.PublishAverages = true;
+            built.Pipeline.Nirs.PublishAverages = true;
             var live = new LiveResults(_feed, Path.GetFileName(folder), built.Pipeline.Alpha.RegionNames, built.Metadata.ClockAtStart);
             built.Pipeline.AddResultSink(live);
             var traces = new TraceBuffer(built.Pipeline.Streams, built.Metadata.ClockAtStart);

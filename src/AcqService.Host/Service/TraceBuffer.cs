@@ -112,7 +112,7 @@ public sealed class TraceBuffer : IRawSink
             }
         }
         return new TraceWindow(trace.Stream.Key, trace.Stream.Type, trace.DisplayRateHz, [.. picked.Select(c => trace.Stream.Channels[c].Label)],
-            [.. picked.Select(c => trace.Stream.Channels[c].Unit)], times, values, markers, [.. trace.Stream.Channels.Select(c => c.Label)]);
+            [.. picked.Select(c => trace.Stream.Channels[c].Unit)], times, values, markers, [.. trace.Stream.Channels.Select(c => c.Label)], [.. Streams.Select(s => s.Key)]);
     }
 
     /// <summary>One stream's decimated ring.</summary>
@@ -212,8 +212,9 @@ public sealed class TraceBuffer : IRawSink
 /// <param name="Values">Per channel, the block means.</param>
 /// <param name="Markers">Markers in the span (session time).</param>
 /// <param name="AllChannels">Every channel of the stream (for the channel picker).</param>
+/// <param name="AllStreams">Every signal stream with a trace (EEG, fNIRS…), for the stream picker.</param>
 public sealed record TraceWindow(string Stream, string Type, double RateHz, IReadOnlyList<string> Channels, IReadOnlyList<string> Units, double[] Times, double[][] Values,
-    IReadOnlyList<TraceMarker> Markers, IReadOnlyList<string> AllChannels);
+    IReadOnlyList<TraceMarker> Markers, IReadOnlyList<string> AllChannels, IReadOnlyList<string> AllStreams);
 
 /// <summary>A marker on the trace.</summary>
 /// <param name="Time">Session time (seconds).</param>
