@@ -27,6 +27,8 @@ internal static class CommandLineApp
         new ServiceClientCommand("mark"),
         new ExportBidsCommand(),
         new ProtocolCommand(),
+        new CatalogCommand(),
+        new StudyCommand(),
     ];
 
     public static string Version =>

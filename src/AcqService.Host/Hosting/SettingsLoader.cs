@@ -29,6 +29,7 @@ internal static class SettingsLoader
         ["Lsl"] = typeof(AcqService.Lsl.LslOptions),
         ["Check"] = typeof(AcqService.Core.Analysis.Quality.CheckThresholds),
         ["Station"] = typeof(AcqService.Host.Service.StationOptions),
+        ["Study"] = typeof(AcqService.Catalog.StudyOptions),
     };
 
     /// <summary>Sections that belong to the framework (their keys are checked by their owners).</summary>
