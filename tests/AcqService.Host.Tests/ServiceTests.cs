@@ -559,4 +559,28 @@ public sealed class ServiceTests
         Assert.Equal("operatorStop", ended.GetProperty("end").GetProperty("kind").GetString());
         Assert.True(File.Exists(Path.Combine(ended.GetProperty("folder").GetString()!, "hrf_averages.json")));
     }
+
+    [Fact]
+    public async Task Serve_WithAStudyCatalogueOffline_QueuesEachSessionAndShowsTheBacklogInStatus()
+    {
+        string root = TestPaths.NewFolder();
+        // A closed loopback port: the database is "offline"; the session must still end normally and wait in the outbox.
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        int closed = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        await using StationHost host = await StartAsync(root, "--Study:Name=NeedleTrial", "--Study:Site=hamburg",
+            $"--Study:ConnectionString=Host=127.0.0.1;Port={closed};Username=acq;Database=catalog", "--Study:ConnectTimeoutSeconds=1");
+        using HttpClient http = Client(host);
+        Assert.Equal(HttpStatusCode.Created, (await PostJson(http, "api/session/start", "{}")).StatusCode);
+        await Task.Delay(2000);
+        Assert.Equal(HttpStatusCode.OK, (await http.PostAsync("api/session/stop", null)).StatusCode);
+        await WaitAsync(() => host.Station.Catalog!.Backlog.Pending == 1, 20, "the session was not queued for the catalogue");
+        JsonElement state = await JsonOf(await http.GetAsync("api/state"));
+        Assert.Equal(1, state.GetProperty("catalogue").GetProperty("pending").GetInt32());
+        Assert.StartsWith("catalogue: 1 waiting", state.GetProperty("catalogueStatus").GetString());
+        using var capture = new ConsoleCapture();
+        Assert.Equal(0, await Cli.CommandLineApp.RunAsync(["status", "--url", host.ApiAddress.ToString()]));
+        Assert.Contains("catalogue: 1 waiting", capture.Out);
+    }
 }

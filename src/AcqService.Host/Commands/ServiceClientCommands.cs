@@ -176,6 +176,10 @@ internal sealed class ServiceClientCommand(string name) : ICommand
                 {
                     DescribeSession(sb, session);
                 }
+                if (root.TryGetProperty("catalogueStatus", out JsonElement catalogue) && catalogue.GetString() is { } line)
+                {
+                    sb.AppendLine("  " + line);
+                }
                 foreach (JsonElement s in root.GetProperty("streams").EnumerateArray())
                 {
                     string rate = s.GetProperty("effectiveRateHz") is { ValueKind: JsonValueKind.Number } r ? r.GetDouble().ToString("0.0", CultureInfo.InvariantCulture) : "-";

@@ -1,5 +1,6 @@
 using System.Net;
 using AcqService.Host.Cli;
+using AcqService.Host.Commands;
 using AcqService.Host.Hosting;
 using AcqService.Lsl;
 using AcqService.Sessions;
@@ -42,7 +43,8 @@ public sealed class StationHost : IAsyncDisposable
         _simulator = simulator;
         ApiAddress = api;
         _simulating = simulator?.RunAsync(_background.Token) ?? Task.CompletedTask;
-        _watching = Task.WhenAll(station.Watcher.RunAsync(_background.Token), PublishStateAsync(_background.Token));
+        _watching = Task.WhenAll(station.Watcher.RunAsync(_background.Token), PublishStateAsync(_background.Token),
+            station.Catalog?.RunAsync(_background.Token) ?? Task.CompletedTask);
     }
 
     /// <summary>The live feed's <c>state</c> event once a second (stream health, running session), while anyone listens.</summary>
@@ -123,6 +125,7 @@ public sealed class StationHost : IAsyncDisposable
         SimulatedLslTransport? simulator = null;
         WebApplication? app = null;
         RemoteControlServer? remote = null;
+        AcqService.Catalog.CatalogPublisher? catalog = null;
         try
         {
             bool simulated = profile.Streams.Any(SourceDriverRegistry.Default.IsSimulated);
@@ -165,6 +168,14 @@ public sealed class StationHost : IAsyncDisposable
             app = builder.Build();
 
             ILoggerFactory loggers = app.Services.GetRequiredService<ILoggerFactory>();
+            try
+            {
+                catalog = Commands.CatalogSettings.CreatePublisher(configuration, loggers.CreateLogger("AcqService.Catalog"));
+            }
+            catch (UsageException ex)
+            {
+                throw new SessionSetupException(ex.Message, isUsageError: true, ex);
+            }
             Func<double> clock = shared.LocalClock;
             var factory = new SessionFactory(SourceDriverRegistry.Default, () => shared, loggers, CommandLineApp.Version);
             var watcher = new StreamWatcher(profile, SourceDriverRegistry.Default, () => shared, clock, TimeSpan.FromSeconds(options.WatchRetrySeconds), loggers.CreateLogger("AcqService.Watcher"));
@@ -172,6 +183,7 @@ public sealed class StationHost : IAsyncDisposable
             var station = new StationService(configuration, options, new StationProfile(profile, source, json), factory, watcher, feed, clock, loggers.CreateLogger("AcqService.Station"))
             {
                 Checker = new Sessions.Check.SignalChecker(SourceDriverRegistry.Default, () => shared, loggers),
+                Catalog = catalog,
             };
             app.MapControlApi(station, options);
             app.Lifetime.ApplicationStopping.Register(() => feed.Close());
@@ -211,6 +223,10 @@ public sealed class StationHost : IAsyncDisposable
             {
                 await app.DisposeAsync().ConfigureAwait(false);
             }
+            if (catalog is not null)
+            {
+                await catalog.DisposeAsync().ConfigureAwait(false);
+            }
             simulator?.Dispose();
             lsl.Dispose();
             throw;
@@ -247,6 +263,10 @@ public sealed class StationHost : IAsyncDisposable
         await _app.DisposeAsync().ConfigureAwait(false);
         await _background.CancelAsync().ConfigureAwait(false);
         await Task.WhenAny(Task.WhenAll(_watching, _simulating), Task.Delay(TimeSpan.FromSeconds(10))).ConfigureAwait(false);
+        if (Station.Catalog is { } catalog)
+        {
+            await catalog.DisposeAsync().ConfigureAwait(false);
+        }
         _simulator?.Dispose();
         _lsl.Dispose();
         _background.Dispose();

@@ -84,6 +84,9 @@ public sealed partial class StationService : IAsyncDisposable
         }
     }
 
+    /// <summary>The study catalogue publisher (section <c>Study</c>), or null when the station publishes nowhere; set by the host.</summary>
+    public Catalog.CatalogPublisher? Catalog { get; init; }
+
     /// <summary>Signal checks (<c>acq check</c> through the API); set by the host.</summary>
     public Sessions.Check.SignalChecker? Checker { get; init; }
 
@@ -135,7 +138,9 @@ public sealed partial class StationService : IAsyncDisposable
         Current?.Info(),
         Watcher.Snapshot(),
         History.Count,
-        OutputRoot);
+        OutputRoot,
+        Catalog?.Backlog,
+        Catalog is null ? "catalogue: not configured (section Study)" : Catalog.Backlog.ToString());
 
     /// <summary>Starts a session.</summary>
     /// <exception cref="StationException">A session is running (409), the request is invalid (400), or the session could not be built.</exception>
@@ -323,6 +328,18 @@ public sealed partial class StationService : IAsyncDisposable
         }
         LogEnded(_logger, running.Id, info.End?.Kind.ToString() ?? "failed", info.End?.Reason ?? running.Failure ?? "");
         _feed.Publish("session", info);
+        if (Catalog is { } catalog && File.Exists(Path.Combine(running.Session.Folder, SessionOutput.MetadataFile)))
+        {
+            try
+            {
+                // Offline first: the entry goes to the local outbox now; the publisher uploads it when the database is reachable.
+                await catalog.EnqueueAsync(running.Session.Folder, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is InvalidDataException or IOException or UnauthorizedAccessException)
+            {
+                LogCatalogueFailed(_logger, running.Id, ex.Message);
+            }
+        }
         return info;
     }
 
@@ -418,6 +435,9 @@ public sealed partial class StationService : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Session {Id} failed; the station carries on")]
     private static partial void LogSessionCrashed(ILogger logger, Exception exception, string id);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Session {Id} could not be queued for the study catalogue (it stays in its folder): {Reason}")]
+    private static partial void LogCatalogueFailed(ILogger logger, string id, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Session {Id} did not finish during shutdown")]
     private static partial void LogShutdownTimeout(ILogger logger, string id);
@@ -574,7 +594,10 @@ public sealed record SessionLabels(string Subject, string Session, string Task, 
 /// <param name="Streams">Stream health.</param>
 /// <param name="SessionsRun">Sessions since the service started.</param>
 /// <param name="OutputRoot">Where sessions go.</param>
-public sealed record StationState(string Station, string State, string Profile, string ProfileSource, SessionInfo? Session, IReadOnlyList<StreamHealth> Streams, int SessionsRun, string OutputRoot);
+/// <param name="Catalogue">The study catalogue's outbox: sessions waiting for upload, last error (null when not configured).</param>
+/// <param name="CatalogueStatus">The same in one line for people.</param>
+public sealed record StationState(string Station, string State, string Profile, string ProfileSource, SessionInfo? Session, IReadOnlyList<StreamHealth> Streams, int SessionsRun, string OutputRoot,
+    Catalog.CatalogBacklog? Catalogue, string CatalogueStatus);
 
 /// <summary>One session, running or ended.</summary>
 /// <param name="Id">Id (folder name).</param>
