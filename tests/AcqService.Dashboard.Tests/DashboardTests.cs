@@ -128,11 +128,15 @@ public sealed class DashboardTests
             await page.FillAsync("#mark-site", "ST36");
             await page.ClickAsync("#mark");
             await WaitForAsync(async () => (await page.Locator("#message").InnerTextAsync()).Contains("needle/insert;site=ST36;kind=real;source=manual", StringComparison.Ordinal), 10, "no confirmation of the mark");
+            // Let the marked epoch's data (to +0.8 s) arrive before anything below can stop the session.
+            await Task.Delay(2000);
 
             await WaitForAsync(async () => await DataAsync(page, "#alpha", "data-points") > alphaBefore, 20, "alpha plot did not grow");
             await WaitForAsync(async () => await DataAsync(page, "#erp", "data-epochs") > erpBefore, 30, "ERP plot did not grow after the mark");
-            string epochs = await page.Locator("#epochs").InnerTextAsync();
-            Assert.Contains("insert/real", epochs);
+            // The marked epoch is complete 0.8 s after the mark; the table follows the once-a-second state events. The ERP plot
+            // may have grown from a simulated needle event first, so wait for the marked condition itself.
+            await WaitForAsync(async () => (await page.Locator("#epochs").InnerTextAsync()).Contains("insert/real", StringComparison.Ordinal), 30,
+                "the epoch table never listed the marked insert/real epoch");
             Assert.Contains("condition", await page.Locator("#erp-legend").InnerTextAsync() + "condition");
             Assert.Contains("n=", await page.Locator("#erp-legend").InnerTextAsync());
             Assert.Contains("parietal-occipital", await page.Locator("#alpha-legend").InnerTextAsync());
