@@ -160,9 +160,11 @@ public sealed class SerialSessionTests(ITestOutputHelper output)
         output.WriteLine($"bytes dropped by the terminal {rig.CytonTerminal.DroppedBytes}; frames before {before}, when replugged {during}, total {cyton.Frames}, reconnects {cyton.Reconnects}, gaps {cyton.Gaps}, lost packets {rig.Cyton.PacketsLost}");
         Assert.Empty(summary.Errors);
         Assert.Equal(1, cyton.Reconnects);
-        Assert.Equal(1, cyton.Gaps);
+        // One gap for the unplugged second ("device lost"); a packet cut in half by the re-plug seam can add one more,
+        // reported as a sample-counter jump (seen once in several CI runs). More than that would be a real fault.
+        Assert.InRange(cyton.Gaps, 1, 2);
         StreamStatistics eeg = summary.Streams.Single(s => s.Key == "eeg");
-        Assert.Equal(1, eeg.Gaps);
+        Assert.Equal(cyton.Gaps, eeg.Gaps);
         // Data came back after the re-plug: at least 2 s of the remaining signal.
         Assert.True(cyton.Frames - during > 500, $"only {cyton.Frames - during} frames after re-plugging");
         // Every packet the simulator sent while plugged in arrived, except what was still in the old terminal's buffer
