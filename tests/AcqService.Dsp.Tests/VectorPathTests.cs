@@ -8,7 +8,8 @@ namespace AcqService.Dsp.Tests;
 /// </summary>
 public class VectorPathTests
 {
-    public static TheoryData<int> ChannelCounts => new() { 1, 3, 5, 33, 64 };
+    // 64: four-block groups only; 33, 100, 259: groups, single blocks and a scalar remainder, on both vector widths.
+    public static TheoryData<int> ChannelCounts => new() { 1, 3, 5, 33, 64, 100, 259 };
 
     private static double[] Noise(int count, int seed)
     {
@@ -44,8 +45,9 @@ public class VectorPathTests
         int frames = 3001;
         double[] input = Noise(frames * channels, channels);
         var vector = new SosFilter(sos, channels);
+        var narrow = new SosFilter(sos, channels) { UseVector512 = false };
         var scalar = new SosFilter(sos, channels) { UseVectors = false };
-        double[] a = (double[])input.Clone(), b = (double[])input.Clone();
+        double[] a = (double[])input.Clone(), b = (double[])input.Clone(), c = (double[])input.Clone();
 
         // Uneven chunks, so that the state carried between calls is compared too.
         int[] chunkFrames = [1, 10, 7, 256, 3, 10];
@@ -55,10 +57,12 @@ public class VectorPathTests
             int f = Math.Min(chunkFrames[n++ % chunkFrames.Length], frames - at);
             vector.Process(a.AsSpan(at * channels, f * channels));
             scalar.Process(b.AsSpan(at * channels, f * channels));
+            narrow.Process(c.AsSpan(at * channels, f * channels));
             at += f;
         }
 
         AssertSameBits(b, a, $"{channels} channels");
+        AssertSameBits(b, c, $"{channels} channels, 256-bit path");
         // The filter did filter: the output is not the input.
         Assert.NotEqual(input[^1], a[^1]);
     }
