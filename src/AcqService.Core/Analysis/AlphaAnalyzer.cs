@@ -121,12 +121,16 @@ public sealed class AlphaAnalyzer
         private readonly int _channels;
         private readonly double[] _scale;
         // Ring of µV values by block of Vector<double>.Count adjacent channels, one channel per lane: block b's frame t is
-        // _ring[b · 2 · ringFrames + (t & mask)], written a second time ringFrames further on, so that every segment
+        // _ring[b · blockStride + (t & mask)], written a second time ringFrames further on, so that every segment
         // (shorter than the ring) of a block is one contiguous run of vectors, which WelchEstimator.EstimateLanes reads
         // as it is. The unused lanes of a last, partial block hold zeros.
         private readonly Vector<double>[] _ring;
         private readonly Vector<double>[] _scaleLanes;
         private readonly int _blocks;
+        // Vectors from one block's ring to the next: 2 · ringFrames, a power of two, plus two vectors (one 64-byte line),
+        // so that the blocks written for one frame do not all fall into the same cache set, which made every ring
+        // write of a frame evict the previous ones.
+        private readonly int _blockStride;
         private readonly long _mask;
         private readonly int _ringFrames;
         private long _total;
@@ -192,7 +196,8 @@ public sealed class AlphaAnalyzer
             _ringFrames = (int)BitOperations.RoundUpToPowerOf2((uint)(_window + 1));
             int width = Vector<double>.Count;
             _blocks = (_channels + width - 1) / width;
-            _ring = new Vector<double>[_blocks * 2 * _ringFrames];
+            _blockStride = (2 * _ringFrames) + 2;
+            _ring = new Vector<double>[_blocks * _blockStride];
             var paddedScale = new double[_blocks * width];
             _scale.CopyTo(paddedScale, 0);
             _scaleLanes = [.. MemoryMarshal.Cast<double, Vector<double>>(paddedScale)];
@@ -222,6 +227,7 @@ public sealed class AlphaAnalyzer
             int width = Vector<double>.Count;
             int whole = _channels / width;
             int ringFrames = _ringFrames;
+            int stride = _blockStride;
             ref Vector<double> scale = ref MemoryMarshal.GetArrayDataReference(_scaleLanes);
             ref Vector<double> ring = ref MemoryMarshal.GetArrayDataReference(_ring);
             Span<double> lanes = stackalloc double[width];
@@ -235,12 +241,12 @@ public sealed class AlphaAnalyzer
                 ref double input = ref MemoryMarshal.GetReference(frame);
                 nint slot = (nint)(_total & _mask);
                 int b = 0;
-                // Whole blocks (b < whole: (b + 1) · width ≤ channels, inside the frame; the ring holds blocks · 2 · ringFrames
-                // vectors and slot + ringFrames < 2 · ringFrames), then the partial block; the same product per value.
+                // Whole blocks (b < whole: (b + 1) · width ≤ channels, inside the frame; the ring holds blocks · stride vectors
+                // and slot + ringFrames < 2 · ringFrames < stride), then the partial block; the same product per value.
                 for (; b < whole; b++)
                 {
                     Vector<double> v = Vector.LoadUnsafe(ref input, (nuint)(b * width)) * Unsafe.Add(ref scale, b);
-                    ref Vector<double> at = ref Unsafe.Add(ref ring, ((nint)b * 2 * ringFrames) + slot);
+                    ref Vector<double> at = ref Unsafe.Add(ref ring, ((nint)b * stride) + slot);
                     at = v;
                     Unsafe.Add(ref at, ringFrames) = v;
                 }
@@ -249,7 +255,7 @@ public sealed class AlphaAnalyzer
                     lanes.Clear();
                     frame[(b * width)..].CopyTo(lanes);
                     Vector<double> v = new Vector<double>(lanes) * _scaleLanes[b];
-                    int at = (b * 2 * ringFrames) + (int)slot;
+                    int at = (b * stride) + (int)slot;
                     _ring[at] = v;
                     _ring[at + ringFrames] = v;
                 }
@@ -330,7 +336,7 @@ public sealed class AlphaAnalyzer
             for (int b = 0; b < _blocks; b++)
             {
                 int lanesUsed = Math.Min(width, _channels - (b * width));
-                ReadOnlySpan<Vector<double>> segment = _ring.AsSpan((b * 2 * _ringFrames) + position, _segment);
+                ReadOnlySpan<Vector<double>> segment = _ring.AsSpan((b * _blockStride) + position, _segment);
                 _welch.EstimateLanes(segment, _cache[slot].AsSpan(b * width * _usedBins, lanesUsed * _usedBins), _usedBins, lanesUsed);
             }
             _cacheStart[slot] = start;
