@@ -58,6 +58,12 @@ internal sealed class OutletConsumer
         {
             return false;
         }
+        if (!samples.IsEmpty && samples.Length * (samples[0].Values.Length + 9) > FlushBytes)
+        {
+            // A chunk this big goes through the loop, which flushes every FlushBytes, so the writer keeps its bound.
+            Volatile.Write(ref _busy, 0);
+            return false;
+        }
         bool rest;
         try
         {
