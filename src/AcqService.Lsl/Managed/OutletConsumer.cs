@@ -76,7 +76,18 @@ internal sealed class OutletConsumer
             {
                 Encode(sample);
             }
-            int sent = _socket.Send(_writer.Memory.Span, SocketFlags.None, out SocketError error);
+            int sent;
+            SocketError error;
+            try
+            {
+                sent = _socket.Send(_writer.Memory.Span, SocketFlags.None, out error);
+            }
+            catch (ObjectDisposedException)
+            {
+                // The connection closed between the registry snapshot and this send.
+                sent = 0;
+                error = SocketError.Shutdown;
+            }
             if (error is not (SocketError.Success or SocketError.WouldBlock))
             {
                 // The connection is failing; the close watcher ends the consumer. Nothing more to do with these bytes.
