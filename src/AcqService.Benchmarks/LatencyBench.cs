@@ -68,6 +68,7 @@ internal static class LatencyBench
         public bool Record { get; set; } = true;
         public string? Dir { get; set; }
         public bool Keep { get; set; }
+        public bool PublishAverages { get; set; } = true;
     }
 
     public static async Task<int> RunAsync(string[] args)
@@ -97,6 +98,9 @@ internal static class LatencyBench
                         break;
                     case "--dir":
                         settings.Dir = Value();
+                        break;
+                    case "--no-published-averages":
+                        settings.PublishAverages = false;
                         break;
                     case "--keep":
                         settings.Keep = true;
@@ -244,7 +248,7 @@ internal static class LatencyBench
             publisher.AlphaPublished = u => alphaPush.Add(u.Time, u.SampleIndex, LocalClock.Now());
 
             // As StationService wires a session: published ERP averages, the live feed, the dashboard's traces.
-            pipeline.Erp.PublishAverages = true;
+            pipeline.Erp.PublishAverages = settings.PublishAverages;
             var feed = new LiveFeed();
             double sessionStart = session.Metadata.ClockAtStart;
             pipeline.AddResultSink(new LiveResults(feed, Path.GetFileName(folder), pipeline.Alpha.RegionNames, sessionStart));
@@ -318,9 +322,11 @@ internal static class LatencyBench
 
             // t0 per sample index: the chunk holding it (indices from jitter-free timestamps and the first sample's).
             double firstRaw = pipeline.Aligner.Statistics(eeg.Index).FirstRawTime;
+            long[] chunkFirst = new long[arrivals.Count];
             long[] chunkLast = new long[arrivals.Count];
             for (int i = 0; i < arrivals.Count; i++)
             {
+                chunkFirst[i] = (long)Math.Round((arrivals.FirstRaw[i] - firstRaw) * config.Rate);
                 chunkLast[i] = (long)Math.Round((arrivals.LastRaw[i] - firstRaw) * config.Rate);
             }
             long warmupIndex = (long)(settings.WarmupSeconds * config.Rate);
@@ -335,7 +341,8 @@ internal static class LatencyBench
                 {
                     k = ~k;
                 }
-                if (k >= chunkLast.Length || double.IsNaN(arrivals.Received[k]) || (k > 0 && chunkLast[k - 1] >= index))
+                // The tap's edge may have dropped the chunk that held it (display edge): then there is no t0.
+                if (k >= chunkLast.Length || chunkFirst[k] > index || double.IsNaN(arrivals.Received[k]))
                 {
                     return null;
                 }
@@ -499,6 +506,7 @@ internal static class LatencyBench
     /// </summary>
     private sealed class ArrivalTap(int stream, int capacity) : IRawSink
     {
+        public readonly double[] FirstRaw = new double[capacity];
         public readonly double[] LastRaw = new double[capacity];
         public readonly double[] Received = new double[capacity];
         public int Count;
@@ -515,6 +523,7 @@ internal static class LatencyBench
                     {
                         if (chunk.Stream == stream && chunk.Count > 0 && Count < LastRaw.Length)
                         {
+                            FirstRaw[Count] = chunk.FirstTimestamp;
                             LastRaw[Count] = chunk.LastTimestamp;
                             Received[Count] = chunk.ReceivedAt;
                             Count++;
