@@ -157,13 +157,19 @@ internal static class LatencyBench
         Console.WriteLine();
         Console.WriteLine("## Live latency (ready to paste)");
         Console.WriteLine();
-        Console.WriteLine("| configuration | result → sink | n | p50 ms | p90 ms | p99 ms | max ms |");
-        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| configuration | sink | ERP n | ERP p50 / p90 / p99 / max (ms) | alpha n | alpha p50 / p90 / p99 / max (ms) |");
+        Console.WriteLine("|---|---|---:|---|---:|---|");
         foreach (ConfigResult r in results)
         {
-            foreach ((string what, Stats s) in r.Rows)
+            // Rows come as four ERP sinks then the same four alpha sinks.
+            int sinks = r.Rows.Count / 2;
+            for (int i = 0; i < sinks; i++)
             {
-                Console.WriteLine(string.Create(s_ci, $"| {r.Config.Label} | {what} | {s.Count} | {s.P50:F3} | {s.P90:F3} | {s.P99:F3} | {s.Max:F3} |"));
+                (string what, Stats erp) = r.Rows[i];
+                Stats alpha = r.Rows[i + sinks].Stats;
+                string sink = what[(what.IndexOf('→') + 2)..];
+                sink = sink[..sink.IndexOf(" (", StringComparison.Ordinal)];
+                Console.WriteLine(string.Create(s_ci, $"| {r.Config.Label} | {sink} | {erp.Count} | {erp.P50:F2} / {erp.P90:F2} / **{erp.P99:F2}** / {erp.Max:F1} | {alpha.Count} | {alpha.P50:F2} / {alpha.P90:F2} / **{alpha.P99:F2}** / {alpha.Max:F1} |"));
             }
         }
         Console.WriteLine();
@@ -416,9 +422,79 @@ internal static class LatencyBench
             {
                 Console.WriteLine(string.Create(s_ci, $"  {what,-52} n {s.Count,4}  p50 {s.P50,7:F3}  p90 {s.P90,7:F3}  p99 {s.P99,7:F3}  max {s.Max,8:F3} ms"));
             }
+            (Stats erpStep, Stats alphaStep, Stats snapshot) = ComputeFloor(config, profile, app);
+            Console.WriteLine(string.Create(s_ci,
+                $"  compute alone (one thread, no pipeline, same machine): ErpAnalyzer.Process of the chunk that completes an epoch p50 {erpStep.P50:F3} / p99 {erpStep.P99:F3} ms; AlphaAnalyzer.Process of the chunk that yields an update p50 {alphaStep.P50:F3} / p99 {alphaStep.P99:F3} ms; ErpAverageSnapshot.Of (published averages, now after the outcome) p50 {snapshot.P50:F3} ms"));
             Console.WriteLine();
             return new ConfigResult(config, rows);
         }
+    }
+
+    /// <summary>
+    /// The analyzers' own share of the latency: the same ERP and alpha settings driven synchronously on this thread
+    /// with random data (20 s, the configuration's chunk, a marker every 0.55 s), timing the steps that produce a result.
+    /// </summary>
+    private static (Stats Erp, Stats Alpha, Stats Snapshot) ComputeFloor(Config config, DeviceProfile profile, AppSettings app)
+    {
+        var registry = new StreamRegistry();
+        StreamDescriptor eeg = registry.Add(new StreamDescriptor("eeg", StreamKind.Signal, "eeg", "EEG",
+            [.. profile.Streams.Single(x => x.Key == "eeg").Channels!.Select(c => new ChannelDescriptor(c.Label, "uV", "EEG"))], config.Rate, ChannelFormat.Float32, "bench-eeg"));
+        registry.Add(new StreamDescriptor("needle", StreamKind.Markers, "needle", "Markers", [new ChannelDescriptor("marker", "", "Marker")], 0, ChannelFormat.String, "bench-needle"));
+        var erp = new ErpAnalyzer(registry, app.Epochs);
+        var alpha = new AlphaAnalyzer(registry, app.Alpha, profile.Regions, 64);
+        var rng = new Random(13);
+        int frames = config.ChunkFrames, channels = config.Channels;
+        long total = (long)(20 * config.Rate), warmup = (long)(5 * config.Rate), markerEvery = (long)(0.55 * config.Rate), nextMarker = (long)config.Rate;
+        var chunk = new SampleChunk(eeg.Index, channels, frames);
+        var outcomes = new List<EpochOutcome>();
+        var updates = new List<AlphaUpdate>();
+        var erpMs = new List<double>();
+        var alphaMs = new List<double>();
+        for (long first = 0; first + frames <= total; first += frames)
+        {
+            for (int i = 0; i < frames * channels; i++)
+            {
+                chunk.Data[i] = (rng.NextDouble() - 0.5) * 20;
+            }
+            for (int f = 0; f < frames; f++)
+            {
+                chunk.Timestamps[f] = (first + f) / config.Rate;
+            }
+            chunk.Count = frames;
+            if (first >= nextMarker)
+            {
+                double t = nextMarker / config.Rate;
+                outcomes.Clear();
+                erp.Process(AlignedItem.ForEvent(new AlignedEvent(new Marker(1, t, "needle/insert;kind=real"), eeg.Index, nextMarker, t, t, "insert/real", null)), outcomes);
+                nextMarker += markerEvery;
+            }
+            // Both analyzers release the reference they get; this chunk is reused, so it gets one for each.
+            chunk.Retain(2);
+            outcomes.Clear();
+            long start = Stopwatch.GetTimestamp();
+            erp.Process(AlignedItem.ForSamples(chunk, first, 0), outcomes);
+            double erpElapsed = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            updates.Clear();
+            start = Stopwatch.GetTimestamp();
+            alpha.Process(AlignedItem.ForSamples(chunk, first, 0), updates);
+            double alphaElapsed = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            if (first >= warmup && outcomes.Count > 0)
+            {
+                erpMs.Add(erpElapsed);
+            }
+            if (first >= warmup && updates.Count > 0)
+            {
+                alphaMs.Add(alphaElapsed);
+            }
+        }
+        var snapshotMs = new List<double>();
+        for (int i = 0; i < 10 && erp.Averages.Count > 0; i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            _ = ErpAverageSnapshot.Of(erp.Averages[0]);
+            snapshotMs.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        }
+        return (Stats.Of(erpMs), Stats.Of(alphaMs), Stats.Of(snapshotMs));
     }
 
     /// <summary>The embedded simulated profile with its EEG stream resized to the configuration.</summary>

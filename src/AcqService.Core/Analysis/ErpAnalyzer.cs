@@ -109,6 +109,12 @@ public sealed class ErpAnalyzer
                 epocher?.OnEnded(this, outcomes);
                 break;
         }
+        if (item.Kind != AlignedItemKind.Samples && _snapshotsDue.Count > 0)
+        {
+            // Accepted by a marker whose data was already in (a late marker, possibly after its stream's end item):
+            // no later item need come, so the copy is made now.
+            PublishSnapshots();
+        }
     }
 
     private void Accept(StreamEpocher epocher, in AlignedEvent ev, ReadOnlySpan<double> epoch, List<EpochOutcome> outcomes)
@@ -126,7 +132,7 @@ public sealed class ErpAnalyzer
         _counts = counts;
         if (PublishAverages && !_snapshotsDue.Contains(average))
         {
-            // Published at the start of the next item (every stream ends with one), not here: see Process.
+            // Published at the start of the next item (or at the end of this one if it is not a chunk), not here: see Process.
             _snapshotsDue.Add(average);
         }
         outcomes.Add(new EpochOutcome(epocher.Stream.Key, ev.Marker, ev.MarkerTime, ev.SampleIndex, condition, true, null, average.Count));
