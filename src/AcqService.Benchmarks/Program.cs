@@ -4,7 +4,7 @@ using AcqService.Benchmarks;
 
 // bench pipeline [--channels 64] [--rate 1000] [--seconds 600] [--chunk 10] [--repetitions 5] [--no-session]
 // bench lsl [--seconds 10] [--latency-seconds 5] [--channels 64] [--chunk N] [--managed-only] [--liblsl PATH]
-// bench latency [--seconds 40] [--configs 64x1000@1,64x1000@10,256x2000@1,256x2000@10] [--marker-interval 0.55] [--warmup 5] [--no-record] [--dir PATH] [--keep]
+// bench latency [--seconds 40] [--configs 64x1000@1,64x1000@10,256x2000@1,256x2000@10] [--marker-interval 0.55] [--warmup 5] [--no-record] [--no-published-averages] [--dir PATH] [--keep]
 // bench xdf [--parts reader,writer,analyze] [--gigabytes 1] [--small-megabytes 100] [--writer-seconds 120] [--analyze-seconds 3600] [--dir PATH] [--keep]
 if (args.Length > 0 && args[0] == "lsl")
 {
@@ -27,7 +27,7 @@ if (args.Length == 0 || args[0] is not "pipeline")
 {
     Console.Error.WriteLine("usage: bench pipeline [--channels 64] [--rate 1000] [--seconds 600] [--chunk 10] [--repetitions 5] [--no-session]");
     Console.Error.WriteLine("       bench lsl [--seconds 10] [--latency-seconds 5] [--channels 64] [--chunk N] [--managed-only] [--liblsl PATH]");
-    Console.Error.WriteLine("       bench latency [--seconds 40] [--configs 64x1000@1,64x1000@10,256x2000@1,256x2000@10] [--marker-interval 0.55] [--warmup 5] [--no-record] [--dir PATH] [--keep]");
+    Console.Error.WriteLine("       bench latency [--seconds 40] [--configs 64x1000@1,64x1000@10,256x2000@1,256x2000@10] [--marker-interval 0.55] [--warmup 5] [--no-record] [--no-published-averages] [--dir PATH] [--keep]");
     Console.Error.WriteLine("       bench xdf [--parts reader,writer,analyze] [--gigabytes 1] [--small-megabytes 100] [--writer-seconds 120] [--writer-channels 256] [--writer-rate 2000] [--writer-chunk 20] [--analyze-seconds 3600] [--dir PATH] [--keep]");
     return 2;
 }
