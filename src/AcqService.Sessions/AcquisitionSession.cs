@@ -156,6 +156,19 @@ public sealed partial class AcquisitionSession
         _displayTaps.Add(sink);
     }
 
+    /// <summary>
+    /// Called on the drop-log writer's task right after an epoch outcome's row was written to <c>drop_log.csv</c> and
+    /// flushed (set before <see cref="RunAsync"/>). For latency measurement (<c>bench latency</c>): it must return at
+    /// once and not throw; it changes nothing that is written.
+    /// </summary>
+    public Action<EpochOutcome>? OutcomeWritten { get; set; }
+
+    /// <summary>
+    /// Called on the alpha CSV writer's task right after an update's row was written to its <c>alpha_power_*.csv</c> and
+    /// flushed (set before <see cref="RunAsync"/>); same rules as <see cref="OutcomeWritten"/>.
+    /// </summary>
+    public Action<AlphaUpdate>? AlphaWritten { get; set; }
+
     /// <summary>Seconds after a stop request (or the end of the sources) that the pipeline gets to drain before its stages are aborted.</summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
@@ -233,6 +246,7 @@ public sealed partial class AcquisitionSession
 
         using DropLogWriter dropLog = folder.OpenDropLog(startClock);
         using AlphaCsvWriter alphaCsv = folder.OpenAlphaCsv(startClock, Alpha.ChannelLabels, Alpha.RegionNames);
+        Action<EpochOutcome>? outcomeWritten = OutcomeWritten;
         void LogOutcome(EpochOutcome outcome)
         {
             if (outcome.Reason is DropReason reason)
@@ -244,7 +258,14 @@ public sealed partial class AcquisitionSession
                 }
             }
             dropLog.Write(outcome);
+            outcomeWritten?.Invoke(outcome);
         }
+        Action<AlphaUpdate>? alphaWritten = AlphaWritten;
+        Action<AlphaUpdate> writeAlpha = alphaWritten is null ? alphaCsv.Write : update =>
+        {
+            alphaCsv.Write(update);
+            alphaWritten(update);
+        };
 
         var stages = new List<(string Name, Task Task, SessionEndKind OnFailure)>
         {
@@ -252,7 +273,7 @@ public sealed partial class AcquisitionSession
             ("erp", StageRunner.RunAsync(erpIn, Lag.Observe<EpochOutcome>(Erp.Process), [erpOut, .. sinkEpochs], abortAll.Token), SessionEndKind.StageFailed),
             ("alpha", StageRunner.RunAsync(alphaIn, Lag.Observe<AlphaUpdate>(Alpha.Process), [alphaOut, alphaDisplay, .. sinkAlpha], abortAll.Token), SessionEndKind.StageFailed),
             (DropLogWriter.FileName, StageRunner.DrainAsync<EpochOutcome>(erpOut, LogOutcome, abortAll.Token), SessionEndKind.StageFailed),
-            ("alpha csv", StageRunner.DrainAsync(alphaOut, alphaCsv.Write, abortAll.Token), SessionEndKind.StageFailed),
+            ("alpha csv", StageRunner.DrainAsync(alphaOut, writeAlpha, abortAll.Token), SessionEndKind.StageFailed),
             ("status", StageRunner.DrainAsync(alphaDisplay, u => _latestAlpha = AlphaSnapshot.From(u, Alpha.RegionNames), abortAll.Token), SessionEndKind.StageFailed),
         };
         if (nirsIn is not null)

@@ -40,6 +40,9 @@ public sealed class Session : IAsyncDisposable
     /// <summary>The running pipeline (streams, aligner, analyzers, counters).</summary>
     public AcquisitionSession Pipeline { get; }
 
+    /// <summary>The LSL result outlets (alpha, ERP outcomes), or null when results are not published over LSL.</summary>
+    public LslResultPublisher? ResultPublisher => _publisher;
+
     /// <summary>The session folder.</summary>
     public string Folder { get; }
 

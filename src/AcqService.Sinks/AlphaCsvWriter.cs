@@ -6,7 +6,8 @@ namespace AcqService.Sinks;
 
 /// <summary>
 /// Writes <c>alpha_power_&lt;stream&gt;.csv</c>: one row per update with absolute (µV²) and relative alpha power
-/// per channel and per region. Rows are flushed every second of updates so a crash loses at most that.
+/// per channel and per region. Every row is flushed as it is written (one write per update, every 0.5 s by default),
+/// so a reader of the file sees each update at once and a crash loses nothing already computed.
 /// </summary>
 public sealed class AlphaCsvWriter : IDisposable
 {
@@ -16,7 +17,6 @@ public sealed class AlphaCsvWriter : IDisposable
     private readonly Func<string, IReadOnlyList<string>> _labels;
     private readonly IReadOnlyList<string> _regions;
     private readonly StringBuilder _line = new(4096);
-    private int _sinceFlush;
 
     /// <summary>Creates the writer; files are created on the first update of each stream.</summary>
     public AlphaCsvWriter(string folder, double sessionStartClock, Func<string, IReadOnlyList<string>> channelLabels, IReadOnlyList<string> regions)
@@ -58,11 +58,8 @@ public sealed class AlphaCsvWriter : IDisposable
         Append(update.RegionRelative);
         writer.WriteLine(_line);
         Rows++;
-        if (++_sinceFlush >= 2)
-        {
-            writer.Flush();
-            _sinceFlush = 0;
-        }
+        // Flushed per row: flushing every second row left every other update invisible until the next one (0.5 s).
+        writer.Flush();
     }
 
     private void Append(double[] values)

@@ -45,6 +45,13 @@ public sealed class SampleChunk
     /// <summary>Frames currently held (≤ <see cref="Capacity"/>).</summary>
     public int Count { get; set; }
 
+    /// <summary>
+    /// Local-clock time (<see cref="LocalClock"/>, seconds) at which the session received these samples: set by the
+    /// source that takes them from the transport (an LSL inlet's pull), NaN when the source does not set it (simulated
+    /// and replayed data). Only read for latency measurement (<c>bench latency</c>); no analysis depends on it.
+    /// </summary>
+    public double ReceivedAt { get; set; } = double.NaN;
+
     /// <summary>Backing store for values; only the first <c>Count × ChannelCount</c> entries are meaningful.</summary>
     public double[] Data { get; }
 
@@ -87,6 +94,7 @@ public sealed class SampleChunk
     internal void ResetForRent()
     {
         Count = 0;
+        ReceivedAt = double.NaN;
         Volatile.Write(ref _references, 1);
     }
 }

@@ -142,6 +142,15 @@ public sealed partial class LslResultPublisher : IResultSink, IHaemoglobinSink, 
     /// <summary>Epoch outcomes pushed so far.</summary>
     public long EpochsPushed => Interlocked.Read(ref _epochsPushed);
 
+    /// <summary>
+    /// Called right after an alpha update was pushed to its outlet, on the publisher's task (set before the session
+    /// runs). For latency measurement (<c>bench latency</c>): it must return at once and not throw.
+    /// </summary>
+    public Action<AlphaUpdate>? AlphaPublished { get; set; }
+
+    /// <summary>Called right after an epoch outcome was pushed to the ERP outcome outlet; same rules as <see cref="AlphaPublished"/>.</summary>
+    public Action<EpochOutcome>? EpochPublished { get; set; }
+
     /// <summary>Text of one epoch outcome as published.</summary>
     public static string Format(in EpochOutcome outcome)
     {
@@ -176,12 +185,14 @@ public sealed partial class LslResultPublisher : IResultSink, IHaemoglobinSink, 
         update.RegionRelative.CopyTo(values, update.Absolute.Length + update.RegionAbsolute.Length);
         target.Outlet.PushChunk(values, [update.Time]);
         Interlocked.Increment(ref _alphaPushed);
+        AlphaPublished?.Invoke(update);
     }
 
     private void PushEpoch(EpochOutcome outcome)
     {
         _epochs.PushChunk([Format(outcome)], [outcome.MarkerTime]);
         Interlocked.Increment(ref _epochsPushed);
+        EpochPublished?.Invoke(outcome);
     }
 
     /// <inheritdoc />

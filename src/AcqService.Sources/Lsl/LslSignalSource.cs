@@ -91,6 +91,8 @@ public sealed class LslSignalSource : LslSource
             chunk.Release();
             throw;
         }
+        // When the session got these samples from the inlet (latency measurement only; taken before any other work).
+        double receivedAt = LocalClock.Now();
         // Taken after the pull: the inlet counts a recovery before the new connection's first sample is
         // buffered, so samples pulled from the new instance always see it.
         pull.RecoveryPending |= Connection.Inlet.TakeRecoveryCount() > 0;
@@ -100,6 +102,7 @@ public sealed class LslSignalSource : LslSource
             return;
         }
         chunk.Count = n;
+        chunk.ReceivedAt = receivedAt;
         double previous = _last;
         // Every drop counted when this pull took its samples lies before them, so the gap goes in front of the chunk.
         long dropped = Connection.Inlet.SamplesDroppedBeforeLastPull;
@@ -134,6 +137,7 @@ public sealed class LslSignalSource : LslSource
             chunk.Data.AsSpan(split * channels, rest * channels).CopyTo(tail.Data);
             chunk.Timestamps.AsSpan(split, rest).CopyTo(tail.Timestamps);
             tail.Count = rest;
+            tail.ReceivedAt = receivedAt;
             chunk.Count = split;
             try
             {
