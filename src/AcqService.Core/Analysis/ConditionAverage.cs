@@ -1,3 +1,6 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+
 namespace AcqService.Core.Analysis;
 
 /// <summary>
@@ -54,7 +57,23 @@ public sealed class ConditionAverage
         }
         Count++;
         double inverse = 1.0 / Count;
-        for (int i = 0; i < _mean.Length; i++)
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            // Welford's update is per value, so whole vectors of values take exactly the scalar expressions.
+            var vectorInverse = new Vector<double>(inverse);
+            ReadOnlySpan<Vector<double>> x = MemoryMarshal.Cast<double, Vector<double>>(epoch);
+            Span<Vector<double>> mean = MemoryMarshal.Cast<double, Vector<double>>(_mean.AsSpan());
+            Span<Vector<double>> m2 = MemoryMarshal.Cast<double, Vector<double>>(_m2.AsSpan());
+            for (int v = 0; v < x.Length; v++)
+            {
+                Vector<double> delta = x[v] - mean[v];
+                mean[v] += delta * vectorInverse;
+                m2[v] += delta * (x[v] - mean[v]);
+            }
+            i = x.Length * Vector<double>.Count;
+        }
+        for (; i < _mean.Length; i++)
         {
             double delta = epoch[i] - _mean[i];
             _mean[i] += delta * inverse;
