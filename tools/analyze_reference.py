@@ -295,7 +295,7 @@ def _epochs_mne(d, filtered, starts, pre, cand):
     import mne
     mne.set_log_level("ERROR")
     info = mne.create_info(d["labels"], d["fs"], ch_types="eeg")
-    raw = mne.io.RawArray(filtered * 1e-6, info, copy="none")  # MNE works in volts
+    raw = mne.io.RawArray(filtered * 1e-6, info, copy=None)  # MNE works in volts
     mne_events = np.column_stack([starts + pre, np.zeros_like(starts), np.ones_like(starts)])
     epochs = mne.Epochs(raw, mne_events, tmin=TMIN, tmax=TMAX, baseline=BASELINE, reject=dict(eeg=REJECT_UV * 1e-6),
                         flat=dict(eeg=FLAT_UV * 1e-6), preload=True, event_repeated="merge")
