@@ -4,6 +4,7 @@ using AcqService.Benchmarks;
 
 // bench pipeline [--channels 64] [--rate 1000] [--seconds 600] [--chunk 10] [--repetitions 5] [--no-session]
 // bench lsl [--seconds 10] [--latency-seconds 5] [--channels 64] [--chunk N] [--managed-only] [--liblsl PATH]
+// bench analyze-vs-reference [--minutes 30] [--rounds 2] [--epocher numpy|mne] [--acq PATH/acq.dll] [--python PATH] [--dir PATH] [--keep]
 // bench xdf [--parts reader,writer,analyze] [--gigabytes 1] [--small-megabytes 100] [--writer-seconds 120] [--analyze-seconds 3600] [--dir PATH] [--keep]
 if (args.Length > 0 && args[0] == "lsl")
 {
@@ -12,6 +13,10 @@ if (args.Length > 0 && args[0] == "lsl")
 if (args.Length > 0 && args[0] == "xdf")
 {
     return await XdfBench.RunAsync(args[1..]);
+}
+if (args.Length > 0 && args[0] == "analyze-vs-reference")
+{
+    return await AnalyzeReferenceBench.RunAsync(args[1..]);
 }
 if (args.Length > 0 && args[0] == "xdf-read")
 {
@@ -23,6 +28,7 @@ if (args.Length == 0 || args[0] is not "pipeline")
     Console.Error.WriteLine("usage: bench pipeline [--channels 64] [--rate 1000] [--seconds 600] [--chunk 10] [--repetitions 5] [--no-session]");
     Console.Error.WriteLine("       bench lsl [--seconds 10] [--latency-seconds 5] [--channels 64] [--chunk N] [--managed-only] [--liblsl PATH]");
     Console.Error.WriteLine("       bench xdf [--parts reader,writer,analyze] [--gigabytes 1] [--small-megabytes 100] [--writer-seconds 120] [--writer-channels 256] [--writer-rate 2000] [--writer-chunk 20] [--analyze-seconds 3600] [--dir PATH] [--keep]");
+    Console.Error.WriteLine("       bench analyze-vs-reference [--minutes 30] [--rounds 2] [--epocher numpy|mne] [--acq PATH/acq.dll] [--python PATH] [--dir PATH] [--keep]");
     return 2;
 }
 
