@@ -35,6 +35,7 @@ T_START = time.perf_counter()
 import argparse  # noqa: E402
 import csv  # noqa: E402
 import json  # noqa: E402
+import mmap  # noqa: E402
 import os  # noqa: E402
 import re  # noqa: E402
 import sys  # noqa: E402
@@ -93,9 +94,9 @@ class Stream:
 
 
 def read_xdf(path):
-    """Returns (file header XML, {stream id: Stream}); numeric values stay views into the file bytes until concatenated."""
+    """Returns (file header XML, {stream id: Stream}); numeric values are views into the memory-mapped file (no copy)."""
     with open(path, "rb") as f:
-        buf = f.read()
+        buf = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
     if buf[:4] != b"XDF:":
         raise ValueError(f"{path}: not an XDF file")
     streams, header, pos, end = {}, None, 4, len(buf)
@@ -184,8 +185,13 @@ def load(path, profile):
         raise SystemExit(f"expected one EEG and one Markers stream, found {len(eeg)} and {len(markers)}")
     e, m = eeg[0], markers[0]
     counts = np.array(e.counts)
-    # Channel-major float64 (µV): the layout sosfilt and the epoch indexing want.
-    raw = np.concatenate(e.values).T.astype(np.float64)
+    # Channel-major float64 (µV), the layout sosfilt and the epoch indexing want, filled chunk by chunk from the
+    # file's pages (no intermediate sample-major copy).
+    raw = np.empty((e.channel_count, int(counts.sum())))
+    at = 0
+    for v in e.values:
+        raw[:, at:at + len(v)] = v.T
+        at += len(v)
     raw *= np.array([TO_MICROVOLTS.get(u.strip(), 1.0) for u in e.units])[:, None]
     stamps = np.concatenate(e.stamps)
     offsets = np.repeat(np.array(e.offsets), counts)
@@ -243,10 +249,16 @@ def sos_design(fs):
 
 
 def erp(d, events, gap_starts, epocher):
+    """Filters d["raw"] IN PLACE (run alpha() first), then epochs and averages."""
     fs, raw = d["fs"], d["raw"]
     t0 = time.perf_counter()
-    # Subtracting the first value (a constant the high-pass removes) starts the causal filter near steady state.
-    filtered = sig.sosfilt(sos_design(fs), raw - raw[:, :1], axis=-1)
+    sos = sos_design(fs)
+    # One channel at a time, overwriting the unfiltered data: the temporaries stay small and are reused, instead of two
+    # more copies of the whole recording. Subtracting the first value (a constant the high-pass removes) starts the
+    # causal filter near steady state.
+    for c in range(raw.shape[0]):
+        raw[c] = sig.sosfilt(sos, raw[c] - raw[c, 0])
+    filtered = raw
     t1 = time.perf_counter()
     start_off, end_off = round(TMIN * fs), round(TMAX * fs)
     length = end_off - start_off + 1
@@ -327,13 +339,11 @@ def alpha(d, events):
     broad = (freqs[:used] >= BROAD_BAND[0]) & (freqs[:used] <= BROAD_BAND[1])
     n_seg = (n - seg) // step + 1 if n >= seg else 0
     psd = np.empty((raw.shape[0], used, n_seg))
-    block = 256  # segments per spectrogram call: bounds the temporary (channels x 1001 bins x block) arrays
-    for b in range(0, n_seg, block):
-        k = min(block, n_seg - b)
-        x = raw[:, b * step:b * step + (k - 1) * step + seg]
-        _, _, s = sig.spectrogram(x, fs=fs, window="hann", nperseg=seg, noverlap=seg - step, detrend="constant",
-                                  scaling="density", mode="psd", axis=-1)
-        psd[:, :, b:b + k] = s[:, :used, :]
+    # Segment periodograms of one channel at a time (the temporaries of a whole-array call would be several GB).
+    for c in range(raw.shape[0]):
+        _, _, s = sig.spectrogram(raw[c, :(n_seg - 1) * step + seg], fs=fs, window="hann", nperseg=seg,
+                                  noverlap=seg - step, detrend="constant", scaling="density", mode="psd")
+        psd[c] = s[:used]
     # Welch of the window ending at `end` = mean of its `per_window` segment periodograms.
     first = (ends - window) // step
     welch = sum(psd[:, :, first + j] for j in range(per_window)) / per_window  # (channels, bins, updates)
@@ -522,8 +532,8 @@ def main():
         p.error("FILE.xdf and --out DIR are required")
     d = load(a.xdf, a.profile)
     events, gaps = place_markers(d)
+    al, alpha_t = alpha(d, events)  # first: erp() filters the data in place
     averages, times, erp_t = erp(d, events, gaps, a.epocher)
-    al, alpha_t = alpha(d, events)
     write_t = write(a.out, d, events, averages, times, al)
     total = time.perf_counter() - T_START
     timings = dict(imports=T_IMPORTED - T_START, read=d["seconds"], filter=erp_t["filter"], epoch=erp_t["epoch"],
