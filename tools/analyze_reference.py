@@ -17,11 +17,12 @@ Reads an AcqService XDF recording, then
   * Timestamps: each stream's raw stamps plus its latest ClockOffset before the chunk in file order (what the
     AcqService aligner does online; pyxdf's regression would differ by microseconds), made monotonic.
 
-pyxdf is not used (not packaged here, and its per-sample Python loop would make the reference look slow); the compact
+pyxdf is not used (not packaged here; MNE 1.3 has no XDF reader). The compact
 reader below parses numeric Samples chunks as one structured NumPy view when every sample carries its timestamp.
 
 Usage:
-  analyze_reference.py FILE.xdf --out DIR [--profile JSON] [--epocher numpy|mne] [--compare ACQ_DIR] [--timings JSON]
+  analyze_reference.py FILE.xdf --out DIR [--profile JSON] [--epocher numpy|mne] [--welch-per-window]
+                       [--compare ACQ_DIR] [--timings JSON]
   analyze_reference.py --compare-only REF_DIR ACQ_DIR
 Writes DIR/reference.npz (ERP means/SEMs/counts, alpha series and regions), DIR/drop_log.csv and DIR/alpha_summary.csv.
 --compare prints the largest absolute and relative differences against an AcqService session folder; exit 1 if they
