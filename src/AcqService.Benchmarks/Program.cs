@@ -3,7 +3,7 @@ using System.Globalization;
 using AcqService.Benchmarks;
 
 // bench pipeline [--channels 64] [--rate 1000] [--seconds 600] [--chunk 10] [--repetitions 5] [--no-session]
-// bench lsl [--seconds 10] [--latency-seconds 5] [--channels 64] [--chunk N] [--managed-only] [--liblsl PATH]
+// bench lsl [--configs 64x1000,64x5000,64x20000,256x2000] [--rounds 3] [--round-seconds 2.5] [--chunk-ms 1] [--managed-only] [--liblsl PATH]
 // bench analyze-vs-reference [--minutes 30] [--rounds 2] [--epocher numpy|mne] [--acq PATH/acq.dll] [--python PATH] [--dir PATH] [--keep]
 // bench xdf [--parts reader,writer,analyze] [--gigabytes 1] [--small-megabytes 100] [--writer-seconds 120] [--analyze-seconds 3600] [--dir PATH] [--keep]
 if (args.Length > 0 && args[0] == "lsl")
@@ -26,7 +26,7 @@ if (args.Length > 0 && args[0] == "xdf-read")
 if (args.Length == 0 || args[0] is not "pipeline")
 {
     Console.Error.WriteLine("usage: bench pipeline [--channels 64] [--rate 1000] [--seconds 600] [--chunk 10] [--repetitions 5] [--no-session]");
-    Console.Error.WriteLine("       bench lsl [--seconds 10] [--latency-seconds 5] [--channels 64] [--chunk N] [--managed-only] [--liblsl PATH]");
+    Console.Error.WriteLine("       bench lsl [--configs 64x1000,64x5000,64x20000,256x2000] [--rounds 3] [--round-seconds 2.5] [--chunk-ms 1] [--managed-only] [--liblsl PATH]");
     Console.Error.WriteLine("       bench xdf [--parts reader,writer,analyze] [--gigabytes 1] [--small-megabytes 100] [--writer-seconds 120] [--writer-channels 256] [--writer-rate 2000] [--writer-chunk 20] [--analyze-seconds 3600] [--dir PATH] [--keep]");
     Console.Error.WriteLine("       bench analyze-vs-reference [--minutes 30] [--rounds 2] [--epocher numpy|mne] [--acq PATH/acq.dll] [--python PATH] [--dir PATH] [--keep]");
     return 2;

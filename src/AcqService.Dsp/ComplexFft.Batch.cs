@@ -1,4 +1,6 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace AcqService.Dsp;
 
@@ -65,62 +67,100 @@ internal sealed partial class ComplexFft
     }
 
     // (ar + i·ai)·(wr + i·wi) as Mul: (ar·wr − ai·wi, ar·wi + ai·wr).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void MulStore(Vector<double> ar, Vector<double> ai, Vector<double> wr, Vector<double> wi, out Vector<double> yr, out Vector<double> yi)
     {
         yr = ar * wr - ai * wi;
         yi = ar * wi + ai * wr;
     }
 
+    // The butterflies address the arrays through references: every index they form is below r · m · s, which is
+    // checked once per stage here, so the per-element bounds checks (and the index arithmetic they keep alive, which
+    // spilled to the stack) are left out of the inner loops.
+    private static void CheckStage(Span<Vector<double>> xr, Span<Vector<double>> xi, Span<Vector<double>> yr, Span<Vector<double>> yi, int r, int m, int s, ReadOnlySpan<Complex> tw)
+    {
+        int n = r * m * s;
+        if (xr.Length < n || xi.Length < n || yr.Length < n || yi.Length < n || tw.Length < (r - 1) * m)
+        {
+            throw new ArgumentException($"Radix-{r} stage of {n} points got {xr.Length}/{xi.Length}/{yr.Length}/{yi.Length} values and {tw.Length} twiddles.");
+        }
+    }
+
     private static void Radix2(Span<Vector<double>> xr, Span<Vector<double>> xi, Span<Vector<double>> yr, Span<Vector<double>> yi, int m, int s, ReadOnlySpan<Complex> tw)
     {
+        CheckStage(xr, xi, yr, yi, 2, m, s, tw);
+        ref Vector<double> xr0 = ref MemoryMarshal.GetReference(xr);
+        ref Vector<double> xi0 = ref MemoryMarshal.GetReference(xi);
+        ref Vector<double> yr0 = ref MemoryMarshal.GetReference(yr);
+        ref Vector<double> yi0 = ref MemoryMarshal.GetReference(yi);
+        nint ms = (nint)m * s;
         for (int p = 0; p < m; p++)
         {
             var w1r = new Vector<double>(tw[p].Real);
             var w1i = new Vector<double>(tw[p].Imaginary);
-            for (int q = 0; q < s; q++)
+            ref Vector<double> ar = ref Unsafe.Add(ref xr0, (nint)s * p);
+            ref Vector<double> ai = ref Unsafe.Add(ref xi0, (nint)s * p);
+            ref Vector<double> br = ref Unsafe.Add(ref yr0, (nint)s * 2 * p);
+            ref Vector<double> bi = ref Unsafe.Add(ref yi0, (nint)s * 2 * p);
+            for (nint q = 0; q < s; q++)
             {
-                int i0 = q + s * p, i1 = q + s * (p + m);
-                Vector<double> a0r = xr[i0], a0i = xi[i0], a1r = xr[i1], a1i = xi[i1];
-                int o = q + s * (2 * p);
-                yr[o] = a0r + a1r;
-                yi[o] = a0i + a1i;
-                MulStore(a0r - a1r, a0i - a1i, w1r, w1i, out yr[o + s], out yi[o + s]);
+                Vector<double> a0r = Unsafe.Add(ref ar, q), a0i = Unsafe.Add(ref ai, q);
+                Vector<double> a1r = Unsafe.Add(ref ar, q + ms), a1i = Unsafe.Add(ref ai, q + ms);
+                Unsafe.Add(ref br, q) = a0r + a1r;
+                Unsafe.Add(ref bi, q) = a0i + a1i;
+                MulStore(a0r - a1r, a0i - a1i, w1r, w1i, out Unsafe.Add(ref br, q + s), out Unsafe.Add(ref bi, q + s));
             }
         }
     }
 
     private static void Radix3(Span<Vector<double>> xr, Span<Vector<double>> xi, Span<Vector<double>> yr, Span<Vector<double>> yi, int m, int s, ReadOnlySpan<Complex> tw)
     {
+        CheckStage(xr, xi, yr, yi, 3, m, s, tw);
         const double sin60 = 0.86602540378443864676; // sin(2π/3), as the scalar butterfly
         var half = new Vector<double>(0.5);
         var sin = new Vector<double>(sin60);
         var minusSin = new Vector<double>(-sin60);
+        ref Vector<double> xr0 = ref MemoryMarshal.GetReference(xr);
+        ref Vector<double> xi0 = ref MemoryMarshal.GetReference(xi);
+        ref Vector<double> yr0 = ref MemoryMarshal.GetReference(yr);
+        ref Vector<double> yi0 = ref MemoryMarshal.GetReference(yi);
+        nint ms = (nint)m * s;
         for (int p = 0; p < m; p++)
         {
             var w1r = new Vector<double>(tw[2 * p].Real);
             var w1i = new Vector<double>(tw[2 * p].Imaginary);
             var w2r = new Vector<double>(tw[2 * p + 1].Real);
             var w2i = new Vector<double>(tw[2 * p + 1].Imaginary);
-            for (int q = 0; q < s; q++)
+            ref Vector<double> ar = ref Unsafe.Add(ref xr0, (nint)s * p);
+            ref Vector<double> ai = ref Unsafe.Add(ref xi0, (nint)s * p);
+            ref Vector<double> br = ref Unsafe.Add(ref yr0, (nint)s * 3 * p);
+            ref Vector<double> bi = ref Unsafe.Add(ref yi0, (nint)s * 3 * p);
+            for (nint q = 0; q < s; q++)
             {
-                int i0 = q + s * p, i1 = q + s * (p + m), i2 = q + s * (p + 2 * m);
-                Vector<double> a0r = xr[i0], a0i = xi[i0], a1r = xr[i1], a1i = xi[i1], a2r = xr[i2], a2i = xi[i2];
+                Vector<double> a0r = Unsafe.Add(ref ar, q), a0i = Unsafe.Add(ref ai, q);
+                Vector<double> a1r = Unsafe.Add(ref ar, q + ms), a1i = Unsafe.Add(ref ai, q + ms);
+                Vector<double> a2r = Unsafe.Add(ref ar, q + 2 * ms), a2i = Unsafe.Add(ref ai, q + 2 * ms);
                 Vector<double> tr = a1r + a2r, ti = a1i + a2i;
                 Vector<double> dr = a1r - a2r, di = a1i - a2i;
                 Vector<double> cr = a0r - tr * half, ci = a0i - ti * half;
                 // rot = (sin60·d.Im, −sin60·d.Re)
                 Vector<double> rotr = sin * di, roti = minusSin * dr;
-                int o = q + s * (3 * p);
-                yr[o] = a0r + tr;
-                yi[o] = a0i + ti;
-                MulStore(cr + rotr, ci + roti, w1r, w1i, out yr[o + s], out yi[o + s]);
-                MulStore(cr - rotr, ci - roti, w2r, w2i, out yr[o + 2 * s], out yi[o + 2 * s]);
+                Unsafe.Add(ref br, q) = a0r + tr;
+                Unsafe.Add(ref bi, q) = a0i + ti;
+                MulStore(cr + rotr, ci + roti, w1r, w1i, out Unsafe.Add(ref br, q + s), out Unsafe.Add(ref bi, q + s));
+                MulStore(cr - rotr, ci - roti, w2r, w2i, out Unsafe.Add(ref br, q + 2 * s), out Unsafe.Add(ref bi, q + 2 * s));
             }
         }
     }
 
     private static void Radix4(Span<Vector<double>> xr, Span<Vector<double>> xi, Span<Vector<double>> yr, Span<Vector<double>> yi, int m, int s, ReadOnlySpan<Complex> tw)
     {
+        CheckStage(xr, xi, yr, yi, 4, m, s, tw);
+        ref Vector<double> xr0 = ref MemoryMarshal.GetReference(xr);
+        ref Vector<double> xi0 = ref MemoryMarshal.GetReference(xi);
+        ref Vector<double> yr0 = ref MemoryMarshal.GetReference(yr);
+        ref Vector<double> yi0 = ref MemoryMarshal.GetReference(yi);
+        nint ms = (nint)m * s;
         for (int p = 0; p < m; p++)
         {
             var w1r = new Vector<double>(tw[3 * p].Real);
@@ -129,31 +169,41 @@ internal sealed partial class ComplexFft
             var w2i = new Vector<double>(tw[3 * p + 1].Imaginary);
             var w3r = new Vector<double>(tw[3 * p + 2].Real);
             var w3i = new Vector<double>(tw[3 * p + 2].Imaginary);
-            for (int q = 0; q < s; q++)
+            ref Vector<double> ar = ref Unsafe.Add(ref xr0, (nint)s * p);
+            ref Vector<double> ai = ref Unsafe.Add(ref xi0, (nint)s * p);
+            ref Vector<double> br = ref Unsafe.Add(ref yr0, (nint)s * 4 * p);
+            ref Vector<double> bi = ref Unsafe.Add(ref yi0, (nint)s * 4 * p);
+            for (nint q = 0; q < s; q++)
             {
-                int i0 = q + s * p, i1 = q + s * (p + m), i2 = q + s * (p + 2 * m), i3 = q + s * (p + 3 * m);
-                Vector<double> a0r = xr[i0], a0i = xi[i0], a1r = xr[i1], a1i = xi[i1];
-                Vector<double> a2r = xr[i2], a2i = xi[i2], a3r = xr[i3], a3i = xi[i3];
+                Vector<double> a0r = Unsafe.Add(ref ar, q), a0i = Unsafe.Add(ref ai, q);
+                Vector<double> a1r = Unsafe.Add(ref ar, q + ms), a1i = Unsafe.Add(ref ai, q + ms);
+                Vector<double> a2r = Unsafe.Add(ref ar, q + 2 * ms), a2i = Unsafe.Add(ref ai, q + 2 * ms);
+                Vector<double> a3r = Unsafe.Add(ref ar, q + 3 * ms), a3i = Unsafe.Add(ref ai, q + 3 * ms);
                 Vector<double> t0r = a0r + a2r, t0i = a0i + a2i, t1r = a0r - a2r, t1i = a0i - a2i;
                 Vector<double> t2r = a1r + a3r, t2i = a1i + a3i, t3r = a1r - a3r, t3i = a1i - a3i;
                 // t3r = −i·t3 = (t3.Im, −t3.Re); x + (−y) and x − y are the same IEEE operation.
-                int o = q + s * (4 * p);
-                yr[o] = t0r + t2r;
-                yi[o] = t0i + t2i;
-                MulStore(t1r + t3i, t1i - t3r, w1r, w1i, out yr[o + s], out yi[o + s]);
-                MulStore(t0r - t2r, t0i - t2i, w2r, w2i, out yr[o + 2 * s], out yi[o + 2 * s]);
-                MulStore(t1r - t3i, t1i + t3r, w3r, w3i, out yr[o + 3 * s], out yi[o + 3 * s]);
+                Unsafe.Add(ref br, q) = t0r + t2r;
+                Unsafe.Add(ref bi, q) = t0i + t2i;
+                MulStore(t1r + t3i, t1i - t3r, w1r, w1i, out Unsafe.Add(ref br, q + s), out Unsafe.Add(ref bi, q + s));
+                MulStore(t0r - t2r, t0i - t2i, w2r, w2i, out Unsafe.Add(ref br, q + 2 * s), out Unsafe.Add(ref bi, q + 2 * s));
+                MulStore(t1r - t3i, t1i + t3r, w3r, w3i, out Unsafe.Add(ref br, q + 3 * s), out Unsafe.Add(ref bi, q + 3 * s));
             }
         }
     }
 
     private static void Radix5(Span<Vector<double>> xr, Span<Vector<double>> xi, Span<Vector<double>> yr, Span<Vector<double>> yi, int m, int s, ReadOnlySpan<Complex> tw)
     {
+        CheckStage(xr, xi, yr, yi, 5, m, s, tw);
         // The scalar butterfly's constants.
         var c1 = new Vector<double>(0.30901699437494742410);
         var c2 = new Vector<double>(-0.80901699437494742410);
         var s1 = new Vector<double>(0.95105651629515357212);
         var s2 = new Vector<double>(0.58778525229247312917);
+        ref Vector<double> xr0 = ref MemoryMarshal.GetReference(xr);
+        ref Vector<double> xi0 = ref MemoryMarshal.GetReference(xi);
+        ref Vector<double> yr0 = ref MemoryMarshal.GetReference(yr);
+        ref Vector<double> yi0 = ref MemoryMarshal.GetReference(yi);
+        nint ms = (nint)m * s;
         for (int p = 0; p < m; p++)
         {
             var w1r = new Vector<double>(tw[4 * p].Real);
@@ -164,11 +214,17 @@ internal sealed partial class ComplexFft
             var w3i = new Vector<double>(tw[4 * p + 2].Imaginary);
             var w4r = new Vector<double>(tw[4 * p + 3].Real);
             var w4i = new Vector<double>(tw[4 * p + 3].Imaginary);
-            for (int q = 0; q < s; q++)
+            ref Vector<double> ar = ref Unsafe.Add(ref xr0, (nint)s * p);
+            ref Vector<double> ai = ref Unsafe.Add(ref xi0, (nint)s * p);
+            ref Vector<double> br = ref Unsafe.Add(ref yr0, (nint)s * 5 * p);
+            ref Vector<double> bi = ref Unsafe.Add(ref yi0, (nint)s * 5 * p);
+            for (nint q = 0; q < s; q++)
             {
-                int i0 = q + s * p, i1 = q + s * (p + m), i2 = q + s * (p + 2 * m), i3 = q + s * (p + 3 * m), i4 = q + s * (p + 4 * m);
-                Vector<double> a0r = xr[i0], a0i = xi[i0], a1r = xr[i1], a1i = xi[i1], a2r = xr[i2], a2i = xi[i2];
-                Vector<double> a3r = xr[i3], a3i = xi[i3], a4r = xr[i4], a4i = xi[i4];
+                Vector<double> a0r = Unsafe.Add(ref ar, q), a0i = Unsafe.Add(ref ai, q);
+                Vector<double> a1r = Unsafe.Add(ref ar, q + ms), a1i = Unsafe.Add(ref ai, q + ms);
+                Vector<double> a2r = Unsafe.Add(ref ar, q + 2 * ms), a2i = Unsafe.Add(ref ai, q + 2 * ms);
+                Vector<double> a3r = Unsafe.Add(ref ar, q + 3 * ms), a3i = Unsafe.Add(ref ai, q + 3 * ms);
+                Vector<double> a4r = Unsafe.Add(ref ar, q + 4 * ms), a4i = Unsafe.Add(ref ai, q + 4 * ms);
                 Vector<double> t1r = a1r + a4r, t1i = a1i + a4i, t2r = a2r + a3r, t2i = a2i + a3i;
                 Vector<double> d1r = a1r - a4r, d1i = a1i - a4i, d2r = a2r - a3r, d2i = a2i - a3i;
                 // e = a0 + t1·c + t2·c', left to right as the Complex operators.
@@ -177,13 +233,12 @@ internal sealed partial class ComplexFft
                 Vector<double> f1r = d1r * s1 + d2r * s2, f1i = d1i * s1 + d2i * s2;
                 Vector<double> f2r = d1r * s2 - d2r * s1, f2i = d1i * s2 - d2i * s1;
                 // g = −i·f = (f.Im, −f.Re): e + g = (e.Re + f.Im, e.Im − f.Re), e − g = (e.Re − f.Im, e.Im + f.Re).
-                int o = q + s * (5 * p);
-                yr[o] = a0r + t1r + t2r;
-                yi[o] = a0i + t1i + t2i;
-                MulStore(e1r + f1i, e1i - f1r, w1r, w1i, out yr[o + s], out yi[o + s]);
-                MulStore(e2r + f2i, e2i - f2r, w2r, w2i, out yr[o + 2 * s], out yi[o + 2 * s]);
-                MulStore(e2r - f2i, e2i + f2r, w3r, w3i, out yr[o + 3 * s], out yi[o + 3 * s]);
-                MulStore(e1r - f1i, e1i + f1r, w4r, w4i, out yr[o + 4 * s], out yi[o + 4 * s]);
+                Unsafe.Add(ref br, q) = a0r + t1r + t2r;
+                Unsafe.Add(ref bi, q) = a0i + t1i + t2i;
+                MulStore(e1r + f1i, e1i - f1r, w1r, w1i, out Unsafe.Add(ref br, q + s), out Unsafe.Add(ref bi, q + s));
+                MulStore(e2r + f2i, e2i - f2r, w2r, w2i, out Unsafe.Add(ref br, q + 2 * s), out Unsafe.Add(ref bi, q + 2 * s));
+                MulStore(e2r - f2i, e2i + f2r, w3r, w3i, out Unsafe.Add(ref br, q + 3 * s), out Unsafe.Add(ref bi, q + 3 * s));
+                MulStore(e1r - f1i, e1i + f1r, w4r, w4i, out Unsafe.Add(ref br, q + 4 * s), out Unsafe.Add(ref bi, q + 4 * s));
             }
         }
     }

@@ -23,16 +23,29 @@ internal sealed partial class RealFft
     /// signal <c>l</c>) into <paramref name="spectrumRe"/>/<paramref name="spectrumIm"/> (≥ N/2 + 1 vectors each).
     /// Requires <see cref="SupportsBatch"/>. Allocates its buffers on the first call only.
     /// </summary>
-    public void ForwardBatch(ReadOnlySpan<Vector<double>> input, Span<Vector<double>> spectrumRe, Span<Vector<double>> spectrumIm)
+    public void ForwardBatch(ReadOnlySpan<Vector<double>> input, Span<Vector<double>> spectrumRe, Span<Vector<double>> spectrumIm) =>
+        ForwardBatch(input, spectrumRe, spectrumIm, SpectrumLength);
+
+    /// <summary>
+    /// <see cref="ForwardBatch(ReadOnlySpan{Vector{double}}, Span{Vector{double}}, Span{Vector{double}})"/> that writes bins
+    /// <c>0 … bins − 1</c> only (the transform is whole; only the final untangling stops early), bit-identical to those
+    /// bins of the full call.
+    /// </summary>
+    public void ForwardBatch(ReadOnlySpan<Vector<double>> input, Span<Vector<double>> spectrumRe, Span<Vector<double>> spectrumIm, int bins)
     {
+        if ((uint)bins > (uint)SpectrumLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(bins), bins, $"At most {SpectrumLength} bins.");
+        }
+
         if (input.Length != _length)
         {
             throw new ArgumentException($"Expected {_length} vectors, got {input.Length}.", nameof(input));
         }
 
-        if (spectrumRe.Length < SpectrumLength || spectrumIm.Length < SpectrumLength)
+        if (spectrumRe.Length < bins || spectrumIm.Length < bins)
         {
-            throw new ArgumentException($"Spectrum needs at least {SpectrumLength} vectors.", nameof(spectrumRe));
+            throw new ArgumentException($"Spectrum needs at least {bins} vectors.", nameof(spectrumRe));
         }
 
         int complexLength = _buffer.Length;
@@ -50,8 +63,8 @@ internal sealed partial class RealFft
             input.CopyTo(zr);
             zi.Clear();
             _fft.ForwardBatch(zr, zi, _batchWorkRe, _batchWorkIm);
-            zr[..SpectrumLength].CopyTo(spectrumRe);
-            zi[..SpectrumLength].CopyTo(spectrumIm);
+            zr[..bins].CopyTo(spectrumRe);
+            zi[..bins].CopyTo(spectrumIm);
             return;
         }
 
@@ -68,7 +81,7 @@ internal sealed partial class RealFft
         // odd = −i·diff = (diff.Im, −diff.Re), X = even + w·odd. Adding a negated value is the same IEEE operation as
         // subtracting it, so (zk.Im + (−z.Im)) is written zk.Im − z.Im.
         var half = new Vector<double>(0.5);
-        for (int k = 0; k <= h; k++)
+        for (int k = 0; k < bins; k++)
         {
             int a = k == h ? 0 : k, b = k == 0 ? 0 : h - k;
             Vector<double> zkr = zr[a], zki = zi[a], zcr = zr[b], zci = zi[b];

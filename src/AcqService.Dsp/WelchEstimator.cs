@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace AcqService.Dsp;
@@ -9,7 +10,7 @@ namespace AcqService.Dsp;
 /// Buffers are allocated once in the constructor; <see cref="Estimate(ReadOnlySpan{double}, Span{double})"/>
 /// allocates nothing. Not thread-safe.
 /// <para>
-/// <see cref="EstimateInterleaved"/> estimates many channels of frame-major data. With hardware-accelerated
+/// <see cref="EstimateInterleaved(ReadOnlySpan{double}, int, Span{double}, int)"/> estimates many channels of frame-major data. With hardware-accelerated
 /// <see cref="Vector{T}"/> and an FFT length whose factors are 2, 3 and 5, it transforms <c>Vector&lt;double&gt;.Count</c>
 /// channels at once, one per lane, with the scalar arithmetic in every lane, so its result is bit-identical to
 /// <see cref="Estimate"/> on each channel; otherwise it runs <see cref="Estimate"/>'s scalar code channel by channel.
@@ -148,7 +149,7 @@ public sealed class WelchEstimator
             WindowAndAccumulate();
         }
 
-        WriteDensity(segments, psd);
+        WriteDensity(segments, psd[..FrequencyCount]);
     }
 
     /// <summary>
@@ -160,9 +161,24 @@ public sealed class WelchEstimator
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="channels"/> is below 1.</exception>
     /// <exception cref="ArgumentException">The length is not a whole number of frames, is shorter than one segment, or
     /// <paramref name="psd"/> is shorter than <c>channels · FrequencyCount</c>.</exception>
-    public void EstimateInterleaved(ReadOnlySpan<double> frames, int channels, Span<double> psd)
+    public void EstimateInterleaved(ReadOnlySpan<double> frames, int channels, Span<double> psd) =>
+        EstimateInterleaved(frames, channels, psd, FrequencyCount);
+
+    /// <summary>
+    /// <see cref="EstimateInterleaved(ReadOnlySpan{double}, int, Span{double})"/> for the first <paramref name="binCount"/>
+    /// frequencies only: channel <c>c</c>'s bins <c>0 … binCount − 1</c> go to <c>psd[c · binCount … (c + 1) · binCount)</c>,
+    /// each bit-identical to the same bin of <see cref="Estimate"/>. A caller that reads a low band (alpha, broad band up to
+    /// 40 Hz) skips the power sums, spectrum untangling and output of every bin above it.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="channels"/> is below 1, or <paramref name="binCount"/> is
+    /// below 1 or above <see cref="FrequencyCount"/>.</exception>
+    /// <exception cref="ArgumentException">The length is not a whole number of frames, is shorter than one segment, or
+    /// <paramref name="psd"/> is shorter than <c>channels · binCount</c>.</exception>
+    public void EstimateInterleaved(ReadOnlySpan<double> frames, int channels, Span<double> psd, int binCount)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(channels, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(binCount, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(binCount, FrequencyCount);
         if (frames.Length % channels != 0)
         {
             throw new ArgumentException($"Length {frames.Length} is not a whole number of {channels}-channel frames.", nameof(frames));
@@ -174,7 +190,7 @@ public sealed class WelchEstimator
             throw new ArgumentException($"Signal has {length} samples; one segment needs {_segmentLength}.", nameof(frames));
         }
 
-        int bins = FrequencyCount;
+        int bins = binCount;
         if (psd.Length < channels * bins)
         {
             throw new ArgumentException($"PSD span has {psd.Length} values; {channels} × {bins} are needed.", nameof(psd));
@@ -182,7 +198,7 @@ public sealed class WelchEstimator
 
         if (UseVectors && Vector.IsHardwareAccelerated && _fft.SupportsBatch)
         {
-            EstimateBatches(frames, channels, length, psd);
+            EstimateBatches(frames, channels, length, psd, bins);
             return;
         }
 
@@ -210,7 +226,7 @@ public sealed class WelchEstimator
     }
 
     /// <summary>
-    /// When false, <see cref="EstimateInterleaved"/> always takes the scalar path (tests compare the two paths bit for
+    /// When false, <see cref="EstimateInterleaved(ReadOnlySpan{double}, int, Span{double}, int)"/> always takes the scalar path (tests compare the two paths bit for
     /// bit). Defaults to true; the vector path also needs <see cref="Vector.IsHardwareAccelerated"/>.
     /// </summary>
     internal bool UseVectors { get; set; } = true;
@@ -240,144 +256,214 @@ public sealed class WelchEstimator
         // One-sided density: every bin except DC and (for even nfft) Nyquist carries the power of its mirror bin too.
         int lastDoubled = _fftLength % 2 == 0 ? sum.Length - 2 : sum.Length - 1;
         double scale = _scale / segments;
-        for (int k = 0; k < sum.Length; k++)
+        for (int k = 0; k < psd.Length; k++)
         {
             double factor = k >= 1 && k <= lastDoubled ? 2.0 : 1.0;
             psd[k] = sum[k] * scale * factor;
         }
     }
 
+    /// <summary>
+    /// Estimates the PSDs of <c>Vector&lt;double&gt;.Count</c> signals held one per lane: lane <c>l</c> of
+    /// <paramref name="signal"/><c>[i]</c> is sample <c>i</c> of signal <c>l</c> (at least <see cref="SegmentLength"/> samples).
+    /// Bins <c>0 … binCount − 1</c> of signal <c>l</c> go to <c>psd[l · binCount … (l + 1) · binCount)</c> for
+    /// <c>l &lt; lanesUsed</c>; each is bit-identical to the same bin of <see cref="Estimate"/> on that signal alone.
+    /// A caller that keeps its channels in this layout (the alpha analyzer's ring) skips the gather that
+    /// <see cref="EstimateInterleaved(ReadOnlySpan{double}, int, Span{double}, int)"/> must do. Allocates nothing after the first call.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="binCount"/> is below 1 or above <see cref="FrequencyCount"/>,
+    /// or <paramref name="lanesUsed"/> is below 1 or above <c>Vector&lt;double&gt;.Count</c>.</exception>
+    /// <exception cref="ArgumentException">The signal is shorter than one segment, or <paramref name="psd"/> is shorter than
+    /// <c>lanesUsed · binCount</c>.</exception>
+    public void EstimateLanes(ReadOnlySpan<Vector<double>> signal, Span<double> psd, int binCount, int lanesUsed)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(binCount, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(binCount, FrequencyCount);
+        ArgumentOutOfRangeException.ThrowIfLessThan(lanesUsed, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(lanesUsed, Vector<double>.Count);
+        if (signal.Length < _segmentLength)
+        {
+            throw new ArgumentException($"Signal has {signal.Length} samples; one segment needs {_segmentLength}.", nameof(signal));
+        }
+
+        if (psd.Length < lanesUsed * binCount)
+        {
+            throw new ArgumentException($"PSD span has {psd.Length} values; {lanesUsed} × {binCount} are needed.", nameof(psd));
+        }
+
+        int segments = SegmentCount(signal.Length);
+        if (UseVectors && Vector.IsHardwareAccelerated && _fft.SupportsBatch)
+        {
+            EnsureBatchBuffers();
+            Span<Vector<double>> sums = _batchSums.AsSpan(0, binCount);
+            sums.Clear();
+            int step = _segmentLength - _overlap;
+            for (int s = 0; s < segments; s++)
+            {
+                ReadOnlySpan<Vector<double>> segment = signal.Slice(s * step, _segmentLength);
+                Vector<double> total = Vector<double>.Zero;
+                foreach (Vector<double> v in segment)
+                {
+                    total += v;
+                }
+
+                AccumulateBatch(segment, total, sums);
+            }
+
+            WriteBatchDensity(sums, segments, psd, binCount, lanesUsed);
+            return;
+        }
+
+        // Scalar path: each lane on its own, through Estimate's code.
+        Span<double> one = _laneSignal.Length >= signal.Length ? _laneSignal.AsSpan(0, signal.Length) : (_laneSignal = new double[signal.Length]);
+        Span<double> full = _lanePsd.Length == FrequencyCount ? _lanePsd : (_lanePsd = new double[FrequencyCount]);
+        for (int l = 0; l < lanesUsed; l++)
+        {
+            for (int i = 0; i < one.Length; i++)
+            {
+                one[i] = signal[i][l];
+            }
+
+            Estimate(one, full);
+            full[..binCount].CopyTo(psd.Slice(l * binCount, binCount));
+        }
+    }
+
+    // Scalar fallback buffers of EstimateLanes, made on first use.
+    private double[] _laneSignal = [];
+    private double[] _lanePsd = [];
+
     // Batch buffers, made on the first vector call: segment (fftLength vectors, zero tail never written), spectrum, sums.
     private Vector<double>[] _batchFrame = [];
     private Vector<double>[] _batchRe = [];
     private Vector<double>[] _batchIm = [];
 
-    // One segment of every block of channels, block-major ([block · segmentLength + sample]): filled by one sequential
-    // pass over the frames, so that each block's detrend, window and FFT then work on 32 KB-sized contiguous data
-    // instead of reading the frames with a stride of a whole frame once per block.
-    private Vector<double>[] _batchBlocks = [];
+    // One segment of one block of channels ([sample]), gathered from the frames.
+    private Vector<double>[] _batchBlock = [];
 
-    // The scalar path with one channel per lane: the same detrend, window, FFT, power sum and scaling expressions.
-    private void EstimateBatches(ReadOnlySpan<double> frames, int channels, int length, Span<double> psd)
+    // Power sums of the current block of channels, [bin].
+    private Vector<double>[] _batchSums = [];
+
+    private void EnsureBatchBuffers()
     {
-        int width = Vector<double>.Count;
-        int bins = FrequencyCount;
         if (_batchFrame.Length != _fftLength)
         {
             _batchFrame = new Vector<double>[_fftLength];
-            _batchRe = new Vector<double>[bins];
-            _batchIm = new Vector<double>[bins];
+            _batchRe = new Vector<double>[FrequencyCount];
+            _batchIm = new Vector<double>[FrequencyCount];
+            _batchBlock = new Vector<double>[_segmentLength];
+            _batchSums = new Vector<double>[FrequencyCount];
         }
+    }
 
+    // The scalar path with one channel per lane: the same detrend, window, FFT, power sum and scaling expressions.
+    // Block-outer: each block of channels gathers its segments one after the other from the frames, then goes through
+    // the same per-segment code as EstimateLanes.
+    private void EstimateBatches(ReadOnlySpan<double> frames, int channels, int length, Span<double> psd, int bins)
+    {
+        int width = Vector<double>.Count;
+        EnsureBatchBuffers();
         int step = _segmentLength - _overlap;
         int segments = SegmentCount(length);
-        int lastDoubled = _fftLength % 2 == 0 ? bins - 2 : bins - 1;
-        var scale = new Vector<double>(_scale / segments);
-        var two = new Vector<double>(2.0);
-        var one = new Vector<double>(1.0);
-        Span<Vector<double>> frame = _batchFrame.AsSpan(0, _segmentLength);
+        int segmentLength = _segmentLength;
+        Span<Vector<double>> block = _batchBlock.AsSpan(0, segmentLength);
+        Span<Vector<double>> sums = _batchSums.AsSpan(0, bins);
         Span<double> lanes = stackalloc double[width];
         ref double source = ref MemoryMarshal.GetReference(frames);
+        ref Vector<double> blockStart = ref MemoryMarshal.GetReference(block);
         int blocks = (channels + width - 1) / width;
         int whole = channels / width;
-        if (_batchBlocks.Length < blocks * _segmentLength)
+        for (int b = 0; b < blocks; b++)
         {
-            _batchBlocks = new Vector<double>[blocks * _segmentLength];
-        }
-
-        // Segment-outer, so that one transposition serves every block; hence one array of power sums per block.
-        if (_batchBlockSums.Length < blocks * bins)
-        {
-            _batchBlockSums = new Vector<double>[blocks * bins];
-        }
-
-        if (_batchTotals.Length < blocks)
-        {
-            _batchTotals = new Vector<double>[blocks];
-        }
-
-        Span<Vector<double>> totals = _batchTotals.AsSpan(0, blocks);
-        _batchBlockSums.AsSpan(0, blocks * bins).Clear();
-        for (int s = 0; s < segments; s++)
-        {
-            // The transposition also sums each lane's samples in sample order (Mean's order), for the detrend.
-            int frameOffset = s * step * channels;
-            totals.Clear();
-            for (int i = 0; i < _segmentLength; i++)
+            int first = b * width;
+            sums.Clear();
+            for (int s = 0; s < segments; s++)
             {
-                int offset = frameOffset + (i * channels);
-                int b = 0;
-                // (b + 1) · width ≤ channels and the segment's last frame is inside the span.
-                for (; b < whole; b++)
+                // The gather also sums each lane's samples in sample order (Mean's order), for the detrend.
+                int offset = (s * step * channels) + first;
+                Vector<double> total = Vector<double>.Zero;
+                if (b < whole)
                 {
-                    Vector<double> v = Vector.LoadUnsafe(ref source, (nuint)(offset + (b * width)));
-                    _batchBlocks[(b * _segmentLength) + i] = v;
-                    totals[b] += v;
-                }
-
-                if (b < blocks)
-                {
-                    // Last, partial block: the unused lanes carry zeros and their results are dropped.
-                    lanes.Clear();
-                    frames.Slice(offset + (b * width), channels - (b * width)).CopyTo(lanes);
-                    var v = new Vector<double>(lanes);
-                    _batchBlocks[(b * _segmentLength) + i] = v;
-                    totals[b] += v;
-                }
-            }
-
-            for (int b = 0; b < blocks; b++)
-            {
-                Span<Vector<double>> block = _batchBlocks.AsSpan(b * _segmentLength, _segmentLength);
-                if (_detrend == DetrendKind.Constant)
-                {
-                    // Detrend and window in one pass: (x − mean) · w, as Detrend then the window loop.
-                    Vector<double> mean = totals[b] / new Vector<double>(_segmentLength);
-                    for (int i = 0; i < frame.Length; i++)
+                    // first + width ≤ channels, and the segment's last frame is inside the span (length ≥ s · step + segment).
+                    for (int i = 0; i < segmentLength; i++)
                     {
-                        frame[i] = (block[i] - mean) * _window[i];
+                        Vector<double> v = Vector.LoadUnsafe(ref source, (nuint)(offset + (i * channels)));
+                        Unsafe.Add(ref blockStart, i) = v;
+                        total += v;
                     }
                 }
                 else
                 {
-                    DetrendBatch(block, totals[b]);
-                    for (int i = 0; i < frame.Length; i++)
+                    // Last, partial block: the unused lanes carry zeros and their results are dropped.
+                    for (int i = 0; i < segmentLength; i++)
                     {
-                        frame[i] = block[i] * _window[i];
+                        lanes.Clear();
+                        frames.Slice(offset + (i * channels), channels - first).CopyTo(lanes);
+                        var v = new Vector<double>(lanes);
+                        block[i] = v;
+                        total += v;
                     }
                 }
 
-                _fft.ForwardBatch(_batchFrame, _batchRe, _batchIm);
-                Span<Vector<double>> blockSum = _batchBlockSums.AsSpan(b * bins, bins);
-                for (int k = 0; k < blockSum.Length; k++)
-                {
-                    Vector<double> re = _batchRe[k], im = _batchIm[k];
-                    blockSum[k] += re * re + im * im;
-                }
+                AccumulateBatch(block, total, sums);
             }
-        }
 
-        for (int b = 0; b < blocks; b++)
-        {
-            int first = b * width;
-            int count = Math.Min(width, channels - first);
-            ReadOnlySpan<Vector<double>> blockSum = _batchBlockSums.AsSpan(b * bins, bins);
-            for (int k = 0; k < bins; k++)
-            {
-                Vector<double> density = blockSum[k] * scale * (k >= 1 && k <= lastDoubled ? two : one);
-                for (int l = 0; l < count; l++)
-                {
-                    psd[((first + l) * bins) + k] = density[l];
-                }
-            }
+            WriteBatchDensity(sums, segments, psd[(first * bins)..], bins, Math.Min(width, channels - first));
         }
     }
 
-    // Power sums of every block of channels, [block · bins + bin].
-    private Vector<double>[] _batchBlockSums = [];
+    // Detrend (total: the lanes' sums in sample order), window, transform one segment of a block of lanes, and add its
+    // squared magnitudes to sums (the first sums.Length bins only).
+    private void AccumulateBatch(ReadOnlySpan<Vector<double>> segment, Vector<double> total, Span<Vector<double>> sums)
+    {
+        Span<Vector<double>> frame = _batchFrame.AsSpan(0, _segmentLength);
+        ReadOnlySpan<double> window = _window.AsSpan(0, _segmentLength);
+        if (_detrend == DetrendKind.Constant)
+        {
+            // Detrend and window in one pass: (x − mean) · w, as Detrend then the window loop.
+            Vector<double> mean = total / new Vector<double>(_segmentLength);
+            for (int i = 0; i < frame.Length; i++)
+            {
+                frame[i] = (segment[i] - mean) * window[i];
+            }
+        }
+        else
+        {
+            segment[.._segmentLength].CopyTo(frame);
+            DetrendBatch(frame, total);
+            for (int i = 0; i < frame.Length; i++)
+            {
+                frame[i] *= window[i];
+            }
+        }
 
-    // Batch sums of each segment's samples per lane, [block].
-    private Vector<double>[] _batchTotals = [];
+        int bins = sums.Length;
+        _fft.ForwardBatch(_batchFrame, _batchRe, _batchIm, bins);
+        ReadOnlySpan<Vector<double>> spectrumRe = _batchRe.AsSpan(0, bins), spectrumIm = _batchIm.AsSpan(0, bins);
+        for (int k = 0; k < sums.Length; k++)
+        {
+            Vector<double> re = spectrumRe[k], im = spectrumIm[k];
+            sums[k] += re * re + im * im;
+        }
+    }
+
+    // Lane l of bin k is value k · width + l of the sums; each lane takes WriteDensity's expression.
+    private void WriteBatchDensity(ReadOnlySpan<Vector<double>> sums, int segments, Span<double> psd, int bins, int lanesUsed)
+    {
+        int width = Vector<double>.Count;
+        int lastDoubled = _fftLength % 2 == 0 ? FrequencyCount - 2 : FrequencyCount - 1;
+        double scale = _scale / segments;
+        ReadOnlySpan<double> sumValues = MemoryMarshal.Cast<Vector<double>, double>(sums);
+        for (int l = 0; l < lanesUsed; l++)
+        {
+            Span<double> target = psd.Slice(l * bins, bins);
+            for (int k = 0; k < bins; k++)
+            {
+                double factor = k >= 1 && k <= lastDoubled ? 2.0 : 1.0;
+                target[k] = sumValues[(k * width) + l] * scale * factor;
+            }
+        }
+    }
 
     // Detrend, in place, one signal per lane, with the expressions of Detrend and Mean (total: the lanes' sums in sample order).
     private void DetrendBatch(Span<Vector<double>> frame, Vector<double> total)

@@ -14,17 +14,18 @@ public sealed class AlphaAnalyzerTests
 
     private sealed record Snapshot(long SampleIndex, double Time, double[] Absolute, double[] Relative, double[] RegionAbsolute, double[] RegionRelative);
 
-    private static List<Snapshot> Run(double[] values, int chunkFrames, AlphaOptions? options = null, Dictionary<string, List<string>>? regions = null)
+    private static List<Snapshot> Run(double[] values, int chunkFrames, AlphaOptions? options = null, Dictionary<string, List<string>>? regions = null, string[]? labels = null)
     {
-        StreamRegistry registry = Registry(Signal("eeg", Rate, Labels), Markers());
+        labels ??= Labels;
+        StreamRegistry registry = Registry(Signal("eeg", Rate, labels), Markers());
         Aligner aligner = Aligner(registry);
         var alpha = new AlphaAnalyzer(registry, options ?? new AlphaOptions(), regions ?? [], maxOutstandingUpdates: 4);
-        int n = values.Length / Labels.Length;
+        int n = values.Length / labels.Length;
         double[] times = Times(n, Rate);
         var aligned = new List<AlignedItem>();
         var updates = new List<AlphaUpdate>();
         var snapshots = new List<Snapshot>();
-        foreach (SourceItem item in Chunked(0, Labels.Length, times, values, chunkFrames))
+        foreach (SourceItem item in Chunked(0, labels.Length, times, values, chunkFrames))
         {
             aligned.Clear();
             aligner.Process(item, aligned);
@@ -65,26 +66,31 @@ public sealed class AlphaAnalyzerTests
         }
     }
 
-    [Fact]
-    public void Process_DefaultSettings_CachedWelchEqualsWelchEstimatorOnWholeWindow()
+    // 4 channels: whole blocks of Vector<double> lanes; 7 and 13: a last, partial block as well (on 256- or 512-bit vectors).
+    [Theory]
+    [InlineData(4)]
+    [InlineData(7)]
+    [InlineData(13)]
+    public void Process_DefaultSettings_CachedWelchEqualsWelchEstimatorOnWholeWindow(int channels)
     {
-        var random = new Random(21);
-        double[] values = [.. Enumerable.Range(0, 3000 * Labels.Length).Select(_ => (random.NextDouble() - 0.5) * 40)];
+        string[] labels = [.. Enumerable.Range(0, channels).Select(c => $"E{c}")];
+        var random = new Random(21 + channels);
+        double[] values = [.. Enumerable.Range(0, 3000 * channels).Select(_ => (random.NextDouble() - 0.5) * 40)];
         var options = new AlphaOptions();
         var welch = new WelchEstimator(Rate, 250, 125, options.Window, options.Detrend);
         double[] psd = new double[welch.FrequencyCount];
         double[] window = new double[500];
 
-        List<Snapshot> updates = Run(values, 17, options);
+        List<Snapshot> updates = Run(values, 17, options, labels: labels);
 
         Assert.Equal(21, updates.Count);
         foreach (Snapshot u in updates)
         {
-            for (int c = 0; c < Labels.Length; c++)
+            for (int c = 0; c < channels; c++)
             {
                 for (int k = 0; k < window.Length; k++)
                 {
-                    window[k] = values[((u.SampleIndex - 499 + k) * Labels.Length) + c];
+                    window[k] = values[((u.SampleIndex - 499 + k) * channels) + c];
                 }
                 welch.Estimate(window, psd);
                 double alpha = BandPower.Integrate(psd, welch.FrequencyResolution, 8, 13);

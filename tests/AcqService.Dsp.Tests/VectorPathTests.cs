@@ -8,7 +8,8 @@ namespace AcqService.Dsp.Tests;
 /// </summary>
 public class VectorPathTests
 {
-    public static TheoryData<int> ChannelCounts => new() { 1, 3, 5, 33, 64 };
+    // 64: four-block groups only; 33, 100, 259: groups, single blocks and a scalar remainder, on both vector widths.
+    public static TheoryData<int> ChannelCounts => new() { 1, 3, 5, 33, 64, 100, 259 };
 
     private static double[] Noise(int count, int seed)
     {
@@ -44,8 +45,9 @@ public class VectorPathTests
         int frames = 3001;
         double[] input = Noise(frames * channels, channels);
         var vector = new SosFilter(sos, channels);
+        var narrow = new SosFilter(sos, channels) { UseVector512 = false };
         var scalar = new SosFilter(sos, channels) { UseVectors = false };
-        double[] a = (double[])input.Clone(), b = (double[])input.Clone();
+        double[] a = (double[])input.Clone(), b = (double[])input.Clone(), c = (double[])input.Clone();
 
         // Uneven chunks, so that the state carried between calls is compared too.
         int[] chunkFrames = [1, 10, 7, 256, 3, 10];
@@ -55,10 +57,12 @@ public class VectorPathTests
             int f = Math.Min(chunkFrames[n++ % chunkFrames.Length], frames - at);
             vector.Process(a.AsSpan(at * channels, f * channels));
             scalar.Process(b.AsSpan(at * channels, f * channels));
+            narrow.Process(c.AsSpan(at * channels, f * channels));
             at += f;
         }
 
         AssertSameBits(b, a, $"{channels} channels");
+        AssertSameBits(b, c, $"{channels} channels, 256-bit path");
         // The filter did filter: the output is not the input.
         Assert.NotEqual(input[^1], a[^1]);
     }
@@ -129,6 +133,67 @@ public class VectorPathTests
         }
 
         Assert.True(fromVector.Max() > 0);
+
+        // The first bins only (what the alpha analyzer asks for): the same bits as those bins of the full estimate, on
+        // both paths, with the channels packed at the shorter stride.
+        foreach (int first in new[] { 1, 7, bins / 3, bins - 1, bins })
+        {
+            var partVector = new double[channels * first];
+            var partScalar = new double[channels * first];
+            vector.EstimateInterleaved(frames, channels, partVector, first);
+            scalar.EstimateInterleaved(frames, channels, partScalar, first);
+            for (int c = 0; c < channels; c++)
+            {
+                AssertSameBits(fromVector.AsSpan(c * bins, first), partVector.AsSpan(c * first, first), $"vector, {first} bins, channel {c}");
+                AssertSameBits(fromVector.AsSpan(c * bins, first), partScalar.AsSpan(c * first, first), $"scalar, {first} bins, channel {c}");
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(WelchCases))]
+    public void WelchEstimateLanes_EqualsEstimatePerLane_BitForBit(int channels, int segment, int overlap, WindowKind window, DetrendKind detrend, int nfft)
+    {
+        const double fs = 1000;
+        int width = Vector<double>.Count;
+        int used = Math.Min(width, channels);
+        int length = (2 * segment) + 37;
+        double[] values = Noise(length * width, (11 * channels) + segment);
+        var signal = new Vector<double>[length];
+        for (int i = 0; i < length; i++)
+        {
+            // Lanes past `used` are zero, as in the alpha analyzer's last, partial block.
+            var lanes = new double[width];
+            Array.Copy(values, i * width, lanes, 0, used);
+            signal[i] = new Vector<double>(lanes);
+        }
+
+        var vector = new WelchEstimator(fs, segment, overlap, window, detrend, nfft);
+        var scalar = new WelchEstimator(fs, segment, overlap, window, detrend, nfft) { UseVectors = false };
+        var single = new WelchEstimator(fs, segment, overlap, window, detrend, nfft);
+        int bins = vector.FrequencyCount;
+        var full = new double[bins];
+        foreach (int first in new[] { 1, bins / 2, bins })
+        {
+            var fromVector = new double[used * first];
+            var fromScalar = new double[used * first];
+            vector.EstimateLanes(signal, fromVector, first, used);
+            vector.EstimateLanes(signal, fromVector, first, used);
+            scalar.EstimateLanes(signal, fromScalar, first, used);
+            for (int l = 0; l < used; l++)
+            {
+                single.Estimate([.. Enumerable.Range(0, length).Select(i => values[(i * width) + l])], full);
+                AssertSameBits(full.AsSpan(0, first), fromVector.AsSpan(l * first, first), $"vector lane {l}, {first} bins");
+                AssertSameBits(full.AsSpan(0, first), fromScalar.AsSpan(l * first, first), $"scalar lane {l}, {first} bins");
+            }
+
+            Assert.True(fromVector.Max() > 0);
+        }
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => vector.EstimateLanes(signal, new double[width * bins], bins, width + 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => vector.EstimateLanes(signal, new double[width * bins], bins + 1, 1));
+        Assert.Throws<ArgumentException>(() => vector.EstimateLanes(signal.AsSpan(0, segment - 1), new double[width * bins], bins, 1));
+        Assert.Throws<ArgumentException>(() => vector.EstimateLanes(signal, new double[(used * bins) - 1], bins, used));
     }
 
     [Fact]
@@ -139,5 +204,8 @@ public class VectorPathTests
         Assert.Throws<ArgumentException>(() => welch.EstimateInterleaved(new double[99 * 3], 3, new double[3 * welch.FrequencyCount]));
         Assert.Throws<ArgumentException>(() => welch.EstimateInterleaved(new double[300], 3, new double[(3 * welch.FrequencyCount) - 1]));
         Assert.Throws<ArgumentOutOfRangeException>(() => welch.EstimateInterleaved(new double[300], 0, new double[300]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => welch.EstimateInterleaved(new double[300], 3, new double[300], 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => welch.EstimateInterleaved(new double[300], 3, new double[300], welch.FrequencyCount + 1));
+        Assert.Throws<ArgumentException>(() => welch.EstimateInterleaved(new double[300], 3, new double[(3 * 10) - 1], 10));
     }
 }

@@ -27,6 +27,33 @@ public sealed class InletBufferTests
     }
 
     [Fact]
+    public void BatchWrite_DropsTheOldestAcrossBufferAndBatch_AndWakesAWaitingPull()
+    {
+        using var buffer = new InletBuffer(3, new SampleArrayPool(2, 8));
+        buffer.Write(Sample(0));
+        buffer.Write(Sample(1));
+        bool woke = false;
+        var waiter = new Thread(() => woke = buffer.WaitForSample(TimeSpan.FromSeconds(10)));
+        // The batch of 4 into a bound of 3 holding 2: samples 0, 1 and 2 go, in that order.
+        buffer.Write([Sample(2), Sample(3), Sample(4), Sample(5)]);
+        Assert.Equal(3, buffer.Dropped);
+        double[] data = new double[2 * 4];
+        double[] times = new double[4];
+        Assert.Equal(3, buffer.Read(data, times, 2));
+        Assert.Equal([3.0, -3, 4, -4, 5, -5], data[..6]);
+        Assert.Equal([1.5, 2.0, 2.5], times[..3]);
+
+        // An empty buffer: a pull blocked in the wait is released by one batch.
+        waiter.Start();
+        Thread.Sleep(50);
+        buffer.Write([Sample(6), Sample(7)]);
+        Assert.True(waiter.Join(TimeSpan.FromSeconds(10)));
+        Assert.True(woke);
+        Assert.Equal(2, buffer.Read(data, times, 2));
+        Assert.Equal([3.0, 3.5], times[..2]);
+    }
+
+    [Fact]
     public void DroppedBeforeLastRead_IsTheCountWhenTheReadTookItsSamples()
     {
         using var buffer = new InletBuffer(2, new SampleArrayPool(2, 8));

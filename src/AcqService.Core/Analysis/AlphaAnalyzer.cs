@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using AcqService.Core.Model;
 using AcqService.Core.Pipeline;
@@ -119,9 +120,17 @@ public sealed class AlphaAnalyzer
         private readonly AlphaOptions _options;
         private readonly int _channels;
         private readonly double[] _scale;
-        // Frame-major ring of µV values written twice, at frame (t & mask) and (t & mask) + ringFrames, so that every
-        // segment (shorter than the ring) is one contiguous block of frames for the multi-channel Welch estimate.
-        private readonly double[] _ring;
+        // Ring of µV values by block of Vector<double>.Count adjacent channels, one channel per lane: block b's frame t is
+        // _ring[b · blockStride + (t & mask)], written a second time ringFrames further on, so that every segment
+        // (shorter than the ring) of a block is one contiguous run of vectors, which WelchEstimator.EstimateLanes reads
+        // as it is. The unused lanes of a last, partial block hold zeros.
+        private readonly Vector<double>[] _ring;
+        private readonly Vector<double>[] _scaleLanes;
+        private readonly int _blocks;
+        // Vectors from one block's ring to the next: 2 · ringFrames, a power of two, plus two vectors (one 64-byte line),
+        // so that the blocks written for one frame do not all fall into the same cache set, which made every ring
+        // write of a frame evict the previous ones.
+        private readonly int _blockStride;
         private readonly long _mask;
         private readonly int _ringFrames;
         private long _total;
@@ -170,11 +179,6 @@ public sealed class AlphaAnalyzer
             _cacheSlots = _segmentsPerWindow + Math.Max(1, _update / _step) + 1;
             _cacheStart = new long[_cacheSlots];
             _cacheStart.AsSpan().Fill(-1);
-            _cache = new double[_cacheSlots][];
-            for (int i = 0; i < _cache.Length; i++)
-            {
-                _cache[i] = new double[_channels * _bins];
-            }
             _average = new double[_bins];
             double highest = Math.Max(options.BandHighHz, options.BroadHighHz);
             int above = 0;
@@ -183,8 +187,20 @@ public sealed class AlphaAnalyzer
                 above++;
             }
             _usedBins = Math.Min(_bins, above + 1);
+            // Only the bins the band integrals can read are estimated and cached (see WelchEstimator.EstimateInterleaved).
+            _cache = new double[_cacheSlots][];
+            for (int i = 0; i < _cache.Length; i++)
+            {
+                _cache[i] = new double[_channels * _usedBins];
+            }
             _ringFrames = (int)BitOperations.RoundUpToPowerOf2((uint)(_window + 1));
-            _ring = new double[2 * _ringFrames * _channels];
+            int width = Vector<double>.Count;
+            _blocks = (_channels + width - 1) / width;
+            _blockStride = (2 * _ringFrames) + 2;
+            _ring = new Vector<double>[_blocks * _blockStride];
+            var paddedScale = new double[_blocks * width];
+            _scale.CopyTo(paddedScale, 0);
+            _scaleLanes = [.. MemoryMarshal.Cast<double, Vector<double>>(paddedScale)];
             _mask = _ringFrames - 1;
             _regions = regions.Count;
             _regionChannels = [.. regions.Values.Select(labels => labels.Select(stream.IndexOfChannel).Where(i => i >= 0).ToArray())];
@@ -208,35 +224,46 @@ public sealed class AlphaAnalyzer
         {
             _total = firstIndex;
             ReadOnlySpan<double> values = chunk.Values;
-            int mirror = _ringFrames * _channels;
-            int width = Vector.IsHardwareAccelerated ? Vector<double>.Count : int.MaxValue;
-            ref double scale = ref MemoryMarshal.GetArrayDataReference(_scale);
-            ref double ring = ref MemoryMarshal.GetArrayDataReference(_ring);
+            int width = Vector<double>.Count;
+            int whole = _channels / width;
+            int ringFrames = _ringFrames;
+            int stride = _blockStride;
+            ref Vector<double> scale = ref MemoryMarshal.GetArrayDataReference(_scaleLanes);
+            ref Vector<double> ring = ref MemoryMarshal.GetArrayDataReference(_ring);
+            Span<double> lanes = stackalloc double[width];
+            // The next frame count at which an update is due (a multiple of the update interval, at least a whole window):
+            // one division per chunk instead of one per frame.
+            long due = Math.Max(_window, ((_total / _update) + 1) * _update);
+            due = ((due + _update - 1) / _update) * _update;
             for (int f = 0; f < chunk.Count; f++)
             {
-                int source = f * _channels;
-                int target = (int)((_total & _mask) * _channels);
-                ReadOnlySpan<double> frame = values.Slice(source, _channels);
+                ReadOnlySpan<double> frame = values.Slice(f * _channels, _channels);
                 ref double input = ref MemoryMarshal.GetReference(frame);
-                int c = 0;
-                // Whole vectors of channels (c + width ≤ channels: inside the frame, the scale and both ring copies),
-                // then the rest one by one; the same product per value either way.
-                for (; c + width <= _channels; c += width)
+                nint slot = (nint)(_total & _mask);
+                int b = 0;
+                // Whole blocks (b < whole: (b + 1) · width ≤ channels, inside the frame; the ring holds blocks · stride vectors
+                // and slot + ringFrames < 2 · ringFrames < stride), then the partial block; the same product per value.
+                for (; b < whole; b++)
                 {
-                    Vector<double> v = Vector.LoadUnsafe(ref input, (nuint)c) * Vector.LoadUnsafe(ref scale, (nuint)c);
-                    v.StoreUnsafe(ref ring, (nuint)(target + c));
-                    v.StoreUnsafe(ref ring, (nuint)(target + mirror + c));
+                    Vector<double> v = Vector.LoadUnsafe(ref input, (nuint)(b * width)) * Unsafe.Add(ref scale, b);
+                    ref Vector<double> at = ref Unsafe.Add(ref ring, ((nint)b * stride) + slot);
+                    at = v;
+                    Unsafe.Add(ref at, ringFrames) = v;
                 }
-                for (; c < _channels; c++)
+                if (b < _blocks)
                 {
-                    double v = frame[c] * _scale[c];
-                    _ring[target + c] = v;
-                    _ring[target + mirror + c] = v;
+                    lanes.Clear();
+                    frame[(b * width)..].CopyTo(lanes);
+                    Vector<double> v = new Vector<double>(lanes) * _scaleLanes[b];
+                    int at = (b * stride) + (int)slot;
+                    _ring[at] = v;
+                    _ring[at + ringFrames] = v;
                 }
                 _total++;
-                if (_total >= _window && _total % _update == 0)
+                if (_total == due)
                 {
                     updates.Add(Compute(chunk.Timestamps[f] + offset));
+                    due += _update;
                 }
             }
         }
@@ -258,7 +285,7 @@ public sealed class AlphaAnalyzer
                 for (int j = 0; j < _segmentsPerWindow; j++)
                 {
                     long start = windowStart + ((long)j * _step);
-                    ReadOnlySpan<double> psd = _cache[SlotOf(start)].AsSpan(c * _bins, _usedBins);
+                    ReadOnlySpan<double> psd = _cache[SlotOf(start)].AsSpan(c * _usedBins, _usedBins);
                     for (int b = 0; b < average.Length; b++)
                     {
                         average[b] += psd[b];
@@ -302,9 +329,16 @@ public sealed class AlphaAnalyzer
             {
                 return;
             }
-            // The segment's frames are contiguous thanks to the mirrored ring (segment ≤ window < ring frames).
-            ReadOnlySpan<double> frames = _ring.AsSpan((int)((start & _mask) * _channels), _segment * _channels);
-            _welch.EstimateInterleaved(frames, _channels, _cache[slot]);
+            // Each block's segment is contiguous thanks to the mirrored ring (segment ≤ window < ring frames); the cache
+            // holds channel-major PSDs, so block b's channels are one run of it.
+            int width = Vector<double>.Count;
+            int position = (int)(start & _mask);
+            for (int b = 0; b < _blocks; b++)
+            {
+                int lanesUsed = Math.Min(width, _channels - (b * width));
+                ReadOnlySpan<Vector<double>> segment = _ring.AsSpan((b * _blockStride) + position, _segment);
+                _welch.EstimateLanes(segment, _cache[slot].AsSpan(b * width * _usedBins, lanesUsed * _usedBins), _usedBins, lanesUsed);
+            }
             _cacheStart[slot] = start;
         }
 

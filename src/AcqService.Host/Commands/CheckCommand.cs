@@ -47,23 +47,11 @@ internal sealed class CheckCommand : ICommand
         string? mains = arguments.Choice("mains", "50", "60", "auto");
         bool json = arguments.Flag("json");
 
-        DeviceProfile profile;
-        string profileSource;
-        try
-        {
-            (profile, profileSource, _) = DefaultProfile.Load(arguments.Value("profile"));
-        }
-        catch (ProfileException ex)
-        {
-            Console.Error.WriteLine($"acq {Name}: {ex.Message}");
-            return ExitCodes.Usage;
-        }
-        IConfigurationRoot configuration = SettingsLoader.Build(arguments.Value("settings"), arguments.ConfigurationOverrides);
-        (AppSettings settings, List<string> problems) = SettingsLoader.Bind(configuration, profile, profileSource);
-        if (SessionLauncher.ReportProblems(problems, Name))
+        if (SessionLauncher.LoadProfileAndSettings(arguments, arguments.Value("profile"), Name) is not { } loaded)
         {
             return ExitCodes.Usage;
         }
+        (DeviceProfile profile, string profileSource, _, IConfigurationRoot configuration, AppSettings settings) = loaded;
         CheckThresholds thresholds = settings.Check.Clone();
         if (mains is not null)
         {

@@ -70,24 +70,11 @@ internal sealed class RunCommand(bool isDemo) : ICommand
             seed = ulong.TryParse(seedText, NumberStyles.None, CultureInfo.InvariantCulture, out ulong s) ? s : throw new UsageException($"--seed: '{seedText}' is not a non-negative integer");
         }
 
-        DeviceProfile profile;
-        string profileSource, profileJson;
-        try
-        {
-            (profile, profileSource, profileJson) = DefaultProfile.Load(profilePath);
-        }
-        catch (ProfileException ex)
-        {
-            Console.Error.WriteLine($"acq {Name}: {ex.Message}");
-            return ExitCodes.Usage;
-        }
-
-        IConfigurationRoot configuration = SettingsLoader.Build(arguments.Value("settings"), arguments.ConfigurationOverrides);
-        (AppSettings settings, List<string> problems) = SettingsLoader.Bind(configuration, profile, profileSource);
-        if (SessionLauncher.ReportProblems(problems, Name))
+        if (SessionLauncher.LoadProfileAndSettings(arguments, profilePath, Name) is not { } loaded)
         {
             return ExitCodes.Usage;
         }
+        (DeviceProfile profile, string profileSource, string profileJson, IConfigurationRoot configuration, AppSettings settings) = loaded;
         if (seed is ulong chosen)
         {
             settings.Simulation.Seed = chosen;

@@ -45,27 +45,19 @@ internal sealed class SimulateCommand : ICommand
             throw new UsageException($"unexpected argument '{arguments.Positionals[0]}'");
         }
         double? duration = arguments.Number("duration", 1, 30 * 24 * 3600);
-        DeviceProfile profile;
-        string profileSource;
-        try
-        {
-            (profile, profileSource, _) = DefaultProfile.Load(arguments.Value("profile"));
-        }
-        catch (ProfileException ex)
-        {
-            Console.Error.WriteLine($"acq {Name}: {ex.Message}");
-            return ExitCodes.Usage;
-        }
-        IConfigurationRoot configuration = SettingsLoader.Build(arguments.Value("settings"), arguments.ConfigurationOverrides);
-        (AppSettings settings, List<string> problems) = SettingsLoader.Bind(configuration, profile, profileSource);
+        ulong? seed = null;
         if (arguments.Value("seed") is string seedText)
         {
-            settings.Simulation.Seed = ulong.TryParse(seedText, NumberStyles.None, CultureInfo.InvariantCulture, out ulong seed) ? seed : throw new UsageException($"--seed: '{seedText}' is not a non-negative integer");
+            seed = ulong.TryParse(seedText, NumberStyles.None, CultureInfo.InvariantCulture, out ulong parsed) ? parsed : throw new UsageException($"--seed: '{seedText}' is not a non-negative integer");
         }
-        if (problems.Count > 0)
+        if (SessionLauncher.LoadProfileAndSettings(arguments, arguments.Value("profile"), Name) is not { } loaded)
         {
-            Console.Error.WriteLine($"acq {Name}: invalid settings:\n  " + string.Join("\n  ", problems));
             return ExitCodes.Usage;
+        }
+        (DeviceProfile profile, string profileSource, _, IConfigurationRoot configuration, AppSettings settings) = loaded;
+        if (seed is ulong chosen)
+        {
+            settings.Simulation.Seed = chosen;
         }
 
         if (arguments.Flag("serial"))

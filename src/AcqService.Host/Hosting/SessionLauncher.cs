@@ -3,6 +3,7 @@ using AcqService.Lsl;
 using AcqService.Sessions;
 using AcqService.Sinks;
 using AcqService.Sources.Drivers;
+using AcqService.Sources.Profiles;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -19,6 +20,33 @@ internal static class SessionLauncher
     /// <summary>The session factory for this process's configuration (LSL backend from section <c>Lsl</c>).</summary>
     public static SessionFactory Factory(IConfiguration configuration, ILoggerFactory loggers) =>
         new(SourceDriverRegistry.Default, () => CreateLsl(configuration), loggers, CommandLineApp.Version);
+
+    /// <summary>A command's device profile and bound settings, as <see cref="LoadProfileAndSettings"/> found them.</summary>
+    public sealed record LoadedSettings(DeviceProfile Profile, string ProfileSource, string ProfileJson, IConfigurationRoot Configuration, AppSettings Settings);
+
+    /// <summary>
+    /// Loads the device profile (<paramref name="profilePath"/>, or the embedded simulated one when null) and binds the
+    /// settings (<c>--settings FILE</c> and <c>--set</c> overrides) against it, the first steps of every command that
+    /// builds a session. A bad profile or invalid settings are printed, named after <paramref name="command"/>, and
+    /// null is returned: the caller exits with <see cref="ExitCodes.Usage"/>.
+    /// </summary>
+    public static LoadedSettings? LoadProfileAndSettings(ParsedArguments arguments, string? profilePath, string command)
+    {
+        DeviceProfile profile;
+        string profileSource, profileJson;
+        try
+        {
+            (profile, profileSource, profileJson) = DefaultProfile.Load(profilePath);
+        }
+        catch (ProfileException ex)
+        {
+            Console.Error.WriteLine($"acq {command}: {ex.Message}");
+            return null;
+        }
+        IConfigurationRoot configuration = SettingsLoader.Build(arguments.Value("settings"), arguments.ConfigurationOverrides);
+        (AppSettings settings, List<string> problems) = SettingsLoader.Bind(configuration, profile, profileSource);
+        return ReportProblems(problems, command) ? null : new LoadedSettings(profile, profileSource, profileJson, configuration, settings);
+    }
 
     /// <summary>Builds and runs a session; returns the exit code.</summary>
     public static async Task<int> RunAsync(SessionRequest request, IConfiguration configuration, string command, CancellationToken cancellationToken)

@@ -16,9 +16,17 @@ internal sealed class FrameReader
     private int _start;
     private int _end;
 
-    public FrameReader(Socket socket, int maxBuffer, int initialSize = 16 * 1024)
+    private readonly bool _blocking;
+
+    /// <param name="socket">A connected socket.</param>
+    /// <param name="maxBuffer">Largest frame (buffer cap).</param>
+    /// <param name="initialSize">Initial buffer size.</param>
+    /// <param name="blocking">Receive with blocking calls on the caller's thread (a socket with a receive timeout,
+    /// never used asynchronously): every method then completes synchronously, checking its token between receives.</param>
+    public FrameReader(Socket socket, int maxBuffer, int initialSize = 16 * 1024, bool blocking = false)
     {
         _socket = socket;
+        _blocking = blocking;
         _maxBuffer = maxBuffer;
         _buffer = new byte[Math.Min(initialSize, maxBuffer)];
     }
@@ -59,6 +67,11 @@ internal sealed class FrameReader
             _start = 0;
             _end = have;
         }
+        while (_blocking && _end - _start < count)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            ReceiveOnce();
+        }
         while (_end - _start < count)
         {
             int read = await _socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None, cancellationToken).ConfigureAwait(false);
@@ -68,6 +81,53 @@ internal sealed class FrameReader
             }
             _end += read;
         }
+    }
+
+    /// <summary>
+    /// Blocking receive for a dedicated thread: makes room for at least <paramref name="count"/> buffered bytes
+    /// (compacting or growing like <see cref="EnsureAsync"/>) and receives once, whatever the socket has (≥ 1 byte).
+    /// Returns false when the socket's receive timeout passed with nothing received (the caller checks its token and calls again).
+    /// </summary>
+    /// <exception cref="EndOfStreamException">The peer closed the connection.</exception>
+    /// <exception cref="LslProtocolException"><paramref name="count"/> exceeds the buffer cap.</exception>
+    public bool ReceiveSome(int count)
+    {
+        if (count > _maxBuffer)
+        {
+            throw new LslProtocolException($"frame of {count} bytes exceeds the limit of {_maxBuffer}");
+        }
+        int have = _end - _start;
+        // Compact when the next frame would not fit behind _start, or when the tail is nearly used up: a full-size
+        // receive each time keeps the number of system calls per byte low at high rates.
+        if (_buffer.Length - _start < count || _buffer.Length - _end < _buffer.Length / 4)
+        {
+            byte[] target = _buffer.Length >= count ? _buffer : new byte[Math.Min(_maxBuffer, Math.Max(count, _buffer.Length * 2))];
+            Buffer.BlockCopy(_buffer, _start, target, 0, have);
+            _buffer = target;
+            _start = 0;
+            _end = have;
+        }
+        return ReceiveOnce();
+    }
+
+    /// <summary>One blocking receive into the free tail of the buffer; false when the socket's receive timeout passed.</summary>
+    private bool ReceiveOnce()
+    {
+        int read;
+        try
+        {
+            read = _socket.Receive(_buffer, _end, _buffer.Length - _end, SocketFlags.None);
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
+        {
+            return false;
+        }
+        if (read == 0)
+        {
+            throw new EndOfStreamException("connection closed by peer");
+        }
+        _end += read;
+        return true;
     }
 
     /// <summary>Reads one line terminated by <c>\n</c> (the terminator and a preceding <c>\r</c> are removed).</summary>

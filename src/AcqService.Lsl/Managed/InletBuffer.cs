@@ -92,6 +92,45 @@ internal sealed class InletBuffer : IValueTaskSource<bool>, IDisposable
         }
     }
 
+    /// <summary>
+    /// Adds a batch of decoded samples under one lock with one wake-up (dropping and counting the oldest when full), so
+    /// a puller woken by the first sample of a network chunk does not contend with the writer for each of the rest.
+    /// </summary>
+    public void Write(ReadOnlySpan<InSample> samples)
+    {
+        bool wake;
+        lock (_gate)
+        {
+            if (_completed)
+            {
+                foreach (InSample sample in samples)
+                {
+                    _pool.Return(sample.Numbers);
+                }
+                return;
+            }
+            foreach (InSample sample in samples)
+            {
+                if (_queue.Count >= _capacity)
+                {
+                    _pool.Return(_queue.Dequeue().Numbers);
+                    Interlocked.Increment(ref _dropped);
+                }
+                _queue.Enqueue(sample);
+            }
+            wake = _waiterArmed;
+            _waiterArmed = false;
+            if (_syncWaiters > 0)
+            {
+                Monitor.PulseAll(_gate);
+            }
+        }
+        if (wake)
+        {
+            _core.SetResult(true);
+        }
+    }
+
     /// <summary>No more samples will come (loss or dispose); wakes every waiter. Buffered samples stay readable.</summary>
     public void Complete()
     {

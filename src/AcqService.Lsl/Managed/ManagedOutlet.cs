@@ -9,7 +9,8 @@ namespace AcqService.Lsl.Managed;
 
 /// <summary>
 /// A managed LSL outlet: timestamps and encodes pushed samples and hands them to every connected consumer's
-/// drop-oldest queue. Pushes never block on the network and take no lock. The network sides are their own classes:
+/// drop-oldest queue, or with pushthrough writes them to an idle consumer's socket directly (one non-blocking send).
+/// Pushes never block on the network and take no lock. The network sides are their own classes:
 /// <see cref="StreamFeedServer"/> (TCP data port), <see cref="OutletDiscoveryResponder"/> (UDP discovery and time
 /// probes) and <see cref="ConsumerRegistry"/> (who is connected).
 /// </summary>
@@ -226,6 +227,12 @@ internal sealed class ManagedOutlet : ILslOutlet
         }
         foreach (OutletConsumer consumer in _consumers.Current)
         {
+            // Pushthrough: an idle consumer gets the samples written by this thread right away (one non-blocking send)
+            // instead of waking its send loop; a busy one, or a push that asks for buffering, goes through the queue.
+            if (pushthrough && consumer.TrySendNow(samples))
+            {
+                continue;
+            }
             var writer = consumer.Queue.Writer;
             foreach (OutSample sample in samples)
             {

@@ -71,6 +71,45 @@ internal sealed class SampleDecoder
         return new InSample(timestamp, values, null);
     }
 
+    /// <summary>
+    /// Decodes the next numeric sample if it is completely buffered (no await, no receive); otherwise returns false
+    /// and sets <paramref name="needed"/> to the bytes the sample takes. Not for string streams.
+    /// </summary>
+    /// <exception cref="LslProtocolException">Bad tag.</exception>
+    public bool TryDecodeBuffered(out InSample sample, out int needed)
+    {
+        ReadOnlySpan<byte> span = _reader.Span;
+        int size = _format.ValueSize() * _channels;
+        if (span.Length < 1)
+        {
+            sample = default;
+            needed = 1 + size;
+            return false;
+        }
+        byte tag = span[0];
+        int header = tag switch
+        {
+            WireFormat.TagTimestamp => 9,
+            WireFormat.TagDeduced => 1,
+            _ => throw new LslProtocolException($"invalid sample tag 0x{tag:x2}"),
+        };
+        needed = header + size;
+        if (span.Length < needed)
+        {
+            sample = default;
+            return false;
+        }
+        double timestamp = tag == WireFormat.TagTimestamp
+            ? (_bigEndian ? BinaryPrimitives.ReadDoubleBigEndian(span[1..]) : BinaryPrimitives.ReadDoubleLittleEndian(span[1..]))
+            : _srate > 0 ? _previous + _srateRecip : _previous;
+        _previous = timestamp;
+        double[] values = _pool?.Rent() ?? new double[_channels];
+        Decode(span.Slice(header, size), values);
+        _reader.Consume(needed);
+        sample = new InSample(timestamp, values, null);
+        return true;
+    }
+
     private void Decode(ReadOnlySpan<byte> span, double[] values)
     {
         bool big = _bigEndian;
