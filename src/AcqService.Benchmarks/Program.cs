@@ -5,6 +5,7 @@ using AcqService.Benchmarks;
 // bench pipeline [--channels 64] [--rate 1000] [--seconds 600] [--chunk 10] [--repetitions 5] [--no-session]
 // bench lsl [--configs 64x1000,64x5000,64x20000,256x2000] [--rounds 3] [--round-seconds 2.5] [--chunk-ms 1] [--managed-only] [--liblsl PATH]
 // bench latency [--seconds 40] [--configs 64x1000@1,64x1000@10,256x2000@1,256x2000@10] [--marker-interval 0.55] [--warmup 5] [--no-record] [--no-published-averages] [--dir PATH] [--keep]
+// bench analyze-vs-reference [--minutes 30] [--rounds 2] [--epocher numpy|mne] [--acq PATH/acq.dll] [--python PATH] [--dir PATH] [--keep]
 // bench xdf [--parts reader,writer,analyze] [--gigabytes 1] [--small-megabytes 100] [--writer-seconds 120] [--analyze-seconds 3600] [--dir PATH] [--keep]
 if (args.Length > 0 && args[0] == "lsl")
 {
@@ -18,6 +19,10 @@ if (args.Length > 0 && args[0] == "xdf")
 {
     return await XdfBench.RunAsync(args[1..]);
 }
+if (args.Length > 0 && args[0] == "analyze-vs-reference")
+{
+    return await AnalyzeReferenceBench.RunAsync(args[1..]);
+}
 if (args.Length > 0 && args[0] == "xdf-read")
 {
     // Child process of "xdf": its peak working set is the reader's alone.
@@ -29,6 +34,7 @@ if (args.Length == 0 || args[0] is not "pipeline")
     Console.Error.WriteLine("       bench lsl [--configs 64x1000,64x5000,64x20000,256x2000] [--rounds 3] [--round-seconds 2.5] [--chunk-ms 1] [--managed-only] [--liblsl PATH]");
     Console.Error.WriteLine("       bench latency [--seconds 40] [--configs 64x1000@1,64x1000@10,256x2000@1,256x2000@10] [--marker-interval 0.55] [--warmup 5] [--no-record] [--no-published-averages] [--dir PATH] [--keep]");
     Console.Error.WriteLine("       bench xdf [--parts reader,writer,analyze] [--gigabytes 1] [--small-megabytes 100] [--writer-seconds 120] [--writer-channels 256] [--writer-rate 2000] [--writer-chunk 20] [--analyze-seconds 3600] [--dir PATH] [--keep]");
+    Console.Error.WriteLine("       bench analyze-vs-reference [--minutes 30] [--rounds 2] [--epocher numpy|mne] [--acq PATH/acq.dll] [--python PATH] [--dir PATH] [--keep]");
     return 2;
 }
 

@@ -539,7 +539,7 @@ internal static partial class XdfBench
     }
 
     /// <summary>Records a fast simulated session (EEG + needle markers, their clock offsets) straight into the recorder; returns the marker count.</summary>
-    private static async Task<int> RecordSimulationAsync(string path, double seconds)
+    internal static async Task<int> RecordSimulationAsync(string path, double seconds)
     {
         const double clock = 1000.0;
         var registry = new StreamRegistry();
@@ -556,7 +556,7 @@ internal static partial class XdfBench
         return rig.Markers.Emitted;
     }
 
-    private static async Task<long> ReplayOnlyAsync(string path)
+    internal static async Task<long> ReplayOnlyAsync(string path)
     {
         XdfReplaySource source = XdfReplayFactory.Open(path, new XdfReplayOptions { Pace = ReplayPace.Fast });
         var registry = new StreamRegistry();

@@ -148,19 +148,48 @@ public static class SessionOutput
         {
             using var csv = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
             csv.WriteLine($"stream,condition,count,channel,time_s,mean_{unit},sem_{unit}");
-        foreach (ConditionAverage average in averages)
-        {
-            for (int c = 0; c < average.Channels.Count; c++)
+            // One line per channel and time point (384k lines for 6 conditions of 64 channels × 1001 points): the fields
+            // that repeat (stream, condition, count, channel; the time column) are formatted once, the two numbers
+            // straight into a buffer. The text equals Csv.Line of Csv.Field / Csv.Fixed(·, 6) / Csv.Number.
+            Span<char> number = stackalloc char[64];
+            foreach (ConditionAverage average in averages)
             {
-                ReadOnlySpan<double> mean = average.MeanOf(c);
-                for (int k = 0; k < average.TimePoints; k++)
+                string[] times = [.. average.Times.Select(t => Csv.Fixed(t, 6))];
+                string head = Csv.Field(average.StreamKey) + "," + Csv.Field(average.Condition) + "," + average.Count.ToString(CultureInfo.InvariantCulture) + ",";
+                for (int c = 0; c < average.Channels.Count; c++)
                 {
-                    csv.WriteLine(Csv.Line(Csv.Field(average.StreamKey), Csv.Field(average.Condition), average.Count.ToString(CultureInfo.InvariantCulture),
-                        Csv.Field(average.Channels[c]), Csv.Fixed(average.Times[k], 6), Csv.Number(mean[k]), Csv.Number(average.StandardError(c, k))));
+                    string prefix = head + Csv.Field(average.Channels[c]) + ",";
+                    ReadOnlySpan<double> mean = average.MeanOf(c);
+                    for (int k = 0; k < average.TimePoints; k++)
+                    {
+                        csv.Write(prefix);
+                        csv.Write(times[k]);
+                        csv.Write(',');
+                        WriteCsvNumber(csv, mean[k], number);
+                        csv.Write(',');
+                        WriteCsvNumber(csv, average.StandardError(c, k), number);
+                        csv.WriteLine();
+                    }
                 }
             }
-        }
         });
+    }
+
+    /// <summary><see cref="Csv.Number"/> without the string: round-trip digits, nothing for NaN.</summary>
+    private static void WriteCsvNumber(StreamWriter csv, double value, Span<char> buffer)
+    {
+        if (double.IsNaN(value))
+        {
+            return;
+        }
+        if (value.TryFormat(buffer, out int written, "R", CultureInfo.InvariantCulture))
+        {
+            csv.Write(buffer[..written]);
+        }
+        else
+        {
+            csv.Write(Csv.Number(value));
+        }
     }
 
     /// <summary>Writes <c>alpha_summary.csv</c>.</summary>

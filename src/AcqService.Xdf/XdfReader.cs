@@ -2,6 +2,8 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
+using System.Numerics;
+using System.Runtime.InteropServices;
 using System.Text;
 using AcqService.Core.Model;
 
@@ -318,8 +320,10 @@ public sealed class XdfReader : IDisposable
         }
 
         var count = (int)declared;
-        var timestamps = new double[count];
-        var numeric = valueSize == 0 ? null : new double[count * channels];
+        // Every element is written below before the chunk is returned (a chunk that fails half-way is dropped), so the
+        // arrays need not be zeroed first (an hour of 64-channel 1 kHz EEG is 1.8 GB of values to clear).
+        var timestamps = GC.AllocateUninitializedArray<double>(count);
+        var numeric = valueSize == 0 ? null : GC.AllocateUninitializedArray<double>(count * channels);
         var strings = valueSize == 0 ? new string[count * channels] : null;
         var last = state.LastTimestamp;
         var deduced = 0;
@@ -426,7 +430,21 @@ public sealed class XdfReader : IDisposable
 
                 break;
             case ChannelFormat.Float32:
-                for (var c = 0; c < destination.Length; c++)
+                var first = 0;
+                if (BitConverter.IsLittleEndian && Vector.IsHardwareAccelerated)
+                {
+                    // The common EEG format, and the reader's hottest loop: widen whole vectors (float → double is exact,
+                    // the same value as the scalar conversion below).
+                    var floats = MemoryMarshal.Cast<byte, float>(source);
+                    for (; first + Vector<float>.Count <= floats.Length; first += Vector<float>.Count)
+                    {
+                        Vector.Widen(new Vector<float>(floats[first..]), out var low, out var high);
+                        low.CopyTo(destination[first..]);
+                        high.CopyTo(destination[(first + Vector<double>.Count)..]);
+                    }
+                }
+
+                for (var c = first; c < destination.Length; c++)
                 {
                     destination[c] = BinaryPrimitives.ReadSingleLittleEndian(source[(c * 4)..]);
                 }

@@ -40,6 +40,27 @@ public sealed class XdfWriterTests
     }
 
     [Fact]
+    public void Float32_ManyChannels_ReadBackAsTheExactWidenedValues()
+    {
+        // 19 channels: whole vectors of floats are widened at once and the rest one by one; both must give (double)float.
+        const int channels = 19;
+        float[] special = [float.MinValue, float.MaxValue, float.Epsilon, -0.0f, float.NaN, float.PositiveInfinity, float.NegativeInfinity, 1e-40f];
+        var random = new Random(19);
+        float[] values = [.. Enumerable.Range(0, 5 * channels).Select(i => i < special.Length ? special[i] : (float)((random.NextDouble() - 0.5) * 2e5))];
+        var bytes = Write(w =>
+        {
+            w.AddStream(3, XdfWriter.CreateStreamInfoXml("eeg", "EEG", channels, 1000, ChannelFormat.Float32), ChannelFormat.Float32, channels, 1000);
+            w.WriteSamples(3, [1.0, 1.001, 1.002, 1.003, 1.004], values.AsSpan());
+        });
+
+        var (chunks, diagnostics) = XdfTestFiles.ReadAll(bytes);
+
+        Assert.Empty(diagnostics);
+        var samples = Assert.Single(chunks.OfType<XdfSamplesChunk>());
+        Assert.Equal(values.Select(v => BitConverter.DoubleToInt64Bits(v)), samples.NumericValues!.Select(BitConverter.DoubleToInt64Bits));
+    }
+
+    [Fact]
     public void WriteSamples_Int64Extremes_StoresExactLongBits()
     {
         var bytes = Write(w =>

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Numerics;
+using System.Runtime.InteropServices;
 using AcqService.Core.Analysis;
 using AcqService.Core.Model;
 using AcqService.Xdf;
@@ -76,54 +78,134 @@ internal static class XdfPlausibility
         double[] values = chunk.NumericValues!;
         int channels = chunk.ChannelCount;
         int frames = chunk.SampleCount;
-        for (int i = 0; i < values.Length; i++)
+        // Every value of a long recording passes through here, so whole frames are checked with vectors first and only a
+        // frame that fails is walked value by value (which finds the same first value and builds the message).
+        for (int f = 0; f < frames; f++)
         {
-            double v = values[i];
-            int c = i % channels;
-            if (!double.IsFinite(v) || Math.Abs(v) > limits[c])
+            if (!InRange(values.AsSpan(f * channels, channels), limits))
             {
-                ChannelDescriptor channel = stream.Channels[c];
-                string why = double.IsFinite(v)
-                    ? string.Create(CultureInfo.InvariantCulture, $"magnitude above {limits[c]:G3} {channel.Unit} ({MaxVolts:0} V) is impossible")
-                    : "not a finite number";
-                return string.Create(CultureInfo.InvariantCulture, $"sample {i / channels} channel {channel.Label}: value {v:G6} {channel.Unit}: {why}");
+                for (int c = 0; c < channels; c++)
+                {
+                    double v = values[(f * channels) + c];
+                    if (!double.IsFinite(v) || Math.Abs(v) > limits[c])
+                    {
+                        ChannelDescriptor channel = stream.Channels[c];
+                        string why = double.IsFinite(v)
+                            ? string.Create(CultureInfo.InvariantCulture, $"magnitude above {limits[c]:G3} {channel.Unit} ({MaxVolts:0} V) is impossible")
+                            : "not a finite number";
+                        return string.Create(CultureInfo.InvariantCulture, $"sample {f} channel {channel.Label}: value {v:G6} {channel.Unit}: {why}");
+                    }
+                }
             }
         }
         for (int f = 0; f < frames; f++)
         {
-            for (int c = 0; c < channels; c++)
+            // Inner frames (both neighbours in the chunk, all values finite by now) take the vector test; the two edge
+            // frames and any inner frame it flags take the exact per-value rule below.
+            if (f > 0 && f < frames - 1 && NoInnerSpike(values, f, channels, floors))
             {
-                double before = f > 0 ? values[((f - 1) * channels) + c] : previous is not null ? previous[c] : double.NaN;
-                double after = f < frames - 1 ? values[((f + 1) * channels) + c] : double.NaN;
-                double v = values[(f * channels) + c];
-                double expected, allowed;
-                if (!double.IsNaN(before) && !double.IsNaN(after))
+                continue;
+            }
+            if (SpikeIn(values, f, frames, channels, floors, previous, stream) is string problem)
+            {
+                return problem;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>True when every value of the frame is finite and within its channel's limit (the same test as the per-value loop).</summary>
+    private static bool InRange(ReadOnlySpan<double> frame, double[] limits)
+    {
+        int c = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            ref double value = ref MemoryMarshal.GetReference(frame);
+            ref double limit = ref MemoryMarshal.GetArrayDataReference(limits);
+            for (; c + Vector<double>.Count <= frame.Length; c += Vector<double>.Count)
+            {
+                Vector<double> v = Vector.LoadUnsafe(ref value, (nuint)c);
+                // |v| ≤ limit is false for NaN; v − v = 0 is false for ±∞ (also when the limit is +∞).
+                if (!Vector.LessThanOrEqualAll(Vector.Abs(v), Vector.LoadUnsafe(ref limit, (nuint)c)) || !Vector.EqualsAll(v - v, Vector<double>.Zero))
                 {
-                    expected = (before + after) / 2;
-                    allowed = SpikeFactor * (Math.Abs(after - before) + floors[c]);
+                    return false;
                 }
-                else if (!double.IsNaN(before) && f >= 2)
-                {
-                    // Last frame of the chunk: judged by the step before it (its right neighbour is in the next chunk).
-                    expected = before;
-                    allowed = SpikeFactor * (Math.Abs(before - values[((f - 2) * channels) + c]) + floors[c]);
-                }
-                else if (!double.IsNaN(after) && f + 2 < frames)
-                {
-                    // First frame after a gap: judged by the step after it.
-                    expected = after;
-                    allowed = SpikeFactor * (Math.Abs(values[((f + 2) * channels) + c] - after) + floors[c]);
-                }
-                else
-                {
-                    continue;
-                }
-                if (Math.Abs(v - expected) > allowed)
-                {
-                    ChannelDescriptor channel = stream.Channels[c];
-                    return string.Create(CultureInfo.InvariantCulture,
-                        $"sample {f} channel {channel.Label}: value {v:G6} {channel.Unit} is an isolated spike (more than {allowed:G3} {channel.Unit} off its neighbours {before:G6} / {after:G6}; impossible after the amplifier's filter)");
-                }
+            }
+        }
+        for (; c < frame.Length; c++)
+        {
+            if (!double.IsFinite(frame[c]) || Math.Abs(frame[c]) > limits[c])
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>Vector form of the inner-frame spike rule: false when some channel of frame <paramref name="f"/> may be a spike.</summary>
+    private static bool NoInnerSpike(double[] values, int f, int channels, double[] floors)
+    {
+        if (!Vector.IsHardwareAccelerated)
+        {
+            return false;
+        }
+        ref double data = ref MemoryMarshal.GetArrayDataReference(values);
+        ref double floor = ref MemoryMarshal.GetArrayDataReference(floors);
+        int width = Vector<double>.Count;
+        var factor = new Vector<double>(SpikeFactor);
+        var half = new Vector<double>(2);
+        int c = 0;
+        // f − 1 ≥ 0 and f + 1 < frames, c + width ≤ channels: every load is inside values and floors.
+        for (; c + width <= channels; c += width)
+        {
+            Vector<double> before = Vector.LoadUnsafe(ref data, (nuint)(((f - 1) * channels) + c));
+            Vector<double> after = Vector.LoadUnsafe(ref data, (nuint)(((f + 1) * channels) + c));
+            Vector<double> v = Vector.LoadUnsafe(ref data, (nuint)((f * channels) + c));
+            Vector<double> expected = (before + after) / half;
+            Vector<double> allowed = factor * (Vector.Abs(after - before) + Vector.LoadUnsafe(ref floor, (nuint)c));
+            if (Vector.GreaterThanAny(Vector.Abs(v - expected), allowed))
+            {
+                return false;
+            }
+        }
+        return c == channels;
+    }
+
+    /// <summary>The spike rule for every channel of frame <paramref name="f"/>, value by value; the problem text or null.</summary>
+    private static string? SpikeIn(double[] values, int f, int frames, int channels, double[] floors, double[]? previous, StreamDescriptor stream)
+    {
+        for (int c = 0; c < channels; c++)
+        {
+            double before = f > 0 ? values[((f - 1) * channels) + c] : previous is not null ? previous[c] : double.NaN;
+            double after = f < frames - 1 ? values[((f + 1) * channels) + c] : double.NaN;
+            double v = values[(f * channels) + c];
+            double expected, allowed;
+            if (!double.IsNaN(before) && !double.IsNaN(after))
+            {
+                expected = (before + after) / 2;
+                allowed = SpikeFactor * (Math.Abs(after - before) + floors[c]);
+            }
+            else if (!double.IsNaN(before) && f >= 2)
+            {
+                // Last frame of the chunk: judged by the step before it (its right neighbour is in the next chunk).
+                expected = before;
+                allowed = SpikeFactor * (Math.Abs(before - values[((f - 2) * channels) + c]) + floors[c]);
+            }
+            else if (!double.IsNaN(after) && f + 2 < frames)
+            {
+                // First frame after a gap: judged by the step after it.
+                expected = after;
+                allowed = SpikeFactor * (Math.Abs(values[((f + 2) * channels) + c] - after) + floors[c]);
+            }
+            else
+            {
+                continue;
+            }
+            if (Math.Abs(v - expected) > allowed)
+            {
+                ChannelDescriptor channel = stream.Channels[c];
+                return string.Create(CultureInfo.InvariantCulture,
+                    $"sample {f} channel {channel.Label}: value {v:G6} {channel.Unit} is an isolated spike (more than {allowed:G3} {channel.Unit} off its neighbours {before:G6} / {after:G6}; impossible after the amplifier's filter)");
             }
         }
         return null;
