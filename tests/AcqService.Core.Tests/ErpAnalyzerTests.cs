@@ -48,6 +48,54 @@ public sealed class ErpAnalyzerTests
     }
 
     [Fact]
+    public void Process_TwoEpochsCompletingInOneChunk_OutcomesCountBothAndTheAverageHoldsBoth()
+    {
+        // The Welford update of an accepted epoch is made after its outcome has left (next item, next extraction or a read
+        // of Averages). Two epochs ending in the same chunk share the extraction buffer, so the first must be added before
+        // the second is copied: outcome counts 1 and 2, and the average is the mean of both epochs.
+        var harness = new ErpHarness(TwoChannels(), Unfiltered(o => o.Baseline = false));
+        double[] times = Times(300, Rate);
+        double[] values = Values(300, i => 0.5 * i, i => i);
+        harness.Feed([Mark(1, times[50]), Mark(1, times[53])]);
+        // One chunk of 150 frames: both epochs (ending at samples 130 and 133) complete in it.
+        harness.Feed(SourceItem.ForSamples(Chunk(0, 2, times, values, 0, 150)));
+
+        Assert.True(harness.Outcomes.All(o => o.Accepted), string.Join("; ", harness.Outcomes.Select(o => o.Reason?.ToString())));
+        Assert.Equal([1, 2], harness.Outcomes.Select(o => o.ConditionCount));
+        Assert.All(harness.Outcomes, o => Assert.True(o.Accepted, o.Reason?.ToString()));
+        ConditionAverage average = Assert.Single(harness.Erp.Averages);
+        Assert.Equal(2, average.Count);
+        for (int k = 0; k < 101; k++)
+        {
+            // Epoch 1 at k is sample 30 + k, epoch 2 is sample 33 + k: Pz's mean is 31.5 + k, Cz's half that.
+            Assert.Equal(0.5 * (31.5 + k), average.MeanOf(0)[k], 12);
+            Assert.Equal(31.5 + k, average.MeanOf(1)[k], 12);
+        }
+        // Two epochs 1.5 µV apart (Pz 3 µV): sample variance 1.125 (4.5), standard error √(1.125 / 2) = 0.75 (1.5).
+        Assert.Equal(0.75, average.StandardError(0, 0), 12);
+        Assert.Equal(1.5, average.StandardError(1, 100), 12);
+    }
+
+    [Fact]
+    public void Process_AcceptedThenDropped_DropCarriesTheCountIncludingTheWaitingEpoch()
+    {
+        var harness = new ErpHarness(TwoChannels(), Unfiltered(o => o.RejectPeakToPeakMicrovolts = 100));
+        double[] times = Times(400, Rate);
+        // Sample 200 is a 1000 µV spike: the second epoch (locked to 180) holds it and is rejected.
+        double[] values = Values(400, i => i == 200 ? 1000 : i % 2, i => i % 2);
+        harness.Feed([Mark(1, times[50]), Mark(1, times[180])]);
+        harness.Feed(SourceItem.ForSamples(Chunk(0, 2, times, values, 0, 131)));
+        harness.Feed(SourceItem.ForSamples(Chunk(0, 2, times, values, 131, 269)));
+
+        Assert.Equal(2, harness.Outcomes.Count);
+        Assert.True(harness.Outcomes[0].Accepted);
+        Assert.False(harness.Outcomes[1].Accepted);
+        Assert.Equal(1, harness.Outcomes[0].ConditionCount);
+        Assert.Equal(1, harness.Outcomes[1].ConditionCount);
+        Assert.Equal(1, Assert.Single(harness.Erp.Averages).Count);
+    }
+
+    [Fact]
     public void Process_AcceptedEpoch_BaselineMeanOfPreMarkerIntervalSubtracted()
     {
         var harness = new ErpHarness(TwoChannels(), Unfiltered());

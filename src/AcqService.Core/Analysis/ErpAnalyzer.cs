@@ -25,6 +25,12 @@ public sealed class ErpAnalyzer
     private volatile IReadOnlyList<ErpAverageSnapshot> _snapshots = [];
     private readonly List<ConditionAverage> _snapshotsDue = [];
 
+    // An accepted epoch whose Welford update is still to be made, and the epocher's buffer that holds it. Its outcome
+    // (with the count the average will have) leaves the stage first: at 256 channels × 2 kHz the update reads and writes
+    // 2 × 512 k doubles, about 1.5 ms of memory traffic that the epoch's result need not wait for.
+    private ConditionAverage? _pendingAverage;
+    private double[]? _pendingEpoch;
+
     /// <summary>Creates the analyzer for the streams selected by <paramref name="options"/>.</summary>
     /// <exception cref="ArgumentException">A configured stream key does not exist or is not a signal stream.</exception>
     public ErpAnalyzer(StreamRegistry streams, EpochOptions options)
@@ -37,8 +43,18 @@ public sealed class ErpAnalyzer
         }
     }
 
-    /// <summary>Condition averages in the order conditions were first seen.</summary>
-    public IReadOnlyList<ConditionAverage> Averages => _averages;
+    /// <summary>
+    /// Condition averages in the order conditions were first seen. Reading it first completes an accepted epoch's
+    /// deferred update (see <see cref="Process"/>), so call it from the thread that calls <see cref="Process"/>, or after it.
+    /// </summary>
+    public IReadOnlyList<ConditionAverage> Averages
+    {
+        get
+        {
+            CompletePendingAdd();
+            return _averages;
+        }
+    }
 
     /// <summary>Accepted epochs per condition, safe to read from any thread (for live status).</summary>
     public IReadOnlyDictionary<string, int> CountsByCondition => _counts;
@@ -85,6 +101,8 @@ public sealed class ErpAnalyzer
     /// <summary>Consumes one aligned item, appending outcomes; releases the chunk reference it receives.</summary>
     public void Process(in AlignedItem item, List<EpochOutcome> outcomes)
     {
+        // The previous item's accepted epoch goes into its average now, after that item's outcomes have left the stage.
+        CompletePendingAdd();
         if (_snapshotsDue.Count > 0)
         {
             // Averages changed by the previous item are copied now, after that item's outcomes have left the stage: the
@@ -109,6 +127,10 @@ public sealed class ErpAnalyzer
                 epocher?.OnEnded(this, outcomes);
                 break;
         }
+        if (item.Kind != AlignedItemKind.Samples)
+        {
+            CompletePendingAdd();
+        }
         if (item.Kind != AlignedItemKind.Samples && _snapshotsDue.Count > 0)
         {
             // Accepted by a marker whose data was already in (a late marker, possibly after its stream's end item):
@@ -117,8 +139,10 @@ public sealed class ErpAnalyzer
         }
     }
 
-    private void Accept(StreamEpocher epocher, in AlignedEvent ev, ReadOnlySpan<double> epoch, List<EpochOutcome> outcomes)
+    private void Accept(StreamEpocher epocher, in AlignedEvent ev, double[] epoch, List<EpochOutcome> outcomes)
     {
+        // Only one epoch waits at a time (its buffer is reused by the next extraction, which completes it first).
+        CompletePendingAdd();
         string condition = ev.Condition!;
         if (!_byCondition.TryGetValue((epocher.Stream.Index, condition), out ConditionAverage? average))
         {
@@ -126,16 +150,30 @@ public sealed class ErpAnalyzer
             _byCondition.Add((epocher.Stream.Index, condition), average);
             _averages.Add(average);
         }
-        average.Add(epoch);
+        _pendingAverage = average;
+        _pendingEpoch = epoch;
+        int count = average.Count + 1;
         Interlocked.Increment(ref _accepted);
-        var counts = new Dictionary<string, int>(_counts) { [condition] = average.Count };
+        var counts = new Dictionary<string, int>(_counts) { [condition] = count };
         _counts = counts;
+        outcomes.Add(new EpochOutcome(epocher.Stream.Key, ev.Marker, ev.MarkerTime, ev.SampleIndex, condition, true, null, count));
+    }
+
+    /// <summary>Adds the accepted epoch still waiting (if any) to its average, and marks that average for publishing.</summary>
+    private void CompletePendingAdd()
+    {
+        if (_pendingAverage is not { } average)
+        {
+            return;
+        }
+        average.Add(_pendingEpoch);
+        _pendingAverage = null;
+        _pendingEpoch = null;
         if (PublishAverages && !_snapshotsDue.Contains(average))
         {
-            // Published at the start of the next item (or at the end of this one if it is not a chunk), not here: see Process.
+            // Published at the start of the next item (or at the end of this one if it is not a chunk): see Process.
             _snapshotsDue.Add(average);
         }
-        outcomes.Add(new EpochOutcome(epocher.Stream.Key, ev.Marker, ev.MarkerTime, ev.SampleIndex, condition, true, null, average.Count));
     }
 
     /// <summary>Publishes a copy of each average accepted into since the last call.</summary>
@@ -154,7 +192,9 @@ public sealed class ErpAnalyzer
     private void Drop(StreamEpocher epocher, in AlignedEvent ev, DropReason reason, List<EpochOutcome> outcomes)
     {
         Interlocked.Increment(ref _dropped);
-        int count = ev.Condition is not null && _byCondition.TryGetValue((epocher.Stream.Index, ev.Condition), out ConditionAverage? average) ? average.Count : 0;
+        int count = ev.Condition is not null && _byCondition.TryGetValue((epocher.Stream.Index, ev.Condition), out ConditionAverage? average)
+            ? average.Count + (ReferenceEquals(average, _pendingAverage) ? 1 : 0)
+            : 0;
         outcomes.Add(new EpochOutcome(epocher.Stream.Key, ev.Marker, ev.MarkerTime, ev.SampleIndex, ev.Condition, false, reason, count));
     }
 
@@ -364,6 +404,8 @@ public sealed class ErpAnalyzer
                     return;
                 }
             }
+            // The buffer may still hold an accepted epoch waiting for its average update: complete it first.
+            owner.CompletePendingAdd();
             // Channel-major copy out of the frame-major ring, in tiles of Tile frames × Tile channels: a plain
             // frame-by-frame copy writes each value of a frame to a different channel row, one cache line apart per
             // value, which at 256 channels × 2 kHz cost milliseconds per epoch.
