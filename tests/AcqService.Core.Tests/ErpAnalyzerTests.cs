@@ -95,6 +95,57 @@ public sealed class ErpAnalyzerTests
         Assert.Equal(1, Assert.Single(harness.Erp.Averages).Count);
     }
 
+    // 37 channels: groups of four vectors of adjacent channels (16 or 32 at a time) and a scalar remainder, in the pass that
+    // copies the epoch and takes each channel's peak-to-peak and baseline sum.
+    [Theory]
+    [InlineData(3, 450.0)]
+    [InlineData(20, 300.0)]
+    [InlineData(36, 600.0)]
+    public void Process_ManyChannels_RejectionNamesTheFirstFailingChannelWithItsPeakToPeak(int spiky, double spike)
+    {
+        const int channels = 37;
+        string[] labels = [.. Enumerable.Range(0, channels).Select(c => $"E{c}")];
+        var harness = new ErpHarness(Registry(Signal("eeg", Rate, labels), Markers()), Unfiltered());
+        double[] times = Times(300, Rate);
+        // Every channel alternates ±(1 + c/10) µV; channel `spiky` adds a spike at sample 100 (inside the epoch at 50),
+        // and channel spiky + … never exceeds it.
+        double[] values = [.. Enumerable.Range(0, 300).SelectMany(i => Enumerable.Range(0, channels).Select(c =>
+            (c == spiky && i == 100 ? spike : 0) + ((i % 2 == 0 ? 1 : -1) * (1 + (c / 10.0)))))];
+        harness.Feed([Mark(1, times[50]), .. Chunked(0, channels, times, values, 7)]);
+
+        EpochOutcome outcome = Assert.Single(harness.Outcomes);
+        Assert.False(outcome.Accepted);
+        Assert.Equal(DropKind.PeakToPeak, outcome.Reason!.Value.Kind);
+        Assert.Equal($"E{spiky}", outcome.Reason.Value.Channel);
+        // max = spike + … at sample 100 (even: +), min = −(1 + c/10).
+        double amplitude = 1 + (spiky / 10.0);
+        Assert.Equal((spike + amplitude) + amplitude, outcome.Reason.Value.Value);
+    }
+
+    [Fact]
+    public void Process_ManyChannels_BaselineOfEveryChannelSubtracted()
+    {
+        const int channels = 37;
+        string[] labels = [.. Enumerable.Range(0, channels).Select(c => $"E{c}")];
+        var harness = new ErpHarness(Registry(Signal("eeg", Rate, labels), Markers()), Unfiltered());
+        double[] times = Times(300, Rate);
+        // Channel c: a ramp of slope (c + 1)/100 µV per sample from sample 0 (peak-to-peak 1–37 µV: neither flat nor rejected).
+        double[] values = [.. Enumerable.Range(0, 300).SelectMany(i => Enumerable.Range(0, channels).Select(c => i * (c + 1) / 100.0))];
+        harness.Feed([Mark(1, times[50]), .. Chunked(0, channels, times, values, 13)]);
+
+        ConditionAverage average = Assert.Single(harness.Erp.Averages);
+        Assert.Equal(1, average.Count);
+        for (int c = 0; c < channels; c++)
+        {
+            // Epoch point k is sample 30 + k; the baseline (samples 30..50) averages to sample 40.
+            double slope = (c + 1) / 100.0;
+            for (int k = 0; k < 101; k += 10)
+            {
+                Assert.Equal(slope * (k - 10), average.MeanOf(c)[k], 9);
+            }
+        }
+    }
+
     [Fact]
     public void Process_AcceptedEpoch_BaselineMeanOfPreMarkerIntervalSubtracted()
     {
