@@ -346,10 +346,21 @@ public sealed class ErpAnalyzerTests
 
         average.Add(data[0]);
         Assert.True(double.IsNaN(average.StandardError(0, 0)));
+        var all = new double[channels * points];
+        average.StandardErrors(all);
+        Assert.All(all, v => Assert.True(double.IsNaN(v)));
         foreach (double[] epoch in data.Skip(1))
         {
             average.Add(epoch);
         }
+
+        // The whole-array form (vector lanes, 21 points = whole vectors and a remainder) gives the per-point values bit for bit.
+        average.StandardErrors(all);
+        for (int i = 0; i < all.Length; i++)
+        {
+            Assert.Equal(BitConverter.DoubleToInt64Bits(average.StandardError(i / points, i % points)), BitConverter.DoubleToInt64Bits(all[i]));
+        }
+        Assert.Throws<ArgumentException>(() => average.StandardErrors(new double[all.Length - 1]));
 
         Assert.Equal(epochs, average.Count);
         for (int c = 0; c < channels; c++)

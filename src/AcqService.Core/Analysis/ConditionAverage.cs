@@ -81,6 +81,43 @@ public sealed class ConditionAverage
         }
     }
 
+    /// <summary>
+    /// Writes every point's standard error (as <see cref="StandardError"/>, NaN with fewer than two epochs) into
+    /// <paramref name="destination"/>, laid out as <see cref="Mean"/>. Whole vectors of points take the same division and
+    /// (correctly rounded) square root as the scalar method, so the values are identical.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than <see cref="Mean"/>.</exception>
+    public void StandardErrors(Span<double> destination)
+    {
+        if (destination.Length < _mean.Length)
+        {
+            throw new ArgumentException($"destination has {destination.Length} values, expected {_mean.Length}", nameof(destination));
+        }
+        if (Count < 2)
+        {
+            destination[.._mean.Length].Fill(double.NaN);
+            return;
+        }
+        double n1 = Count - 1, n = Count;
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var vn1 = new Vector<double>(n1);
+            var vn = new Vector<double>(n);
+            ReadOnlySpan<Vector<double>> m2 = MemoryMarshal.Cast<double, Vector<double>>(_m2.AsSpan());
+            Span<Vector<double>> target = MemoryMarshal.Cast<double, Vector<double>>(destination[.._mean.Length]);
+            for (int v = 0; v < m2.Length; v++)
+            {
+                target[v] = Vector.SquareRoot(m2[v] / vn1 / vn);
+            }
+            i = m2.Length * Vector<double>.Count;
+        }
+        for (; i < _mean.Length; i++)
+        {
+            destination[i] = Math.Sqrt(_m2[i] / n1 / n);
+        }
+    }
+
     /// <summary>Standard error of the mean at one point (µV); NaN with fewer than two epochs.</summary>
     public double StandardError(int channel, int point)
     {
