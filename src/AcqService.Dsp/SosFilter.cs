@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.InteropServices;
 
@@ -148,61 +149,17 @@ public sealed class SosFilter
             int zBase = s * 2 * channels;
             nuint end = (nuint)(frames * channels);
             int ch = 0;
-            if (Vector512.IsHardwareAccelerated && UseVector512)
-            {
-                ch = ProcessVector512Blocks(ref data, ref state, end, zBase, vectorChannels, c);
-            }
-
             // Four blocks at a time. One block's recursion is a chain of dependent operations from frame to frame
             // (about 12 cycles of latency per frame), so a lone block leaves the vector units mostly idle; four
-            // independent chains in one loop keep them busy. Each lane still sees exactly the scalar expressions.
-            for (; ch + (4 * width) <= vectorChannels; ch += 4 * width)
+            // independent chains in one loop keep them busy. 512-bit blocks first where the hardware has full-width
+            // 512-bit units (Vector<T> stays at 256 bits in .NET), then Vector<T> blocks. Each lane still sees exactly
+            // the scalar expressions.
+            if (Vector512.IsHardwareAccelerated && UseVector512)
             {
-                nuint z = (nuint)(zBase + ch);
-                nuint w = (nuint)width;
-                Vector<double> z0a = Vector.LoadUnsafe(ref state, z);
-                Vector<double> z0b = Vector.LoadUnsafe(ref state, z + w);
-                Vector<double> z0c = Vector.LoadUnsafe(ref state, z + (2 * w));
-                Vector<double> z0d = Vector.LoadUnsafe(ref state, z + (3 * w));
-                nuint z1 = z + (nuint)channels;
-                Vector<double> z1a = Vector.LoadUnsafe(ref state, z1);
-                Vector<double> z1b = Vector.LoadUnsafe(ref state, z1 + w);
-                Vector<double> z1c = Vector.LoadUnsafe(ref state, z1 + (2 * w));
-                Vector<double> z1d = Vector.LoadUnsafe(ref state, z1 + (3 * w));
-                // ch + 4 · width ≤ vectorChannels ≤ channels: the four blocks of every frame are inside the span.
-                for (nuint i = (nuint)ch; i < end; i += (nuint)channels)
-                {
-                    Vector<double> xa = Vector.LoadUnsafe(ref data, i);
-                    Vector<double> xb = Vector.LoadUnsafe(ref data, i + w);
-                    Vector<double> xc = Vector.LoadUnsafe(ref data, i + (2 * w));
-                    Vector<double> xd = Vector.LoadUnsafe(ref data, i + (3 * w));
-                    Vector<double> ya = b0 * xa + z0a;
-                    Vector<double> yb = b0 * xb + z0b;
-                    Vector<double> yc = b0 * xc + z0c;
-                    Vector<double> yd = b0 * xd + z0d;
-                    z0a = b1 * xa - a1 * ya + z1a;
-                    z0b = b1 * xb - a1 * yb + z1b;
-                    z0c = b1 * xc - a1 * yc + z1c;
-                    z0d = b1 * xd - a1 * yd + z1d;
-                    z1a = b2 * xa - a2 * ya;
-                    z1b = b2 * xb - a2 * yb;
-                    z1c = b2 * xc - a2 * yc;
-                    z1d = b2 * xd - a2 * yd;
-                    ya.StoreUnsafe(ref data, i);
-                    yb.StoreUnsafe(ref data, i + w);
-                    yc.StoreUnsafe(ref data, i + (2 * w));
-                    yd.StoreUnsafe(ref data, i + (3 * w));
-                }
-
-                z0a.StoreUnsafe(ref state, z);
-                z0b.StoreUnsafe(ref state, z + w);
-                z0c.StoreUnsafe(ref state, z + (2 * w));
-                z0d.StoreUnsafe(ref state, z + (3 * w));
-                z1a.StoreUnsafe(ref state, z1);
-                z1b.StoreUnsafe(ref state, z1 + w);
-                z1c.StoreUnsafe(ref state, z1 + (2 * w));
-                z1d.StoreUnsafe(ref state, z1 + (3 * w));
+                ch = FourBlocks<Lanes512>(ref data, ref state, end, zBase, ch, vectorChannels, c);
             }
+
+            ch = FourBlocks<LanesT>(ref data, ref state, end, zBase, ch, vectorChannels, c);
 
             for (; ch < vectorChannels; ch += width)
             {
@@ -228,43 +185,43 @@ public sealed class SosFilter
     /// <summary>When false, the 512-bit path is skipped (tests compare it with the narrower one bit for bit).</summary>
     internal bool UseVector512 { get; set; } = true;
 
-    // Section s (coefficients at c) for groups of four 512-bit blocks of channels from channel 0, as the loop above with
-    // Vector512 in place of Vector<T> (which .NET keeps at 256 bits): half the instructions where the hardware has full-width
-    // 512-bit units. Returns the first channel it did not filter.
-    private int ProcessVector512Blocks(ref double data, ref double state, nuint end, int zBase, int vectorChannels, int c)
+    // Section s (coefficients at c) for groups of four blocks of TLanes.Count adjacent channels, from channel `from` while
+    // whole groups fit below vectorChannels. Returns the first channel it did not filter.
+    private int FourBlocks<TLanes>(ref double data, ref double state, nuint end, int zBase, int from, int vectorChannels, int c)
+        where TLanes : struct, ILanes<TLanes>
     {
         int channels = _channels;
-        int width = Vector512<double>.Count;
-        var b0 = Vector512.Create(_sos[c]);
-        var b1 = Vector512.Create(_sos[c + 1]);
-        var b2 = Vector512.Create(_sos[c + 2]);
-        var a1 = Vector512.Create(_sos[c + 4]);
-        var a2 = Vector512.Create(_sos[c + 5]);
+        int width = TLanes.Count;
+        TLanes b0 = TLanes.Broadcast(_sos[c]);
+        TLanes b1 = TLanes.Broadcast(_sos[c + 1]);
+        TLanes b2 = TLanes.Broadcast(_sos[c + 2]);
+        TLanes a1 = TLanes.Broadcast(_sos[c + 4]);
+        TLanes a2 = TLanes.Broadcast(_sos[c + 5]);
         nuint w = (nuint)width;
-        int ch = 0;
+        int ch = from;
         for (; ch + (4 * width) <= vectorChannels; ch += 4 * width)
         {
             nuint z = (nuint)(zBase + ch);
             nuint z1 = z + (nuint)channels;
-            Vector512<double> z0a = Vector512.LoadUnsafe(ref state, z);
-            Vector512<double> z0b = Vector512.LoadUnsafe(ref state, z + w);
-            Vector512<double> z0c = Vector512.LoadUnsafe(ref state, z + (2 * w));
-            Vector512<double> z0d = Vector512.LoadUnsafe(ref state, z + (3 * w));
-            Vector512<double> z1a = Vector512.LoadUnsafe(ref state, z1);
-            Vector512<double> z1b = Vector512.LoadUnsafe(ref state, z1 + w);
-            Vector512<double> z1c = Vector512.LoadUnsafe(ref state, z1 + (2 * w));
-            Vector512<double> z1d = Vector512.LoadUnsafe(ref state, z1 + (3 * w));
+            TLanes z0a = TLanes.Load(ref state, z);
+            TLanes z0b = TLanes.Load(ref state, z + w);
+            TLanes z0c = TLanes.Load(ref state, z + (2 * w));
+            TLanes z0d = TLanes.Load(ref state, z + (3 * w));
+            TLanes z1a = TLanes.Load(ref state, z1);
+            TLanes z1b = TLanes.Load(ref state, z1 + w);
+            TLanes z1c = TLanes.Load(ref state, z1 + (2 * w));
+            TLanes z1d = TLanes.Load(ref state, z1 + (3 * w));
             // ch + 4 · width ≤ vectorChannels ≤ channels: the four blocks of every frame are inside the span.
             for (nuint i = (nuint)ch; i < end; i += (nuint)channels)
             {
-                Vector512<double> xa = Vector512.LoadUnsafe(ref data, i);
-                Vector512<double> xb = Vector512.LoadUnsafe(ref data, i + w);
-                Vector512<double> xc = Vector512.LoadUnsafe(ref data, i + (2 * w));
-                Vector512<double> xd = Vector512.LoadUnsafe(ref data, i + (3 * w));
-                Vector512<double> ya = b0 * xa + z0a;
-                Vector512<double> yb = b0 * xb + z0b;
-                Vector512<double> yc = b0 * xc + z0c;
-                Vector512<double> yd = b0 * xd + z0d;
+                TLanes xa = TLanes.Load(ref data, i);
+                TLanes xb = TLanes.Load(ref data, i + w);
+                TLanes xc = TLanes.Load(ref data, i + (2 * w));
+                TLanes xd = TLanes.Load(ref data, i + (3 * w));
+                TLanes ya = b0 * xa + z0a;
+                TLanes yb = b0 * xb + z0b;
+                TLanes yc = b0 * xc + z0c;
+                TLanes yd = b0 * xd + z0d;
                 z0a = b1 * xa - a1 * ya + z1a;
                 z0b = b1 * xb - a1 * yb + z1b;
                 z0c = b1 * xc - a1 * yc + z1c;
@@ -273,23 +230,93 @@ public sealed class SosFilter
                 z1b = b2 * xb - a2 * yb;
                 z1c = b2 * xc - a2 * yc;
                 z1d = b2 * xd - a2 * yd;
-                ya.StoreUnsafe(ref data, i);
-                yb.StoreUnsafe(ref data, i + w);
-                yc.StoreUnsafe(ref data, i + (2 * w));
-                yd.StoreUnsafe(ref data, i + (3 * w));
+                ya.Store(ref data, i);
+                yb.Store(ref data, i + w);
+                yc.Store(ref data, i + (2 * w));
+                yd.Store(ref data, i + (3 * w));
             }
 
-            z0a.StoreUnsafe(ref state, z);
-            z0b.StoreUnsafe(ref state, z + w);
-            z0c.StoreUnsafe(ref state, z + (2 * w));
-            z0d.StoreUnsafe(ref state, z + (3 * w));
-            z1a.StoreUnsafe(ref state, z1);
-            z1b.StoreUnsafe(ref state, z1 + w);
-            z1c.StoreUnsafe(ref state, z1 + (2 * w));
-            z1d.StoreUnsafe(ref state, z1 + (3 * w));
+            z0a.Store(ref state, z);
+            z0b.Store(ref state, z + w);
+            z0c.Store(ref state, z + (2 * w));
+            z0d.Store(ref state, z + (3 * w));
+            z1a.Store(ref state, z1);
+            z1b.Store(ref state, z1 + w);
+            z1c.Store(ref state, z1 + (2 * w));
+            z1d.Store(ref state, z1 + (3 * w));
         }
 
         return ch;
+    }
+
+    // One vector of doubles of either width, so that FourBlocks is written once; the JIT compiles it separately for each
+    // struct and inlines these members, so the loop is the same as one written for that vector type.
+    private interface ILanes<TSelf>
+        where TSelf : struct, ILanes<TSelf>
+    {
+        static abstract int Count { get; }
+
+        static abstract TSelf Broadcast(double value);
+
+        static abstract TSelf Load(ref double source, nuint offset);
+
+        static abstract TSelf operator +(TSelf left, TSelf right);
+
+        static abstract TSelf operator -(TSelf left, TSelf right);
+
+        static abstract TSelf operator *(TSelf left, TSelf right);
+
+        void Store(ref double destination, nuint offset);
+    }
+
+    private readonly struct LanesT(Vector<double> value) : ILanes<LanesT>
+    {
+        private readonly Vector<double> _value = value;
+
+        public static int Count => Vector<double>.Count;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static LanesT Broadcast(double value) => new(new Vector<double>(value));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static LanesT Load(ref double source, nuint offset) => new(Vector.LoadUnsafe(ref source, offset));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static LanesT operator +(LanesT left, LanesT right) => new(left._value + right._value);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static LanesT operator -(LanesT left, LanesT right) => new(left._value - right._value);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static LanesT operator *(LanesT left, LanesT right) => new(left._value * right._value);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Store(ref double destination, nuint offset) => _value.StoreUnsafe(ref destination, offset);
+    }
+
+    private readonly struct Lanes512(Vector512<double> value) : ILanes<Lanes512>
+    {
+        private readonly Vector512<double> _value = value;
+
+        public static int Count => Vector512<double>.Count;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes512 Broadcast(double value) => new(Vector512.Create(value));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes512 Load(ref double source, nuint offset) => new(Vector512.LoadUnsafe(ref source, offset));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes512 operator +(Lanes512 left, Lanes512 right) => new(left._value + right._value);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes512 operator -(Lanes512 left, Lanes512 right) => new(left._value - right._value);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes512 operator *(Lanes512 left, Lanes512 right) => new(left._value * right._value);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Store(ref double destination, nuint offset) => _value.StoreUnsafe(ref destination, offset);
     }
 
     /// <summary>Filters <paramref name="input"/> into <paramref name="output"/> (same length, may not overlap partially).</summary>
