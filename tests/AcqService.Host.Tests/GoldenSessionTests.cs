@@ -65,7 +65,10 @@ public sealed class GoldenSessionTests
     {
         string acq = Path.Combine(AppContext.BaseDirectory, "acq.dll");
         string folder = TestPaths.NewFolder();
-        var start = new ProcessStartInfo("dotnet", [acq, "demo", "--duration", "120", "--transport", "direct", "--out", folder])
+        // Started through `env --default-signal=INT`: a test run launched in the background of a non-interactive shell
+        // inherits SIGINT as ignored, the child would inherit that too, and .NET (like any Unix program) then never sees
+        // the signal. The test is about what acq does with a SIGINT it receives, so it resets the disposition first.
+        var start = new ProcessStartInfo("env", ["--default-signal=INT", "dotnet", acq, "demo", "--duration", "120", "--transport", "direct", "--out", folder])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

@@ -103,13 +103,18 @@ internal sealed class Resolver
             while (!cancellationToken.IsCancellationRequested)
             {
                 waves.RemoveAll(t => t.IsCompleted);
+                // Both waves go out together, then the round waits both minimum RTTs (the same cadence and datagram count
+                // as sending the unicast wave MulticastMinRtt later). At machine scope the multicast wave is a unicast
+                // to 127.0.0.1 that reaches only one of several outlets, so the others are found only by the known-peer
+                // wave; sent at once, their replies get the whole of a short window (a 1 s candidate window would
+                // otherwise leave them 0.5 s, too little on a loaded machine).
                 waves.Add(RunWaveAsync(query, multicastTargets, _config.MulticastMaxRtt, onResult, cancellationToken));
-                await Task.Delay(TimeSpan.FromSeconds(_config.MulticastMinRtt), cancellationToken).ConfigureAwait(false);
                 if (unicastTargets.Length > 0)
                 {
                     waves.Add(RunWaveAsync(query, unicastTargets, _config.UnicastMaxRtt, onResult, cancellationToken));
-                    await Task.Delay(TimeSpan.FromSeconds(_config.UnicastMinRtt), cancellationToken).ConfigureAwait(false);
                 }
+                double roundSeconds = _config.MulticastMinRtt + (unicastTargets.Length > 0 ? _config.UnicastMinRtt : 0);
+                await Task.Delay(TimeSpan.FromSeconds(roundSeconds), cancellationToken).ConfigureAwait(false);
                 if (continuous)
                 {
                     await Task.Delay(TimeSpan.FromSeconds(_config.ContinuousResolveInterval), cancellationToken).ConfigureAwait(false);
