@@ -6,6 +6,7 @@ using AcqService.Benchmarks;
 // bench lsl [--configs 64x1000,64x5000,64x20000,256x2000] [--rounds 3] [--round-seconds 2.5] [--chunk-ms 1] [--managed-only] [--liblsl PATH]
 // bench latency [--seconds 40] [--configs 64x1000@1,64x1000@10,256x2000@1,256x2000@10] [--marker-interval 0.55] [--warmup 5] [--no-record] [--no-published-averages] [--dir PATH] [--keep]
 // bench analyze-vs-reference [--minutes 30] [--rounds 2] [--epocher numpy|mne] [--acq PATH/acq.dll] [--python PATH] [--dir PATH] [--keep]
+// bench replay-only FILE.xdf
 // bench xdf [--parts reader,writer,analyze] [--gigabytes 1] [--small-megabytes 100] [--writer-seconds 120] [--analyze-seconds 3600] [--dir PATH] [--keep]
 if (args.Length > 0 && args[0] == "lsl")
 {
@@ -23,6 +24,17 @@ if (args.Length > 0 && args[0] == "analyze-vs-reference")
 {
     return await AnalyzeReferenceBench.RunAsync(args[1..]);
 }
+if (args.Length > 0 && args[0] == "replay-only" && args.Length == 2)
+{
+    // The replay source alone (reader → edge, chunks released): the part of `analyze` before the analyzers.
+    for (int round = 1; round <= 3; round++)
+    {
+        var watch = Stopwatch.StartNew();
+        long items = await XdfBench.ReplayOnlyAsync(args[1]);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"replay only, round {round}: {watch.Elapsed.TotalSeconds:F2} s, {items:N0} items"));
+    }
+    return 0;
+}
 if (args.Length > 0 && args[0] == "xdf-read")
 {
     // Child process of "xdf": its peak working set is the reader's alone.
@@ -35,6 +47,7 @@ if (args.Length == 0 || args[0] is not "pipeline")
     Console.Error.WriteLine("       bench latency [--seconds 40] [--configs 64x1000@1,64x1000@10,256x2000@1,256x2000@10] [--marker-interval 0.55] [--warmup 5] [--no-record] [--no-published-averages] [--dir PATH] [--keep]");
     Console.Error.WriteLine("       bench xdf [--parts reader,writer,analyze] [--gigabytes 1] [--small-megabytes 100] [--writer-seconds 120] [--writer-channels 256] [--writer-rate 2000] [--writer-chunk 20] [--analyze-seconds 3600] [--dir PATH] [--keep]");
     Console.Error.WriteLine("       bench analyze-vs-reference [--minutes 30] [--rounds 2] [--epocher numpy|mne] [--acq PATH/acq.dll] [--python PATH] [--dir PATH] [--keep]");
+    Console.Error.WriteLine("       bench replay-only FILE.xdf");
     return 2;
 }
 

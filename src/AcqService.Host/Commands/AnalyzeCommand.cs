@@ -77,11 +77,18 @@ internal sealed class AnalyzeCommand : ICommand
         }
         var request = new SessionRequest
         {
-            Input = new SessionInput.Recording(file, RecordingArguments.ReplayOptions(arguments, ReplayPace.Fast), profile, profileSource, arguments.Flag("labels-as-conditions")),
+            Input = new SessionInput.Recording(file, Merged(RecordingArguments.ReplayOptions(arguments, ReplayPace.Fast)), profile, profileSource, arguments.Flag("labels-as-conditions")),
             Settings = settings,
             OutputFolder = arguments.Value("out"),
             Pace = Sources.Simulation.SimulationPace.Fast,
         };
         return await SessionLauncher.RunAsync(request, configuration, Name, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Analysis does not need the recorded chunk boundaries, only the samples: merged chunks, same results.</summary>
+    private static XdfReplayOptions Merged(XdfReplayOptions options)
+    {
+        options.MergeAdjacentChunks = true;
+        return options;
     }
 }

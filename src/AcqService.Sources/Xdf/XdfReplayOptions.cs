@@ -27,6 +27,15 @@ public sealed class XdfReplayOptions
     /// </summary>
     public int MaxChunkFrames { get; set; }
 
+    /// <summary>
+    /// Fast pace only: file chunks of one stream that follow each other with nothing in between are merged into chunks
+    /// of up to <see cref="MaxChunkFrames"/>, which saves a trip through every stage per recorded pull (`acq analyze`
+    /// sets it). Samples, their timestamps and clock offsets and the order of every item stay those of the file, and the
+    /// analyzers work sample by sample, so the results are the same; only the chunk boundaries differ. Off by default,
+    /// so a replay reproduces the recorded chunks one for one.
+    /// </summary>
+    public bool MergeAdjacentChunks { get; set; }
+
     /// <summary>Validates the values; returns problems as text.</summary>
     public IEnumerable<string> Validate()
     {

@@ -98,6 +98,72 @@ public sealed class XdfReplaySourceTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Replay_MergeAdjacentChunks_SameSamplesSameItemOrderFewerChunksAndIdenticalResults()
+    {
+        SessionPlan plan = XdfTestSessions.Plan();
+        plan.Epochs.RejectPeakToPeakMicrovolts = 45;
+        XdfTestSessions.Recorded live = await XdfTestSessions.RecordAsync(120, ChannelFormat.Double64, plan);
+
+        async Task<(RawCapture Capture, AcquisitionSession Session)> Run(bool merge)
+        {
+            XdfReplaySource source = XdfReplayFactory.Open(live.Path, new XdfReplayOptions { MergeAdjacentChunks = merge });
+            var capture = new RawCapture();
+            var session = new AcquisitionSession([source], plan, TestRig.TempFolder(), new SessionMetadata { Mode = "analyze" }, () => XdfTestSessions.Clock, [capture]);
+            await session.RunAsync(CancellationToken.None);
+            Assert.Empty(session.Errors);
+            return (capture, session);
+        }
+        (RawCapture one, AcquisitionSession plain) = await Run(merge: false);
+        (RawCapture merged, AcquisitionSession mergedSession) = await Run(merge: true);
+
+        // Fewer, fuller chunks: the recorder wrote one file chunk per simulator chunk.
+        int plainChunks = one.Chunks.Count, mergedChunks = merged.Chunks.Count;
+        output.WriteLine($"{plainChunks} chunks replayed one for one, {mergedChunks} merged");
+        Assert.True(mergedChunks * 3 < plainChunks, $"{mergedChunks} merged chunks vs {plainChunks}");
+        Assert.All(merged.Chunks, c => Assert.True(c.Times.Length <= 100));
+        // The same samples, bit for bit.
+        Assert.Equal(one.Timestamps(0), merged.Timestamps(0));
+        Assert.Equal(one.Values(0), merged.Values(0));
+        Assert.Equal(one.Markers, merged.Markers);
+        Assert.Equal(one.Offsets, merged.Offsets);
+        // Every other item leaves after exactly as many samples as before: markers and offsets are not reordered.
+        Assert.Equal(Placement(one), Placement(merged));
+
+        // The results: ERP averages bit for bit, and the result files line for line.
+        Assert.Equal(plain.Erp.Averages.Select(a => (a.Condition, a.Count)), mergedSession.Erp.Averages.Select(a => (a.Condition, a.Count)));
+        for (int i = 0; i < plain.Erp.Averages.Count; i++)
+        {
+            Assert.Equal(plain.Erp.Averages[i].Mean.ToArray().Select(BitConverter.DoubleToInt64Bits), mergedSession.Erp.Averages[i].Mean.ToArray().Select(BitConverter.DoubleToInt64Bits));
+        }
+        Assert.True(plain.Erp.Accepted >= 5 && plain.Erp.Dropped >= 1, $"{plain.Erp.Accepted} accepted, {plain.Erp.Dropped} dropped");
+        foreach (string file in new[] { DropLogWriter.FileName, AlphaCsvWriter.FileNameFor("eeg"), SessionOutput.ErpCsvFile, SessionOutput.AlphaSummaryFile })
+        {
+            string[] expected = File.ReadAllLines(Path.Combine(plain.Folder, file));
+            Assert.True(expected.Length > 2, $"{file}: {expected.Length} lines");
+            Assert.Equal(expected, File.ReadAllLines(Path.Combine(mergedSession.Folder, file)));
+        }
+
+        // (kind, samples before it) for every item that is not samples.
+        static List<(SourceItemKind, int)> Placement(RawCapture capture)
+        {
+            var placement = new List<(SourceItemKind, int)>();
+            int chunk = 0, samples = 0;
+            foreach (SourceItemKind kind in capture.Kinds)
+            {
+                if (kind == SourceItemKind.Samples)
+                {
+                    samples += capture.Chunks[chunk++].Times.Length;
+                }
+                else
+                {
+                    placement.Add((kind, samples));
+                }
+            }
+            return placement;
+        }
+    }
+
+    [Fact]
     public async Task Replay_LivePaceSpeed10_TakesAboutATenthOfTheDuration()
     {
         XdfTestSessions.Recorded live = await XdfTestSessions.RecordAsync(30);
