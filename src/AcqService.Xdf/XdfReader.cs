@@ -287,7 +287,7 @@ public sealed class XdfReader : IDisposable
             case XdfChunkTag.StreamFooter:
                 return new XdfStreamFooterChunk(start, streamId, XdfStreamFooter.Parse(Encoding.UTF8.GetString(body)));
             default:
-                var samples = DecodeSamples(start, state, body, out var error2);
+                var samples = DecodeSamples(start, state, body, _options.ReuseSampleArrays, out var error2);
                 if (samples is null)
                 {
                     // The declared count is a hint only: the chunk is damaged, so it may be wrong too.
@@ -299,7 +299,7 @@ public sealed class XdfReader : IDisposable
         }
     }
 
-    private static XdfSamplesChunk? DecodeSamples(long start, StreamState state, ReadOnlySpan<byte> body, out string? error)
+    private static XdfSamplesChunk? DecodeSamples(long start, StreamState state, ReadOnlySpan<byte> body, bool reuse, out string? error)
     {
         if (!XdfVarLen.TryRead(body, out var declared, out var used))
         {
@@ -322,8 +322,17 @@ public sealed class XdfReader : IDisposable
         var count = (int)declared;
         // Every element is written below before the chunk is returned (a chunk that fails half-way is dropped), so the
         // arrays need not be zeroed first (an hour of 64-channel 1 kHz EEG is 1.8 GB of values to clear).
-        var timestamps = GC.AllocateUninitializedArray<double>(count);
-        var numeric = valueSize == 0 ? null : GC.AllocateUninitializedArray<double>(count * channels);
+        double[] timestamps;
+        double[]? numeric;
+        if (reuse && valueSize != 0)
+        {
+            (timestamps, numeric) = state.Reusable(count, channels);
+        }
+        else
+        {
+            timestamps = GC.AllocateUninitializedArray<double>(count);
+            numeric = valueSize == 0 ? null : GC.AllocateUninitializedArray<double>(count * channels);
+        }
         var strings = valueSize == 0 ? new string[count * channels] : null;
         var last = state.LastTimestamp;
         var deduced = 0;
@@ -693,5 +702,23 @@ public sealed class XdfReader : IDisposable
 
         /// <summary>Timestamp of the stream's previous sample; starts at 0 like pyxdf.</summary>
         public double LastTimestamp { get; set; }
+
+        private Dictionary<int, (double[] Timestamps, double[] Values)>? _reusable;
+
+        /// <summary>Arrays for a chunk of <paramref name="count"/> samples, the same ones each time (see <see cref="XdfReaderOptions.ReuseSampleArrays"/>).</summary>
+        public (double[] Timestamps, double[] Values) Reusable(int count, int channels)
+        {
+            _reusable ??= [];
+            if (!_reusable.TryGetValue(count, out var arrays))
+            {
+                arrays = (new double[count], new double[count * channels]);
+                if (_reusable.Count < 64)
+                {
+                    _reusable[count] = arrays;
+                }
+            }
+
+            return arrays;
+        }
     }
 }

@@ -49,6 +49,57 @@ public sealed class XdfReaderTests
     }
 
     [Fact]
+    public void TryReadChunk_ReuseSampleArrays_SameValuesAndTheArraysOfAnEqualSizedChunkAreReused()
+    {
+        int[] sizes = [10, 10, 7, 10, 7, 3, 10];
+        var stream = new MemoryStream();
+        using (var writer = new XdfWriter(stream, leaveOpen: true))
+        {
+            writer.AddStream(1, XdfWriter.CreateStreamInfoXml("eeg", "EEG", 3, 100, AcqService.Core.Model.ChannelFormat.Float32), AcqService.Core.Model.ChannelFormat.Float32, 3, 100);
+            writer.AddStream(2, XdfWriter.CreateStreamInfoXml("trig", "Markers", 1, 0, AcqService.Core.Model.ChannelFormat.Double64), AcqService.Core.Model.ChannelFormat.Double64, 1, 0);
+            int n = 0;
+            foreach (int size in sizes)
+            {
+                double[] times = [.. Enumerable.Range(n, size).Select(i => 5 + (i / 100.0))];
+                float[] values = [.. Enumerable.Range(n * 3, size * 3).Select(i => i * 0.5f)];
+                writer.WriteSamples(1, times, values);
+                writer.WriteSamples(2, [times[0]], [(double)size]);
+                n += size;
+            }
+        }
+        byte[] bytes = stream.ToArray();
+
+        // Copy each chunk before the next read, as the contract asks.
+        static List<(uint Stream, double[] Times, double[] Values, double[] TimesArray)> Read(byte[] file, bool reuse)
+        {
+            var chunks = new List<(uint, double[], double[], double[])>();
+            using var reader = new XdfReader(new MemoryStream(file), new XdfReaderOptions { ReuseSampleArrays = reuse });
+            while (reader.TryReadChunk(out XdfChunk? chunk))
+            {
+                if (chunk is XdfSamplesChunk s)
+                {
+                    chunks.Add((s.StreamId, [.. s.Timestamps], [.. s.NumericValues!], s.Timestamps));
+                }
+            }
+            return chunks;
+        }
+        var fresh = Read(bytes, reuse: false);
+        var reused = Read(bytes, reuse: true);
+
+        Assert.Equal(sizes.Length * 2, reused.Count);
+        Assert.Equal(fresh.Select(c => (c.Stream, c.Times, c.Values)), reused.Select(c => (c.Stream, c.Times, c.Values)));
+        var eeg = reused.Where(c => c.Stream == 1).ToList();
+        // Chunks 0, 1, 3 and 6 have 10 samples: one pair of arrays; the 7-sample chunks share another; without reuse none do.
+        Assert.Same(eeg[0].TimesArray, eeg[1].TimesArray);
+        Assert.Same(eeg[0].TimesArray, eeg[6].TimesArray);
+        Assert.Same(eeg[2].TimesArray, eeg[4].TimesArray);
+        Assert.NotSame(eeg[0].TimesArray, eeg[2].TimesArray);
+        Assert.NotSame(fresh[0].TimesArray, fresh[2].TimesArray);
+        Assert.Equal(10, eeg[6].Times.Length);
+        Assert.Equal(Enumerable.Range(47 * 3, 30).Select(i => i * 0.5), eeg[6].Values); // after 10+10+7+10+7+3 samples
+    }
+
+    [Fact]
     public void TryReadChunk_NonSeekableStream_ReadsTheSameChunks()
     {
         var bytes = XdfSampleFiles.Build();

@@ -80,11 +80,11 @@ public static class XdfReplayFactory
         return new XdfReplaySource(full, options, fileHeader, streams, events, logger);
     }
 
-    internal static XdfReader OpenReader(string path)
+    internal static XdfReader OpenReader(string path, XdfReaderOptions? options = null)
     {
         try
         {
-            return XdfReader.Open(path);
+            return XdfReader.Open(path, options);
         }
         catch (XdfFormatException ex)
         {

@@ -126,7 +126,9 @@ public sealed partial class XdfReplaySource : ISource
         var pace = _options.Pace == ReplayPace.Live ? new Pacer(_options.SpeedFactor) : null;
         long samples = 0, markers = 0, offsets = 0, gaps = 0;
 
-        using XdfReader reader = XdfReplayFactory.OpenReader(Path);
+        // The replay copies every numeric chunk into pooled chunks before it reads the next one (the one it holds back is
+        // copied), so the reader can decode into the same arrays each time.
+        using XdfReader reader = XdfReplayFactory.OpenReader(Path, new XdfReaderOptions { ReuseSampleArrays = true });
         try
         {
             while (reader.TryReadChunk(out XdfChunk? chunk))
@@ -269,7 +271,8 @@ public sealed partial class XdfReplaySource : ISource
         }
         if (!double.IsNaN(p.Last) && s.Timestamps[0] - p.Last > XdfPlausibility.ForwardJumpSeconds)
         {
-            p.Pending = s;
+            // Held past the next read, which reuses the reader's arrays: keep a copy.
+            p.Pending = s with { Timestamps = (double[])s.Timestamps.Clone(), NumericValues = (double[]?)s.NumericValues?.Clone() };
             return ready;
         }
         ready.Add(s);

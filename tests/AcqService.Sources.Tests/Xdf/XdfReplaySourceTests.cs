@@ -203,6 +203,57 @@ public sealed class XdfReplaySourceTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Replay_ForwardJumpConfirmedByTheNextChunk_HeldChunkComesOutWithItsOwnValues()
+    {
+        // Equal-sized chunks: the reader decodes the chunk after the jump into the same arrays as the held one, so the
+        // held chunk must have been copied.
+        var registry = new StreamRegistry();
+        StreamDescriptor eeg = registry.Add(XdfTestSessions.Eeg(ChannelFormat.Int16));
+        Edge<SourceItem> edge = new EdgeFactory(new PipelineOptions()).Recorder<SourceItem>("test");
+        double[] starts = [50, 50.008, 60, 60.008, 60.016];
+        for (int k = 0; k < starts.Length; k++)
+        {
+            var chunk = new SampleChunk(eeg.Index, 32, 4) { Count = 4 };
+            for (int i = 0; i < 4; i++)
+            {
+                chunk.Timestamps[i] = starts[k] + (i / 500.0);
+                chunk.Frame(i).Fill((k * 10) + i);
+            }
+            await edge.WriteAsync(SourceItem.ForSamples(chunk), CancellationToken.None);
+        }
+        edge.Complete();
+        string path = XdfTestSessions.TempXdf();
+        await new XdfRecorderSink(path, registry.Streams).RunAsync(edge, CancellationToken.None);
+
+        foreach (bool merge in new[] { false, true })
+        {
+            XdfReplaySource source = XdfReplayFactory.Open(path, new XdfReplayOptions { MergeAdjacentChunks = merge });
+            var replayRegistry = new StreamRegistry();
+            foreach (StreamDescriptor d in source.Streams)
+            {
+                replayRegistry.Add(d);
+            }
+            Edge<SourceItem> output = new EdgeFactory(new PipelineOptions()).Data<SourceItem>("out");
+            await source.RunAsync(output, CancellationToken.None);
+            output.Complete();
+            var times = new List<double>();
+            var firstChannel = new List<double>();
+            await foreach (SourceItem item in output.Reader.ReadAllAsync())
+            {
+                if (item.Chunk is SampleChunk c)
+                {
+                    times.AddRange(c.Times.ToArray());
+                    firstChannel.AddRange(c.Values.ToArray().Where((_, i) => i % 32 == 0));
+                    c.Release();
+                }
+            }
+            Assert.Empty(source.Diagnostics);
+            Assert.Equal(starts.SelectMany(t => Enumerable.Range(0, 4).Select(i => t + (i / 500.0))), times);
+            Assert.Equal(Enumerable.Range(0, starts.Length).SelectMany(k => Enumerable.Range(0, 4).Select(i => (double)((k * 10) + i))), firstChannel);
+        }
+    }
+
+    [Fact]
     public async Task Replay_GapAndChangingCodes_ComeBackAsGapItemAndMarkerCodes()
     {
         var registry = new StreamRegistry();
