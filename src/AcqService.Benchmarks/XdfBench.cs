@@ -558,7 +558,8 @@ internal static partial class XdfBench
 
     internal static async Task<long> ReplayOnlyAsync(string path)
     {
-        XdfReplaySource source = XdfReplayFactory.Open(path, new XdfReplayOptions { Pace = ReplayPace.Fast });
+        // As `acq analyze` replays: fast, adjacent file chunks merged.
+        XdfReplaySource source = XdfReplayFactory.Open(path, new XdfReplayOptions { Pace = ReplayPace.Fast, MergeAdjacentChunks = true });
         var registry = new StreamRegistry();
         foreach (StreamDescriptor s in source.Streams)
         {
@@ -589,7 +590,8 @@ internal static partial class XdfBench
     private static async Task<AnalyzeResult> AnalyzeOnceAsync(string path, string folder)
     {
         var watch = Stopwatch.StartNew();
-        XdfReplaySource source = XdfReplayFactory.Open(path, new XdfReplayOptions { Pace = ReplayPace.Fast });
+        // As `acq analyze` replays: fast, adjacent file chunks merged.
+        XdfReplaySource source = XdfReplayFactory.Open(path, new XdfReplayOptions { Pace = ReplayPace.Fast, MergeAdjacentChunks = true });
         double open = watch.Elapsed.TotalSeconds;
         // Stored rules (our recordings) and the default profile's regions restricted to the channels present, as AnalyzeCommand does.
         List<ConditionRule> rules = source.Metadata?.ConditionRules ?? [];
