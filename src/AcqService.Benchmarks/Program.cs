@@ -7,6 +7,7 @@ using AcqService.Benchmarks;
 // bench latency [--seconds 40] [--configs 64x1000@1,64x1000@10,256x2000@1,256x2000@10] [--marker-interval 0.55] [--warmup 5] [--no-record] [--no-published-averages] [--dir PATH] [--keep]
 // bench analyze-vs-reference [--minutes 30] [--rounds 2] [--epocher numpy|mne] [--acq PATH/acq.dll] [--python PATH] [--dir PATH] [--keep]
 // bench replay-only FILE.xdf
+// bench wake [--seconds 20]
 // bench xdf [--parts reader,writer,analyze] [--gigabytes 1] [--small-megabytes 100] [--writer-seconds 120] [--analyze-seconds 3600] [--dir PATH] [--keep]
 if (args.Length > 0 && args[0] == "lsl")
 {
@@ -23,6 +24,10 @@ if (args.Length > 0 && args[0] == "xdf")
 if (args.Length > 0 && args[0] == "analyze-vs-reference")
 {
     return await AnalyzeReferenceBench.RunAsync(args[1..]);
+}
+if (args.Length > 0 && args[0] == "wake")
+{
+    return await WakeBench.RunAsync(args[1..]);
 }
 if (args.Length > 0 && args[0] == "replay-only" && args.Length == 2)
 {
@@ -48,6 +53,7 @@ if (args.Length == 0 || args[0] is not "pipeline")
     Console.Error.WriteLine("       bench xdf [--parts reader,writer,analyze] [--gigabytes 1] [--small-megabytes 100] [--writer-seconds 120] [--writer-channels 256] [--writer-rate 2000] [--writer-chunk 20] [--analyze-seconds 3600] [--dir PATH] [--keep]");
     Console.Error.WriteLine("       bench analyze-vs-reference [--minutes 30] [--rounds 2] [--epocher numpy|mne] [--acq PATH/acq.dll] [--python PATH] [--dir PATH] [--keep]");
     Console.Error.WriteLine("       bench replay-only FILE.xdf");
+    Console.Error.WriteLine("       bench wake [--seconds 20]");
     return 2;
 }
 
