@@ -203,6 +203,87 @@ public sealed class XdfReplaySourceTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Replay_MergeAdjacentChunksAcrossATimestampJump_GapFoundAndResultsIdentical()
+    {
+        // A live session's items written again with every timestamp from the middle on 3 s later: a data gap with no gap
+        // event, so the aligner finds it from the timestamps. Merged, the samples before and after the jump share a chunk.
+        SessionPlan plan = XdfTestSessions.Plan();
+        plan.Epochs.RejectPeakToPeakMicrovolts = 45;
+        XdfTestSessions.Recorded live = await XdfTestSessions.RecordAsync(120, ChannelFormat.Double64, plan);
+        StreamDescriptor[] streams = [.. live.Rig.Sources.SelectMany(src => src.Streams)];
+        RawCapture captured = live.Capture;
+        // At a chunk's first sample: a jump inside a file chunk is damage (the chunk is skipped), not a gap.
+        double jumpAt = captured.Chunks.Where(c => c.Stream == 0).ElementAt(captured.Chunks.Count(c => c.Stream == 0) / 2).Times[0];
+        double Later(double t) => t >= jumpAt ? t + 3 : t;
+        Edge<SourceItem> edge = new EdgeFactory(new PipelineOptions()).Recorder<SourceItem>("rewrite");
+        // Clock offsets are left out: the recorder repeats them at every boundary, and an item between the two sides of
+        // the jump would end the merged chunk there.
+        int chunk = 0, marker = 0;
+        foreach (SourceItemKind kind in captured.Kinds)
+        {
+            switch (kind)
+            {
+                case SourceItemKind.Samples:
+                    (int stream, double[] times, double[] values) = captured.Chunks[chunk++];
+                    var sample = new SampleChunk(stream, values.Length / times.Length, times.Length) { Count = times.Length };
+                    times.Select(Later).ToArray().CopyTo(sample.Timestamps, 0);
+                    values.CopyTo(sample.Data, 0);
+                    await edge.WriteAsync(SourceItem.ForSamples(sample), CancellationToken.None);
+                    break;
+                case SourceItemKind.Marker:
+                    Marker m = captured.Markers[marker++];
+                    await edge.WriteAsync(SourceItem.ForMarker(m with { Timestamp = Later(m.Timestamp) }), CancellationToken.None);
+                    break;
+            }
+        }
+        edge.Complete();
+        string path = XdfTestSessions.TempXdf();
+        await new XdfRecorderSink(path, streams).RunAsync(edge, CancellationToken.None);
+
+        async Task<AcquisitionSession> Run(bool merge)
+        {
+            AcquisitionSession session = await ReplayAsync(path, plan, new XdfReplayOptions { MergeAdjacentChunks = merge });
+            Assert.Equal(1, session.Aligner.Statistics(0).Gaps);
+            return session;
+        }
+        AcquisitionSession plain = await Run(merge: false);
+        AcquisitionSession merged = await Run(merge: true);
+        // The case this test is for: one merged chunk holds samples from both sides of the jump.
+        XdfReplaySource mergedSource = XdfReplayFactory.Open(path, new XdfReplayOptions { MergeAdjacentChunks = true });
+        var replayRegistry = new StreamRegistry();
+        foreach (StreamDescriptor d in mergedSource.Streams)
+        {
+            replayRegistry.Add(d);
+        }
+        Edge<SourceItem> replayed = new EdgeFactory(new PipelineOptions()).Recorder<SourceItem>("out");
+        await mergedSource.RunAsync(replayed, CancellationToken.None);
+        replayed.Complete();
+        bool spans = false;
+        await foreach (SourceItem item in replayed.Reader.ReadAllAsync())
+        {
+            if (item.Chunk is SampleChunk c)
+            {
+                double[] t = c.Times.ToArray();
+                spans |= t.Zip(t.Skip(1)).Any(p => p.Second - p.First > 2);
+                c.Release();
+            }
+        }
+        Assert.True(spans, "no merged chunk spans the timestamp jump");
+
+        Assert.Equal(plain.Aligner.SampleCount(0), merged.Aligner.SampleCount(0));
+        Assert.Equal(plain.Erp.Averages.Select(a => (a.Condition, a.Count)), merged.Erp.Averages.Select(a => (a.Condition, a.Count)));
+        for (int i = 0; i < plain.Erp.Averages.Count; i++)
+        {
+            Assert.Equal(plain.Erp.Averages[i].Mean.ToArray().Select(BitConverter.DoubleToInt64Bits), merged.Erp.Averages[i].Mean.ToArray().Select(BitConverter.DoubleToInt64Bits));
+        }
+        Assert.True(plain.Erp.Accepted >= 5, $"{plain.Erp.Accepted} accepted");
+        foreach (string file in new[] { DropLogWriter.FileName, AlphaCsvWriter.FileNameFor("eeg"), SessionOutput.ErpCsvFile, SessionOutput.AlphaSummaryFile })
+        {
+            Assert.Equal(File.ReadAllLines(Path.Combine(plain.Folder, file)), File.ReadAllLines(Path.Combine(merged.Folder, file)));
+        }
+    }
+
+    [Fact]
     public async Task Replay_ForwardJumpConfirmedByTheNextChunk_HeldChunkComesOutWithItsOwnValues()
     {
         // Equal-sized chunks: the reader decodes the chunk after the jump into the same arrays as the held one, so the
