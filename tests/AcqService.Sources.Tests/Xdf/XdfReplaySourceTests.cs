@@ -22,6 +22,27 @@ public sealed class XdfReplaySourceTests(ITestOutputHelper output)
         return session;
     }
 
+    /// <summary>Replays <paramref name="path"/> straight into an edge, with no session, and returns every item in order.</summary>
+    private static async Task<(XdfReplaySource Source, List<SourceItem> Items)> ReplayItemsAsync(string path, XdfReplayOptions? options = null)
+    {
+        XdfReplaySource source = XdfReplayFactory.Open(path, options);
+        var registry = new StreamRegistry();
+        foreach (StreamDescriptor d in source.Streams)
+        {
+            registry.Add(d);
+        }
+        // Read only after the replay has finished: an edge that never waits (the recorder's, 16384 items).
+        Edge<SourceItem> output = new EdgeFactory(new PipelineOptions()).Recorder<SourceItem>("out");
+        await source.RunAsync(output, CancellationToken.None);
+        output.Complete();
+        var items = new List<SourceItem>();
+        await foreach (SourceItem item in output.Reader.ReadAllAsync())
+        {
+            items.Add(item);
+        }
+        return (source, items);
+    }
+
     [Fact]
     public async Task Replay_RecordedFastSession_ErpAlphaAndDropLogIdenticalToLive()
     {
@@ -249,17 +270,8 @@ public sealed class XdfReplaySourceTests(ITestOutputHelper output)
         AcquisitionSession plain = await Run(merge: false);
         AcquisitionSession merged = await Run(merge: true);
         // The case this test is for: one merged chunk holds samples from both sides of the jump.
-        XdfReplaySource mergedSource = XdfReplayFactory.Open(path, new XdfReplayOptions { MergeAdjacentChunks = true });
-        var replayRegistry = new StreamRegistry();
-        foreach (StreamDescriptor d in mergedSource.Streams)
-        {
-            replayRegistry.Add(d);
-        }
-        Edge<SourceItem> replayed = new EdgeFactory(new PipelineOptions()).Recorder<SourceItem>("out");
-        await mergedSource.RunAsync(replayed, CancellationToken.None);
-        replayed.Complete();
         bool spans = false;
-        await foreach (SourceItem item in replayed.Reader.ReadAllAsync())
+        foreach (SourceItem item in (await ReplayItemsAsync(path, new XdfReplayOptions { MergeAdjacentChunks = true })).Items)
         {
             if (item.Chunk is SampleChunk c)
             {
@@ -308,18 +320,10 @@ public sealed class XdfReplaySourceTests(ITestOutputHelper output)
 
         foreach (bool merge in new[] { false, true })
         {
-            XdfReplaySource source = XdfReplayFactory.Open(path, new XdfReplayOptions { MergeAdjacentChunks = merge });
-            var replayRegistry = new StreamRegistry();
-            foreach (StreamDescriptor d in source.Streams)
-            {
-                replayRegistry.Add(d);
-            }
-            Edge<SourceItem> output = new EdgeFactory(new PipelineOptions()).Data<SourceItem>("out");
-            await source.RunAsync(output, CancellationToken.None);
-            output.Complete();
+            (XdfReplaySource source, List<SourceItem> items) = await ReplayItemsAsync(path, new XdfReplayOptions { MergeAdjacentChunks = merge });
             var times = new List<double>();
             var firstChannel = new List<double>();
-            await foreach (SourceItem item in output.Reader.ReadAllAsync())
+            foreach (SourceItem item in items)
             {
                 if (item.Chunk is SampleChunk c)
                 {
@@ -364,21 +368,8 @@ public sealed class XdfReplaySourceTests(ITestOutputHelper output)
         string path = XdfTestSessions.TempXdf();
         await new XdfRecorderSink(path, registry.Streams).RunAsync(edge, CancellationToken.None);
 
-        XdfReplaySource source = XdfReplayFactory.Open(path);
-        var replayRegistry = new StreamRegistry();
-        foreach (StreamDescriptor s in source.Streams)
-        {
-            replayRegistry.Add(s);
-        }
+        (XdfReplaySource source, List<SourceItem> replayed) = await ReplayItemsAsync(path);
         Assert.Equal(ChannelFormat.Int16, source.Streams[0].Format);
-        Edge<SourceItem> output = new EdgeFactory(new PipelineOptions()).Data<SourceItem>("out");
-        await source.RunAsync(output, CancellationToken.None);
-        output.Complete();
-        var replayed = new List<SourceItem>();
-        await foreach (SourceItem item in output.Reader.ReadAllAsync())
-        {
-            replayed.Add(item);
-        }
 
         Assert.Equal([SourceItemKind.Marker, SourceItemKind.Samples, SourceItemKind.Gap, SourceItemKind.Marker, SourceItemKind.Marker], replayed.Select(r => r.Kind));
         Assert.Equal([1, 2, (int?)null], replayed.Where(r => r.Kind == SourceItemKind.Marker).Select(r => r.Marker.Code));
