@@ -448,19 +448,13 @@ public sealed partial class AcquisitionSession
     private async Task WriteSnapshotsAsync(SessionFolder folder, CancellationToken cancellationToken)
     {
         using var timer = new PeriodicTimer(SummaryInterval);
-        try
+        using CancellationTokenRegistration stop = timer.StopOn(cancellationToken);
+        while (await timer.WaitForNextTickAsync().ConfigureAwait(false))
         {
-            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            if (folder.UpdateSummary(BuildSummary(final: false)) is string error)
             {
-                if (folder.UpdateSummary(BuildSummary(final: false)) is string error)
-                {
-                    LogSnapshotFailed(_logger, error);
-                }
+                LogSnapshotFailed(_logger, error);
             }
-        }
-        catch (OperationCanceledException)
-        {
-            // Session over.
         }
     }
 

@@ -120,17 +120,11 @@ public sealed class LagMonitor
     public async Task RunAsync(TimeSpan interval, CancellationToken cancellationToken)
     {
         using var timer = new PeriodicTimer(interval);
+        using CancellationTokenRegistration stop = timer.StopOn(cancellationToken);
         Poll(_clock());
-        try
+        while (await timer.WaitForNextTickAsync().ConfigureAwait(false))
         {
-            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
-            {
-                Poll(_clock());
-            }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            // Session over.
+            Poll(_clock());
         }
     }
 

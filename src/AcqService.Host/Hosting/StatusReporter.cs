@@ -20,27 +20,21 @@ internal sealed class StatusReporter(AcquisitionSession session, double interval
         var previous = new long[session.Streams.Count];
         double start = LocalClock.Now(), last = start;
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(intervalSeconds));
-        try
+        using CancellationTokenRegistration stop = timer.StopOn(cancellationToken);
+        while (await timer.WaitForNextTickAsync().ConfigureAwait(false))
         {
-            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            double now = LocalClock.Now();
+            string line = Format(now - start, now - last, previous);
+            last = now;
+            if (terminal)
             {
-                double now = LocalClock.Now();
-                string line = Format(now - start, now - last, previous);
-                last = now;
-                if (terminal)
-                {
-                    int width = Math.Max(40, SafeWidth() - 1);
-                    Console.Out.Write("\r" + (line.Length > width ? line[..width] : line.PadRight(width)));
-                }
-                else
-                {
-                    Console.Out.WriteLine(line);
-                }
+                int width = Math.Max(40, SafeWidth() - 1);
+                Console.Out.Write("\r" + (line.Length > width ? line[..width] : line.PadRight(width)));
             }
-        }
-        catch (OperationCanceledException)
-        {
-            // Session over.
+            else
+            {
+                Console.Out.WriteLine(line);
+            }
         }
         if (terminal)
         {
