@@ -22,6 +22,7 @@ public static partial class ProfileLoader
         AllowTrailingCommas = true,
         RespectNullableAnnotations = true,
         RespectRequiredConstructorParameters = true,
+        TypeInfoResolver = ProfileJsonContext.Default,
     };
 
     /// <summary>Loads a profile file; drivers are checked by <paramref name="drivers"/> (default: the built-in ones).</summary>

@@ -19,6 +19,7 @@ public static class SourceBuilder
         UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
         ReadCommentHandling = JsonCommentHandling.Skip,
         AllowTrailingCommas = true,
+        TypeInfoResolver = ProfileJsonContext.Default,
     };
 
     /// <summary>Reads the profile's <c>simulation</c> object into settings (unknown fields and wrong types are errors naming the field).</summary>
