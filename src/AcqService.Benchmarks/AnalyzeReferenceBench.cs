@@ -19,7 +19,7 @@ namespace AcqService.Benchmarks;
 internal static class AnalyzeReferenceBench
 {
     private const string Usage =
-        "usage: bench analyze-vs-reference [--minutes 30] [--rounds 2] [--epocher numpy|mne] [--acq PATH/acq.dll] [--python PATH] [--dir PATH] [--keep]";
+        "usage: bench analyze-vs-reference [--minutes 30] [--rounds 2] [--epocher numpy|mne] [--acq PATH/acq.dll|PATH/acq] [--python PATH] [--dir PATH] [--keep]";
 
     private static readonly IFormatProvider s_ci = CultureInfo.InvariantCulture;
 
@@ -125,7 +125,11 @@ internal static class AnalyzeReferenceBench
             Console.WriteLine(string.Create(s_ci, $"AcqService analyze vs MNE/SciPy reference, {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC"));
             Console.WriteLine(string.Create(s_ci, $"machine: {BenchMachine.Description}"));
             Console.WriteLine(string.Create(s_ci, $"load:    {BenchMachine.LoadAverage()} (load average before the run)"));
-            Console.WriteLine(string.Create(s_ci, $"acq:     dotnet {acq} (built {File.GetLastWriteTimeUtc(acq):yyyy-MM-dd HH:mm} UTC)"));
+            // A published self-contained program (README install) runs as itself; a build output's acq.dll through dotnet.
+            bool viaDotnet = acq.EndsWith(".dll", StringComparison.OrdinalIgnoreCase);
+            string acqProgram = viaDotnet ? "dotnet" : acq;
+            string[] AcqArguments(params string[] rest) => viaDotnet ? [acq, .. rest] : rest;
+            Console.WriteLine(string.Create(s_ci, $"acq:     {(viaDotnet ? "dotnet " : "")}{acq} (built {File.GetLastWriteTimeUtc(acq):yyyy-MM-dd HH:mm} UTC)"));
             Console.WriteLine(string.Create(s_ci, $"script:  {python} {script} --epocher {settings.Epocher} ({versions.Trim()})"));
 #if DEBUG
             Console.WriteLine("warning: Debug build of the benchmark (the timed acq is the Release build above)");
@@ -150,7 +154,7 @@ internal static class AnalyzeReferenceBench
                 string acqOut = Path.Combine(root, $"acq-{round}");
                 string refOut = Path.Combine(root, $"ref-{round}");
                 string timingFile = Path.Combine(root, $"ref-{round}-timings.json");
-                Func<Task> runAcq = async () => runs.Add(await TimedAsync("acq analyze", round, haveTime, "dotnet", [acq, "analyze", recording, "--out", acqOut]).ConfigureAwait(false));
+                Func<Task> runAcq = async () => runs.Add(await TimedAsync("acq analyze", round, haveTime, acqProgram, AcqArguments("analyze", recording, "--out", acqOut)).ConfigureAwait(false));
                 Func<Task> runRef = async () => runs.Add(await TimedAsync("analyze_reference.py", round, haveTime, python, [script, recording, "--out", refOut, "--epocher", settings.Epocher, "--timings", timingFile]).ConfigureAwait(false));
                 // Alternate the order so a change of load during the run does not always favour the same side.
                 foreach (Func<Task> step in round % 2 == 1 ? new[] { runAcq, runRef } : [runRef, runAcq])
@@ -163,7 +167,7 @@ internal static class AnalyzeReferenceBench
             }
 
             // Where acq's time goes outside the analyzers: process start, the XDF replay, the ERP result files.
-            double startup = (await TimedAsync("acq start-up", 0, haveTime, "dotnet", [acq, "analyze", Path.Combine(root, "missing.xdf")], expectFailure: true).ConfigureAwait(false)).Wall;
+            double startup = (await TimedAsync("acq start-up", 0, haveTime, acqProgram, AcqArguments("analyze", Path.Combine(root, "missing.xdf")), expectFailure: true).ConfigureAwait(false)).Wall;
             var replayWatch = Stopwatch.StartNew();
             long replayItems = await XdfBench.ReplayOnlyAsync(recording).ConfigureAwait(false);
             double replay = replayWatch.Elapsed.TotalSeconds;
