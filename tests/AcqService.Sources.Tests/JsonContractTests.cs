@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 using AcqService.Core.Analysis;
 using AcqService.Core.Pipeline;
@@ -81,15 +80,20 @@ public sealed class JsonContractTests
         Assert.Equal(JsonSerializer.Serialize(summary, s_reflectionFiles), JsonSerializer.Serialize(summary, SessionOutput.JsonOptions));
     }
 
-    public static TheoryData<string> ShippedProfiles()
+    private static string RepositoryRoot()
     {
         string? dir = AppContext.BaseDirectory;
         while (dir is not null && !File.Exists(Path.Combine(dir, "AcqService.sln")))
         {
             dir = Path.GetDirectoryName(dir);
         }
+        return dir ?? throw new InvalidOperationException("repository root not found above " + AppContext.BaseDirectory);
+    }
+
+    public static TheoryData<string> ShippedProfiles()
+    {
         var data = new TheoryData<string>();
-        foreach (string file in Directory.GetFiles(Path.Combine(dir!, "device-profiles"), "*.json").Where(f => !f.EndsWith(".schema.json", StringComparison.Ordinal)).Order())
+        foreach (string file in Directory.GetFiles(Path.Combine(RepositoryRoot(), "device-profiles"), "*.json").Where(f => !f.EndsWith(".schema.json", StringComparison.Ordinal)).Order())
         {
             data.Add(Path.GetFileName(file));
         }
@@ -100,23 +104,10 @@ public sealed class JsonContractTests
     [MemberData(nameof(ShippedProfiles))]
     public void ShippedProfile_GeneratedAndReflection_ReadTheSameProfile(string name)
     {
-        string? dir = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(dir!, "AcqService.sln")))
-        {
-            dir = Path.GetDirectoryName(dir);
-        }
-        string text = File.ReadAllText(Path.Combine(dir!, "device-profiles", name));
-        // The loader's reading rules, with reflection contracts.
-        var reflection = new JsonSerializerOptions
-        {
-            PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-            UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-            ReadCommentHandling = JsonCommentHandling.Skip,
-            AllowTrailingCommas = true,
-            RespectNullableAnnotations = true,
-            RespectRequiredConstructorParameters = true,
-            TypeInfoResolver = new DefaultJsonTypeInfoResolver(),
-        };
+        string text = File.ReadAllText(Path.Combine(RepositoryRoot(), "device-profiles", name));
+        // The loader's own reading rules, with reflection contracts instead of the generated ones.
+        Assert.IsType<ProfileJsonContext>(ProfileLoader.Options.TypeInfoResolver);
+        var reflection = new JsonSerializerOptions(ProfileLoader.Options) { TypeInfoResolver = new DefaultJsonTypeInfoResolver() };
         DeviceProfile generated = ProfileLoader.Parse(text, name);
         DeviceProfile expected = JsonSerializer.Deserialize<DeviceProfile>(text, reflection)!;
         var write = new JsonSerializerOptions { WriteIndented = true, TypeInfoResolver = new DefaultJsonTypeInfoResolver() };

@@ -14,6 +14,9 @@ namespace AcqService.Sources.Profiles;
 /// </summary>
 public static partial class ProfileLoader
 {
+    /// <summary>The reading rules of a profile (strict: unknown fields, nulls in non-nullable fields and missing required fields are errors).</summary>
+    internal static JsonSerializerOptions Options => s_options;
+
     private static readonly JsonSerializerOptions s_options = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
