@@ -12,8 +12,8 @@ namespace AcqService.Sinks;
 /// so the files are byte for byte what reflection wrote.
 /// </summary>
 /// <remarks>
-/// Why: building these contracts by reflection (with emitted accessors) at run time cost about a tenth of a second of
-/// every session start, a visible share of a short <c>acq analyze</c>.
+/// Why: built by reflection (with emitted accessors) at run time, these contracts were the largest group of the methods
+/// compiled at every session start, a visible share of a short <c>acq analyze</c> (docs/benchmarks.md).
 /// </remarks>
 [JsonSerializable(typeof(SessionMetadata))]
 [JsonSerializable(typeof(SessionSummary))]

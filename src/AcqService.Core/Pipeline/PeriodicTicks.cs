@@ -7,7 +7,7 @@ namespace AcqService.Core.Pipeline;
 /// <remarks>
 /// Why not pass the token to <c>WaitForNextTickAsync</c>: every session ends by cancelling its periodic loops, and each
 /// <see cref="OperationCanceledException"/> thrown through an async method builds a stack trace with source lines;
-/// the first one loads the PDB reader, about a tenth of a second of a short <c>acq analyze</c>.
+/// the first one loads the runtime's PDB reader, at the end of every session (and of every short <c>acq analyze</c>).
 /// </remarks>
 public static class PeriodicTicks
 {

@@ -9,7 +9,7 @@ namespace AcqService.Sources.Profiles;
 /// </summary>
 /// <remarks>
 /// Why: every command reads a profile first, and building these contracts by reflection at run time (with emitted
-/// accessors) cost about a tenth of a second of each start; the generated ones behave the same.
+/// accessors) compiled hundreds of methods at each start; the generated ones behave the same (JsonContractTests).
 /// </remarks>
 [JsonSerializable(typeof(DeviceProfile))]
 [JsonSerializable(typeof(SimulationSettings))]
