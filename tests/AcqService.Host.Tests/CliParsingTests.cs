@@ -190,6 +190,7 @@ public sealed class CliParsingTests
     }
 
     [SkippableFact]
+    [Trait(AcqExecutable.Trait, AcqExecutable.TraitValue)]
     public async Task BashCompletionScript_CompletesThroughTheRealExecutable()
     {
         Skip.IfNot(File.Exists("/bin/bash"), "bash is not installed");
@@ -197,7 +198,7 @@ public sealed class CliParsingTests
         Directory.CreateDirectory(folder);
         // A stand-in for ./acq that runs the acq built beside the tests.
         string launcher = Path.Combine(folder, "acq");
-        await File.WriteAllTextAsync(launcher, $"#!/bin/sh\nexec dotnet '{Path.Combine(AppContext.BaseDirectory, "acq.dll")}' \"$@\"\n");
+        await File.WriteAllTextAsync(launcher, $"#!/bin/sh\nexec {string.Join(' ', AcqExecutable.CommandLine().Select(a => $"'{a}'"))} \"$@\"\n");
         string script = Path.Combine(TestPaths.RepoRoot, "tools", "acq-completion.bash");
         // What bash sets for a completion function: the line, the cursor, the words and the index of the current one.
         string probe = $$"""

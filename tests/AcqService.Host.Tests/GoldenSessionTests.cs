@@ -33,7 +33,7 @@ public sealed class GoldenSessionTests
         },
     };
 
-    private static readonly string[] s_files = ["erp_averages.json", "erp_averages.csv", "alpha_summary.csv", "drop_log.csv", "alpha_power_eeg.csv"];
+    internal static readonly string[] s_files = ["erp_averages.json", "erp_averages.csv", "alpha_summary.csv", "drop_log.csv", "alpha_power_eeg.csv"];
 
     [Theory]
     [MemberData(nameof(Cases))]
@@ -61,19 +61,14 @@ public sealed class GoldenSessionTests
     }
 
     [Fact]
+    [Trait(AcqExecutable.Trait, AcqExecutable.TraitValue)]
     public async Task Demo_InterruptedWithSigint_Exits130AndTheSummarySaysTheOperatorStoppedIt()
     {
-        string acq = Path.Combine(AppContext.BaseDirectory, "acq.dll");
         string folder = TestPaths.NewFolder();
         // Started through `env --default-signal=INT`: a test run launched in the background of a non-interactive shell
         // inherits SIGINT as ignored, the child would inherit that too, and .NET (like any Unix program) then never sees
         // the signal. The test is about what acq does with a SIGINT it receives, so it resets the disposition first.
-        var start = new ProcessStartInfo("env", ["--default-signal=INT", "dotnet", acq, "demo", "--duration", "120", "--transport", "direct", "--out", folder])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = AppContext.BaseDirectory,
-        };
+        ProcessStartInfo start = AcqExecutable.Wrapped(["env", "--default-signal=INT"], ["demo", "--duration", "120", "--transport", "direct", "--out", folder]);
         using Process process = Process.Start(start)!;
         Task<string> output = process.StandardOutput.ReadToEndAsync();
         Task<string> errors = process.StandardError.ReadToEndAsync();
@@ -116,7 +111,7 @@ public sealed class GoldenSessionTests
     }
 
     /// <summary>SHA-256 of the file; for the per-row time CSVs, of every row without its first two columns.</summary>
-    private static string Hash(string path)
+    internal static string Hash(string path)
     {
         byte[] bytes = File.ReadAllBytes(path);
         string name = Path.GetFileName(path);

@@ -14,7 +14,7 @@ namespace AcqService.Host.Tests;
 [Collection("console")]
 public sealed partial class ProtocolLockTests(ITestOutputHelper output)
 {
-    private const string Protocol = """
+    internal const string Protocol = """
         {
           "name": "st36-trial-v1",
           "settings": {
@@ -47,7 +47,7 @@ public sealed partial class ProtocolLockTests(ITestOutputHelper output)
     /// SHA-256 of the canonical form of <see cref="Protocol"/> with today's defaults filled in. Fixed here so a change of
     /// canonical form, number formatting or a default (which would silently change what a lock means) fails this test.
     /// </summary>
-    private const string ExpectedHash = "210269b9787d2805b81c5e305c66bf12379dd38b0db39a04d2d14c1a5572af5d";
+    internal const string ExpectedHash = "210269b9787d2805b81c5e305c66bf12379dd38b0db39a04d2d14c1a5572af5d";
 
     private static async Task<(int Code, string Out, string Error)> RunAsync(params string[] args)
     {

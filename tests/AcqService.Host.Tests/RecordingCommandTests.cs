@@ -128,17 +128,11 @@ public sealed class RecordingCommandTests
     }
 
     [Fact]
+    [Trait(AcqExecutable.Trait, AcqExecutable.TraitValue)]
     public async Task Demo_KilledWithSigkillMidSession_RecordingIsReadableUpToLastFlush()
     {
-        string acq = Path.Combine(AppContext.BaseDirectory, "acq.dll");
-        Assert.True(File.Exists(acq), acq);
         string folder = TestPaths.NewFolder();
-        var start = new ProcessStartInfo("dotnet", [acq, "demo", "--duration", "60", "--out", folder, "--Simulation:FirstInsertionSeconds=1", "--Lsl:Backend=managed", "--Lsl:Loopback=true"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = AppContext.BaseDirectory,
-        };
+        ProcessStartInfo start = AcqExecutable.StartInfo("demo", "--duration", "60", "--out", folder, "--Simulation:FirstInsertionSeconds=1", "--Lsl:Backend=managed", "--Lsl:Loopback=true");
         // The live demo runs over LSL sockets by default; the flags above keep them on loopback.
         using Process process = Process.Start(start)!;
         string recording = Path.Combine(folder, "recording.xdf");

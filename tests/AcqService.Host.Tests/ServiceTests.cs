@@ -364,17 +364,12 @@ public sealed class ServiceTests
     }
 
     [Fact]
+    [Trait(AcqExecutable.Trait, AcqExecutable.TraitValue)]
     public async Task Serve_Sigterm_DuringASession_LeavesACompleteFolderAndExitsZero()
     {
-        string acq = Path.Combine(AppContext.BaseDirectory, "acq.dll");
         string root = TestPaths.NewFolder();
-        var start = new ProcessStartInfo("dotnet", [acq, "serve", "--Station:Api:Port=0", "--Station:RemoteControl:Enabled=false", $"--Session:OutputRoot={root}",
-            "--Lsl:Backend=managed", "--Lsl:Loopback=true", "--Simulation:FirstInsertionSeconds=1"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = AppContext.BaseDirectory,
-        };
+        ProcessStartInfo start = AcqExecutable.StartInfo("serve", "--Station:Api:Port=0", "--Station:RemoteControl:Enabled=false", $"--Session:OutputRoot={root}",
+            "--Lsl:Backend=managed", "--Lsl:Loopback=true", "--Simulation:FirstInsertionSeconds=1");
         using Process process = Process.Start(start)!;
         var stderr = new StringBuilder();
         process.ErrorDataReceived += (_, e) =>
