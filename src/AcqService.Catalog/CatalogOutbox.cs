@@ -109,7 +109,7 @@ public sealed class CatalogOutbox
         // State first, then the entry: an entry without state is still pending (defaults), never the other way round.
         var state = new OutboxState { QueuedUtc = now };
         WriteState(name, state);
-        SessionOutput.WriteAtomic(path, stream => JsonSerializer.Serialize(stream, entry, SessionOutput.JsonOptions));
+        SessionOutput.WriteAtomic(path, stream => JsonSerializer.Serialize(stream, entry, CatalogJson.TypeInfo<CatalogEntry>()));
         return new OutboxItem(name, path, state);
     }
 
@@ -134,7 +134,7 @@ public sealed class CatalogOutbox
         try
         {
             using var stream = new FileStream(item.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            return JsonSerializer.Deserialize<CatalogEntry>(stream, SessionOutput.JsonOptions) ?? throw new InvalidDataException($"{item.Path}: empty");
+            return JsonSerializer.Deserialize(stream, CatalogJson.TypeInfo<CatalogEntry>()) ?? throw new InvalidDataException($"{item.Path}: empty");
         }
         catch (FileNotFoundException)
         {
@@ -176,7 +176,7 @@ public sealed class CatalogOutbox
         item.State.LastAttemptUtc = now;
         item.State.LastError = reason;
         item.State.NextAttemptUtc = null;
-        SessionOutput.WriteAtomic(System.IO.Path.Combine(folder, item.Name + StateExtension), JsonSerializer.Serialize(item.State, SessionOutput.JsonOptions));
+        SessionOutput.WriteAtomic(System.IO.Path.Combine(folder, item.Name + StateExtension), JsonSerializer.Serialize(item.State, CatalogJson.TypeInfo<OutboxState>()));
         if (File.Exists(item.Path))
         {
             File.Move(item.Path, System.IO.Path.Combine(folder, item.Name + EntryExtension), overwrite: true);
@@ -221,7 +221,7 @@ public sealed class CatalogOutbox
     private string StatePath(string name) => System.IO.Path.Combine(Folder, name + StateExtension);
 
     private void WriteState(string name, OutboxState state) =>
-        SessionOutput.WriteAtomic(StatePath(name), JsonSerializer.Serialize(state, SessionOutput.JsonOptions));
+        SessionOutput.WriteAtomic(StatePath(name), JsonSerializer.Serialize(state, CatalogJson.TypeInfo<OutboxState>()));
 
     private OutboxState? ReadState(string name) => TryRead(StatePath(name));
 
@@ -229,7 +229,7 @@ public sealed class CatalogOutbox
     {
         try
         {
-            return JsonSerializer.Deserialize<OutboxState>(File.ReadAllText(path), SessionOutput.JsonOptions);
+            return JsonSerializer.Deserialize(File.ReadAllText(path), CatalogJson.TypeInfo<OutboxState>());
         }
         catch (Exception ex) when (ex is IOException or JsonException)
         {

@@ -154,8 +154,8 @@ public sealed class CatalogStore : IAsyncDisposable
             p.AddWithValue("folder", entry.Folder);
             p.AddWithValue("content_hash", entry.ContentHash);
             p.AddWithValue("entry_format", entry.FormatVersion);
-            p.AddWithValue("streams", NpgsqlDbType.Jsonb, JsonSerializer.Serialize(entry.Streams, SessionOutput.JsonOptions));
-            p.AddWithValue("quality", NpgsqlDbType.Jsonb, JsonSerializer.Serialize(entry.Quality, SessionOutput.JsonOptions));
+            p.AddWithValue("streams", NpgsqlDbType.Jsonb, JsonSerializer.Serialize(entry.Streams, CatalogJson.TypeInfo<IReadOnlyList<CatalogStream>>()));
+            p.AddWithValue("quality", NpgsqlDbType.Jsonb, JsonSerializer.Serialize(entry.Quality, CatalogJson.TypeInfo<CatalogQuality>()));
             id = (long?)await insert.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
         }
         if (id is null)

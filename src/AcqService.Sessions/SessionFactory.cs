@@ -148,11 +148,11 @@ public sealed class SessionFactory
                 Profile = ParseJson(locked?.Blinding is Blinding b ? b.BlindText(input.Json) : input.Json),
                 SoftwareVersion = _version,
                 ProtocolHash = locked?.Sha256,
-                Settings = new
+                Settings = new DeviceSessionSettings
                 {
-                    settings.Epochs, settings.Alpha, settings.Aligner, settings.Simulation, DurationSeconds = request.DurationSeconds,
-                    Transport = overLsl ? "lsl" : "direct", settings.Session.SubjectId, settings.Session.SessionLabel, settings.Session.Protocol,
-                    settings.Session.Task, settings.Session.Run,
+                    Epochs = settings.Epochs, Alpha = settings.Alpha, Aligner = settings.Aligner, Simulation = settings.Simulation, DurationSeconds = request.DurationSeconds,
+                    Transport = overLsl ? "lsl" : "direct", SubjectId = settings.Session.SubjectId, SessionLabel = settings.Session.SessionLabel, Protocol = settings.Session.Protocol,
+                    Task = settings.Session.Task, Run = settings.Session.Run,
                 },
             };
             metadata.Notes.AddRange(notes);
@@ -216,7 +216,10 @@ public sealed class SessionFactory
             ProfileSource = input.Path,
             Profile = input.ProfileSource is null ? null : ParseJson(File.ReadAllText(input.ProfileSource)),
             SoftwareVersion = _version,
-            Settings = new { settings.Epochs, settings.Alpha, settings.Aligner, Conditions = rules, LabelsAsConditions = rules.Count == 0, Regions = regions, Recording = input.Path },
+            Settings = new RecordingAnalysisSettings
+            {
+                Epochs = settings.Epochs, Alpha = settings.Alpha, Aligner = settings.Aligner, Conditions = rules, LabelsAsConditions = rules.Count == 0, Regions = regions, Recording = input.Path,
+            },
             ClockAtStart = source.Metadata?.ClockAtStart ?? FirstTimestamp(input.Path),
         };
         metadata.Notes.Add(rules.Count == 0 ? "conditions: one per distinct marker label"

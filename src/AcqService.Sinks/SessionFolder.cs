@@ -62,7 +62,7 @@ public sealed class SessionFolder : IDisposable
     {
         try
         {
-            _summaryJson.Write(JsonSerializer.Serialize(summary, SessionOutput.JsonOptions));
+            _summaryJson.Write(JsonSerializer.Serialize(summary, SessionOutput.TypeInfo<SessionSummary>()));
             _summaryText.Write(summary.ToText());
             return null;
         }
@@ -112,7 +112,7 @@ public sealed class SessionFolder : IDisposable
         summary.Files = [.. _files];
         try
         {
-            _summaryJson.Finish(JsonSerializer.Serialize(summary, SessionOutput.JsonOptions));
+            _summaryJson.Finish(JsonSerializer.Serialize(summary, SessionOutput.TypeInfo<SessionSummary>()));
             _summaryText.Finish(summary.ToText());
         }
         catch (IOException)

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using AcqService.Core.Analysis;
 
 namespace AcqService.Sinks;
@@ -22,7 +23,11 @@ public static class SessionOutput
     /// <summary><c>summary.txt</c>.</summary>
     public const string SummaryTextFile = "summary.txt";
 
-    /// <summary>JSON options used for every file: camelCase, indented, readable characters, enums as strings.</summary>
+    /// <summary>
+    /// JSON options used for every file: camelCase, indented, readable characters, enums as camelCase strings. Its
+    /// contracts are the compile-time ones of the session files only (no reflection): other assemblies copy these
+    /// settings with their own contracts (<c>new JsonSerializerOptions(JsonOptions) { TypeInfoResolver = … }</c>).
+    /// </summary>
     public static JsonSerializerOptions JsonOptions { get; } = new()
     {
         WriteIndented = true,
@@ -30,13 +35,23 @@ public static class SessionOutput
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
-        TypeInfoResolver = System.Text.Json.Serialization.Metadata.JsonTypeInfoResolver.Combine(SessionJsonContext.Default, new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver()),
+        // One converter per enum the session files contain (the non-generic factory needs run-time code generation);
+        // an enum missing here would be written as a number (JsonContractTests checks every enum the files reach).
+        Converters =
+        {
+            new JsonStringEnumConverter<SessionEndKind>(JsonNamingPolicy.CamelCase),
+            new JsonStringEnumConverter<Dsp.WindowKind>(JsonNamingPolicy.CamelCase),
+            new JsonStringEnumConverter<Dsp.DetrendKind>(JsonNamingPolicy.CamelCase),
+        },
+        TypeInfoResolver = SessionJsonContext.Default,
     };
+
+    /// <summary>The compile-time contract of <typeparamref name="T"/> in <see cref="JsonOptions"/>.</summary>
+    internal static JsonTypeInfo<T> TypeInfo<T>() => (JsonTypeInfo<T>)JsonOptions.GetTypeInfo(typeof(T));
 
     /// <summary>Writes <c>session.json</c> atomically (temp file + rename), so a crash never leaves half a file.</summary>
     public static void WriteMetadata(string folder, SessionMetadata metadata) =>
-        WriteAtomic(Path.Combine(folder, MetadataFile), JsonSerializer.Serialize(metadata, JsonOptions));
+        WriteAtomic(Path.Combine(folder, MetadataFile), JsonSerializer.Serialize(metadata, TypeInfo<SessionMetadata>()));
 
     /// <summary><c>hrf_averages.json</c>.</summary>
     public const string HrfJsonFile = "hrf_averages.json";
@@ -244,7 +259,7 @@ public static class SessionOutput
     /// <summary>Writes <c>summary.json</c> and a human-readable <c>summary.txt</c>.</summary>
     public static void WriteSummary(string folder, SessionSummary summary)
     {
-        WriteAtomic(Path.Combine(folder, SummaryJsonFile), JsonSerializer.Serialize(summary, JsonOptions));
+        WriteAtomic(Path.Combine(folder, SummaryJsonFile), JsonSerializer.Serialize(summary, TypeInfo<SessionSummary>()));
         WriteAtomic(Path.Combine(folder, SummaryTextFile), summary.ToText());
     }
 

@@ -95,7 +95,8 @@ public sealed class SignalCheckerTests
         Assert.Equal("pass", fp1.GetProperty("verdict").GetString());
         Assert.Equal(JsonValueKind.Number, fp1.GetProperty("lineNoiseRatio").ValueKind);
         Assert.Equal(0.5, doc.RootElement.GetProperty("thresholds").GetProperty("flatFailUv").GetDouble());
-        CheckReport back = JsonSerializer.Deserialize<CheckReport>(json)!;
+        // Read back through the report's own (compile-time) contracts: this project runs without reflection-built ones.
+        CheckReport back = JsonSerializer.Deserialize(json, (System.Text.Json.Serialization.Metadata.JsonTypeInfo<CheckReport>)CheckReport.JsonOptions.GetTypeInfo(typeof(CheckReport)))!;
         Assert.Equal(report.Streams[0].Channels[5].Rms, back.Streams[0].Channels[5].Rms);
         Assert.Equal(CheckVerdict.Pass, back.Worst);
 

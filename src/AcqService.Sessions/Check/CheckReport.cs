@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using AcqService.Core.Analysis.Quality;
 
 namespace AcqService.Sessions.Check;
@@ -15,8 +16,11 @@ namespace AcqService.Sessions.Check;
 /// </summary>
 public sealed class CheckReport
 {
-    /// <summary>Options for <see cref="ToJson"/>: indented; names and enum words come from the attributes.</summary>
-    public static JsonSerializerOptions JsonOptions { get; } = new() { WriteIndented = true };
+    /// <summary>
+    /// Options for <see cref="ToJson"/>: indented; names and enum words come from the attributes. Its contracts are
+    /// compile-time ones for the report types only (no reflection, so it also works in a Native AOT build).
+    /// </summary>
+    public static JsonSerializerOptions JsonOptions { get; } = new() { WriteIndented = true, TypeInfoResolver = CheckReportJsonContext.Default };
 
     /// <summary>When the check ended (UTC).</summary>
     [JsonPropertyName("time")]
@@ -47,7 +51,7 @@ public sealed class CheckReport
     public CheckVerdict Worst { get; init; }
 
     /// <summary>The report as indented JSON.</summary>
-    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+    public string ToJson() => JsonSerializer.Serialize(this, (JsonTypeInfo<CheckReport>)JsonOptions.GetTypeInfo(typeof(CheckReport)));
 
     /// <summary>The report for people: per stream a line with rate, clock offset and verdict, a channel table, the thresholds and the result.</summary>
     public string ToText()

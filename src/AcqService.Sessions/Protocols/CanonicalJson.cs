@@ -42,7 +42,7 @@ public static class CanonicalJson
                         sb.Append(',');
                     }
                     first = false;
-                    sb.Append(JsonSerializer.Serialize(p.Key)).Append(':');
+                    sb.Append(JsonSerializer.Serialize(p.Key, ProtocolJsonContext.Default.String)).Append(':');
                     Append(sb, p.Value);
                 }
                 sb.Append('}');
@@ -60,7 +60,8 @@ public static class CanonicalJson
                 sb.Append(']');
                 break;
             case JsonValue v:
-                JsonElement e = JsonSerializer.SerializeToElement(v);
+                // The context's default options are the serializer's defaults, what this used before (the hashes depend on it).
+                JsonElement e = JsonSerializer.SerializeToElement(v, ProtocolJsonContext.Default.JsonValue);
                 switch (e.ValueKind)
                 {
                     case JsonValueKind.Number:
@@ -70,7 +71,7 @@ public static class CanonicalJson
                             : d.ToString("R", CultureInfo.InvariantCulture));
                         break;
                     case JsonValueKind.String:
-                        sb.Append(JsonSerializer.Serialize(e.GetString()));
+                        sb.Append(JsonSerializer.Serialize(e.GetString(), ProtocolJsonContext.Default.String));
                         break;
                     case JsonValueKind.True:
                         sb.Append("true");

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using AcqService.Core.Analysis;
 using AcqService.Core.Pipeline;
 
@@ -26,9 +27,17 @@ public sealed class ProtocolLock
     {
         PropertyNameCaseInsensitive = true,
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-        Converters = { new JsonStringEnumConverter() },
+        // One converter per enum of the locked sections, names as declared (the non-generic factory needs run-time
+        // code generation); an enum missing here would be locked as a number and change the hash.
+        Converters =
+        {
+            new JsonStringEnumConverter<BeerLambertConvention>(),
+            new JsonStringEnumConverter<Dsp.WindowKind>(),
+            new JsonStringEnumConverter<Dsp.DetrendKind>(),
+        },
         ReadCommentHandling = JsonCommentHandling.Skip,
         AllowTrailingCommas = true,
+        TypeInfoResolver = ProtocolJsonContext.Default,
     };
 
     private ProtocolLock(JsonObject protocol, string sha256, string? keySha256)
@@ -143,7 +152,8 @@ public sealed class ProtocolLock
                 throw new ArgumentException($"condition {c?.ToJsonString()} needs \"name\" and \"match\"");
             }
             _ = new System.Text.RegularExpressions.Regex(match);
-            conditions.Add(new JsonObject { ["name"] = key?.Blind(cname) ?? cname, ["match"] = key?.Blind(match) ?? match });
+            // As a JsonNode: the generic Add<T> would go through the reflection-based value conversion.
+            conditions.Add((JsonNode)new JsonObject { ["name"] = key?.Blind(cname) ?? cname, ["match"] = key?.Blind(match) ?? match });
         }
         if (key is not null)
         {
@@ -295,7 +305,7 @@ public sealed class ProtocolLock
         T value;
         try
         {
-            value = given is null ? new T() : given.Deserialize<T>(TypedOptions) ?? new T();
+            value = given is null ? new T() : given.Deserialize(TypedInfo<T>()) ?? new T();
         }
         catch (JsonException ex)
         {
@@ -305,9 +315,12 @@ public sealed class ProtocolLock
         {
             throw new ArgumentException($"settings.{name}: {problem}");
         }
-        return JsonSerializer.SerializeToNode(value, TypedOptions)!;
+        return JsonSerializer.SerializeToNode(value, TypedInfo<T>())!;
     }
 
     private static T Section<T>(JsonObject settings, string name)
-        where T : new() => settings[name] is JsonNode node ? node.Deserialize<T>(TypedOptions) ?? new T() : new T();
+        where T : new() => settings[name] is JsonNode node ? node.Deserialize(TypedInfo<T>()) ?? new T() : new T();
+
+    /// <summary>The compile-time contract of a locked section in <see cref="TypedOptions"/>.</summary>
+    private static JsonTypeInfo<T> TypedInfo<T>() => (JsonTypeInfo<T>)TypedOptions.GetTypeInfo(typeof(T));
 }

@@ -52,10 +52,11 @@ public sealed class SerialDriver : SourceDriver
     /// <summary>The stream's <c>source</c> object as JSON (driver plus the driver's own fields), as the options parsers read it.</summary>
     private static JsonElement SectionOf(StreamProfile stream)
     {
+        // The context's default options are the serializer's defaults (what this wrote before), without reflection.
         var section = new Dictionary<string, JsonElement>(stream.Source.Options ?? [], StringComparer.Ordinal)
         {
-            ["driver"] = JsonSerializer.SerializeToElement(stream.Source.Driver),
+            ["driver"] = JsonSerializer.SerializeToElement(stream.Source.Driver, ProfileJsonContext.Default.String),
         };
-        return JsonSerializer.SerializeToElement(section);
+        return JsonSerializer.SerializeToElement(section, ProfileJsonContext.Default.DictionaryStringJsonElement);
     }
 }

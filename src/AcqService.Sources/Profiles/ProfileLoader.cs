@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using System.Text.RegularExpressions;
 using AcqService.Core.Model;
 using AcqService.Core.Pipeline;
@@ -51,7 +52,7 @@ public static partial class ProfileLoader
         DeviceProfile? profile;
         try
         {
-            profile = JsonSerializer.Deserialize<DeviceProfile>(json, s_options);
+            profile = JsonSerializer.Deserialize(json, (JsonTypeInfo<DeviceProfile>)s_options.GetTypeInfo(typeof(DeviceProfile)));
         }
         catch (JsonException ex)
         {

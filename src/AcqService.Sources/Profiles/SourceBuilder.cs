@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using AcqService.Core.Model;
 using AcqService.Core.Pipeline;
 using AcqService.Sources.Profiles;
@@ -33,7 +34,7 @@ public static class SourceBuilder
         SimulationSettings settings;
         try
         {
-            settings = element.Deserialize<SimulationSettings>(s_simulationJson) ?? new SimulationSettings();
+            settings = element.Deserialize((JsonTypeInfo<SimulationSettings>)s_simulationJson.GetTypeInfo(typeof(SimulationSettings))) ?? new SimulationSettings();
         }
         catch (JsonException ex)
         {
