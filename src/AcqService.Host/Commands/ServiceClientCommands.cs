@@ -90,7 +90,7 @@ internal sealed class ServiceClientCommand(string name) : ICommand
             using var message = new HttpRequestMessage(method, path);
             if (body is not null)
             {
-                message.Content = JsonContent.Create(body, body.GetType(), options: LiveFeed.Json);
+                message.Content = JsonContent.Create(body, LiveFeed.Json.GetTypeInfo(body.GetType()));
             }
             response = await http.SendAsync(message, cancellationToken).ConfigureAwait(false);
         }

@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using AcqService.Sources.Profiles;
 using AcqService.Sources.Simulation;
@@ -17,20 +18,35 @@ namespace AcqService.Host.Hosting;
 internal static class SettingsLoader
 {
     /// <summary>Sections checked against the typed settings; others (Logging…) belong to their owners.</summary>
-    private static readonly Dictionary<string, Type> s_checked = new(StringComparer.OrdinalIgnoreCase)
+    private static readonly Dictionary<string, SettingsType> s_checked = new(StringComparer.OrdinalIgnoreCase)
     {
-        ["Session"] = typeof(SessionOptions),
-        ["Epochs"] = typeof(AcqService.Core.Analysis.EpochOptions),
-        ["Alpha"] = typeof(AcqService.Core.Analysis.AlphaOptions),
-        ["Aligner"] = typeof(AcqService.Core.Pipeline.AlignerOptions),
-        ["Simulation"] = typeof(SimulationSettings),
-        ["Haemoglobin"] = typeof(AcqService.Core.Analysis.HaemoglobinOptions),
-        ["Haemodynamic"] = typeof(AcqService.Core.Analysis.HaemodynamicWindow),
-        ["Lsl"] = typeof(AcqService.Lsl.LslOptions),
-        ["Check"] = typeof(AcqService.Core.Analysis.Quality.CheckThresholds),
-        ["Station"] = typeof(AcqService.Host.Service.StationOptions),
-        ["Study"] = typeof(AcqService.Catalog.StudyOptions),
+        ["Session"] = new(typeof(SessionOptions)),
+        ["Epochs"] = new(typeof(AcqService.Core.Analysis.EpochOptions)),
+        ["Alpha"] = new(typeof(AcqService.Core.Analysis.AlphaOptions)),
+        ["Aligner"] = new(typeof(AcqService.Core.Pipeline.AlignerOptions)),
+        ["Simulation"] = new(typeof(SimulationSettings)),
+        ["Haemoglobin"] = new(typeof(AcqService.Core.Analysis.HaemoglobinOptions)),
+        ["Haemodynamic"] = new(typeof(AcqService.Core.Analysis.HaemodynamicWindow)),
+        ["Lsl"] = new(typeof(AcqService.Lsl.LslOptions)),
+        ["Check"] = new(typeof(AcqService.Core.Analysis.Quality.CheckThresholds)),
+        ["Station"] = new(typeof(AcqService.Host.Service.StationOptions)),
+        ["Study"] = new(typeof(AcqService.Catalog.StudyOptions)),
     };
+
+    /// <summary>The checked sections and their classes (tests walk them to find every nested settings class).</summary>
+    internal static IReadOnlyDictionary<string, SettingsType> CheckedSections => s_checked;
+
+    /// <summary>
+    /// Settings classes nested in the sections above (a property whose value is itself a group of keys). Listed
+    /// because trimming keeps the properties of a type only where the type is named statically, not where it is
+    /// reached through <see cref="PropertyInfo.PropertyType"/>; a test fails when a nested class is missing.
+    /// </summary>
+    internal static readonly Dictionary<Type, SettingsType> Nested = new[]
+    {
+        new SettingsType(typeof(AcqService.Core.Analysis.FilterOptions)),
+        new SettingsType(typeof(AcqService.Host.Service.ApiOptions)),
+        new SettingsType(typeof(AcqService.Host.Service.RemoteControlOptions)),
+    }.ToDictionary(t => t.Type);
 
     /// <summary>Sections that belong to the framework (their keys are checked by their owners).</summary>
     private static readonly HashSet<string> s_owned = new(StringComparer.OrdinalIgnoreCase) { "Logging" };
@@ -67,7 +83,7 @@ internal static class SettingsLoader
         var problems = new List<string>();
         foreach (IConfigurationSection section in configuration.GetChildren())
         {
-            if (s_checked.TryGetValue(section.Key, out Type? type))
+            if (s_checked.TryGetValue(section.Key, out SettingsType? type))
             {
                 CheckKeys(section, type, section.Key, problems);
             }
@@ -90,7 +106,7 @@ internal static class SettingsLoader
         }
         try
         {
-            configuration.Bind(settings, o => o.ErrorOnUnknownConfiguration = false);
+            BindSections(configuration, settings);
         }
         catch (InvalidOperationException ex)
         {
@@ -103,6 +119,26 @@ internal static class SettingsLoader
             problems.AddRange(ProtocolLock.ApplyTo(settings, lockFile, OverriddenKeys(configuration)));
         }
         return (settings, problems);
+    }
+
+    /// <summary>
+    /// Binds each section of <see cref="AppSettings"/> into its existing object, in the order of its properties (the
+    /// order in which binding the whole object met them, so the first invalid value reported is the same). Section by
+    /// section because the configuration binding generator cannot bind <see cref="AppSettings.Protocol"/> (no public
+    /// constructor) and reports it on a whole-object bind; that property is set from <c>Session:ProtocolLock</c>,
+    /// never from keys, and a <c>Protocol</c> section is already reported as unknown.
+    /// </summary>
+    internal static void BindSections(IConfiguration configuration, AppSettings settings)
+    {
+        Action<BinderOptions> lenient = o => o.ErrorOnUnknownConfiguration = false;
+        configuration.GetSection(nameof(AppSettings.Session)).Bind(settings.Session, lenient);
+        configuration.GetSection(nameof(AppSettings.Epochs)).Bind(settings.Epochs, lenient);
+        configuration.GetSection(nameof(AppSettings.Alpha)).Bind(settings.Alpha, lenient);
+        configuration.GetSection(nameof(AppSettings.Aligner)).Bind(settings.Aligner, lenient);
+        configuration.GetSection(nameof(AppSettings.Haemoglobin)).Bind(settings.Haemoglobin, lenient);
+        configuration.GetSection(nameof(AppSettings.Haemodynamic)).Bind(settings.Haemodynamic, lenient);
+        configuration.GetSection(nameof(AppSettings.Simulation)).Bind(settings.Simulation, lenient);
+        configuration.GetSection(nameof(AppSettings.Check)).Bind(settings.Check, lenient);
     }
 
     /// <summary>Keys set by anything but the shipped appsettings.json (--settings FILE, ACQ_ variables, --Section:Key).</summary>
@@ -130,8 +166,9 @@ internal static class SettingsLoader
         }
     }
 
-    private static void CheckKeys(IConfigurationSection section, Type type, string path, List<string> problems)
+    private static void CheckKeys(IConfigurationSection section, SettingsType settings, string path, List<string> problems)
     {
+        Type type = settings.Type;
         foreach (IConfigurationSection child in section.GetChildren())
         {
             PropertyInfo? property = type.GetProperty(child.Key, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase);
@@ -143,12 +180,26 @@ internal static class SettingsLoader
             }
             Type t = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
             bool leaf = t.IsPrimitive || t.IsEnum || t == typeof(string) || t == typeof(decimal) || typeof(IEnumerable).IsAssignableFrom(t) || t.Name.StartsWith("EdgePolicy", StringComparison.Ordinal);
-            if (!leaf && t.IsClass)
+            if (!leaf && t.IsClass && Nested.TryGetValue(t, out SettingsType? nested))
             {
-                CheckKeys(child, t, $"{path}:{child.Key}", problems);
+                CheckKeys(child, nested, $"{path}:{child.Key}", problems);
             }
         }
     }
+
+    /// <summary>
+    /// A settings class whose public properties are its keys. The annotation makes trimming (and Native AOT) keep
+    /// those properties for the reflection in <see cref="CheckKeys"/>; without it every key would be "unknown".
+    /// </summary>
+    internal sealed class SettingsType([DynamicallyAccessedMembers(KeyMembers)] Type type)
+    {
+        /// <summary>The class.</summary>
+        [DynamicallyAccessedMembers(KeyMembers)]
+        public Type Type { get; } = type;
+    }
+
+    /// <summary>What <see cref="CheckKeys"/> reads: the public properties, looked up by name ignoring case (the trim analysis asks for the non-public ones too for that lookup).</summary>
+    private const DynamicallyAccessedMemberTypes KeyMembers = DynamicallyAccessedMemberTypes.PublicProperties | DynamicallyAccessedMemberTypes.NonPublicProperties;
 
     internal static int Distance(string a, string b)
     {

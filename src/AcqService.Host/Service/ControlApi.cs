@@ -1,12 +1,14 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using AcqService.Core.Analysis;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace AcqService.Host.Service;
 
@@ -23,13 +25,8 @@ public static class ControlApi
     /// <summary>Path of the OpenAPI description.</summary>
     public const string OpenApiPath = "/openapi/v1.json";
 
-    /// <summary>JSON settings of the API (camelCase, enums as strings, NaN/Infinity as strings).</summary>
-    public static void ConfigureJson(JsonSerializerOptions json)
-    {
-        ArgumentNullException.ThrowIfNull(json);
-        json.NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals;
-        json.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
-    }
+    /// <summary>JSON settings of the API (camelCase, enums as strings, NaN/Infinity as strings; source-generated contracts first).</summary>
+    public static void ConfigureJson(JsonSerializerOptions json) => ControlApiJson.Configure(json);
 
     /// <summary>Registers what the API needs (OpenAPI generator, JSON options).</summary>
     public static void AddControlApi(this IServiceCollection services)
@@ -61,7 +58,7 @@ public static class ControlApi
             {
                 context.Response.StatusCode = StatusCodes.Status401Unauthorized;
                 context.Response.Headers.WWWAuthenticate = "Bearer";
-                await context.Response.WriteAsJsonAsync(new ApiError("a token is required: send 'Authorization: Bearer <Station:Api:Token>'")).ConfigureAwait(false);
+                await WriteErrorAsync(context, new ApiError("a token is required: send 'Authorization: Bearer <Station:Api:Token>'")).ConfigureAwait(false);
                 return;
             }
             try
@@ -71,12 +68,12 @@ public static class ControlApi
             catch (StationException ex) when (!context.Response.HasStarted)
             {
                 context.Response.StatusCode = ex.Status;
-                await context.Response.WriteAsJsonAsync(new ApiError(ex.Message)).ConfigureAwait(false);
+                await WriteErrorAsync(context, new ApiError(ex.Message)).ConfigureAwait(false);
             }
             catch (BadHttpRequestException ex) when (!context.Response.HasStarted)
             {
                 context.Response.StatusCode = StatusCodes.Status400BadRequest;
-                await context.Response.WriteAsJsonAsync(new ApiError(ex.InnerException is JsonException json ? "invalid JSON body: " + json.Message : ex.Message)).ConfigureAwait(false);
+                await WriteErrorAsync(context, new ApiError(ex.InnerException is JsonException json ? "invalid JSON body: " + json.Message : ex.Message)).ConfigureAwait(false);
             }
         });
         app.MapOpenApi(OpenApiPath);
@@ -85,7 +82,9 @@ public static class ControlApi
         RouteGroupBuilder api = app.MapGroup("/api");
         api.MapGet("/state", () => station.State())
             .WithName("GetState").WithSummary("Station state: running session, stream health, output root.");
-        api.MapGet("/streams", () => station.Watcher.Snapshot())
+        // Lists are returned as arrays: the generated handler writes a value whose runtime type differs from the declared
+        // one (here a compiler-made IReadOnlyList) through that runtime type's contract, which only reflection can make.
+        api.MapGet("/streams", () => station.Watcher.Snapshot().ToArray())
             .WithName("GetStreams").WithSummary("Health of every stream of the station profile: present/absent, rate vs nominal, last-sample age, gaps, clock offset, source_id and host.");
         api.MapPost("/streams/refresh", () =>
         {
@@ -143,7 +142,7 @@ public static class ControlApi
             .WithName("GetTraces").WithSummary("Live traces decimated on the server (about 100 points/s per channel) with the markers in the span; stream=, channels=Cz,Pz, seconds= (≤ 30).")
             .Produces<TraceWindow>().Produces<ApiError>(StatusCodes.Status404NotFound);
 
-        api.MapGet("/sessions", () => station.PastSessions())
+        api.MapGet("/sessions", () => station.PastSessions().ToArray())
             .WithName("ListSessions").WithSummary("Sessions on disk under the output root and those this service ran, newest first.");
         api.MapGet("/sessions/{id}", (string id) => station.FindPast(id) is { } past ? Results.Ok(past) : Results.NotFound(new ApiError($"no session '{id}'")))
             .WithName("GetPastSession").WithSummary("One past session and its files.").Produces<PastSession>().Produces<ApiError>(StatusCodes.Status404NotFound);
@@ -280,7 +279,7 @@ public static class ControlApi
         context.Response.ContentType = "text/event-stream";
         context.Response.Headers.CacheControl = "no-cache";
         using LiveFeed.Subscriber subscriber = station.Feed.Subscribe();
-        await WriteEventAsync(context.Response, 0, "state", JsonSerializer.Serialize(station.State(), LiveFeed.Json), aborted).ConfigureAwait(false);
+        await WriteEventAsync(context.Response, 0, "state", LiveFeed.Serialize(station.State()), aborted).ConfigureAwait(false);
         try
         {
             while (true)
@@ -313,6 +312,13 @@ public static class ControlApi
         {
             // The client left.
         }
+    }
+
+    /// <summary>Writes <c>{"error": …}</c> with the API's JSON options (the contract of <see cref="ApiError"/> from them, as the endpoints use).</summary>
+    private static Task WriteErrorAsync(HttpContext context, ApiError error)
+    {
+        JsonSerializerOptions json = context.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
+        return context.Response.WriteAsJsonAsync(error, (JsonTypeInfo<ApiError>)json.GetTypeInfo(typeof(ApiError)));
     }
 
     private static async Task WriteEventAsync(HttpResponse response, long id, string type, string json, CancellationToken cancellationToken)

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using System.Threading.Channels;
 
 namespace AcqService.Host.Service;
@@ -15,11 +15,15 @@ public sealed class LiveFeed
     public const int SubscriberCapacity = 512;
 
     /// <summary>JSON form shared by the feed and the API: camelCase, enums as strings, NaN as null-free strings.</summary>
-    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    /// <remarks>Generated contracts only (<see cref="ControlApiJsonContext"/>): an event type missing there fails here under JIT too, not only in the Native AOT build.</remarks>
+    public static readonly JsonSerializerOptions Json = CreateJson();
+
+    private static JsonSerializerOptions CreateJson()
     {
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
-    };
+        var json = new JsonSerializerOptions(JsonSerializerDefaults.Web);
+        ControlApiJson.Configure(json);
+        return json;
+    }
 
     private volatile Subscriber[] _subscribers = [];
     private long _sequence;
@@ -38,13 +42,17 @@ public sealed class LiveFeed
             return;
         }
         long id = Interlocked.Increment(ref _sequence);
-        string payload = JsonSerializer.Serialize(data, data.GetType(), Json);
+        // The payload's own contract (its runtime type), as the reflection serializer did with data.GetType().
+        string payload = JsonSerializer.Serialize(data, Json.GetTypeInfo(data.GetType()));
         var item = new FeedItem(id, type, payload);
         foreach (Subscriber s in subscribers)
         {
             s.Offer(item);
         }
     }
+
+    /// <summary>Serialises a value with <see cref="Json"/> through its generated contract.</summary>
+    internal static string Serialize<T>(T value) => JsonSerializer.Serialize(value, (JsonTypeInfo<T>)Json.GetTypeInfo(typeof(T)));
 
     /// <summary>Ends every subscriber's feed (the service is stopping, so open event streams must end).</summary>
     public void Close()

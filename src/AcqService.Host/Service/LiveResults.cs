@@ -84,7 +84,7 @@ public sealed class LiveResults : IResultSink
                     _alpha.Dequeue();
                 }
             }
-            _feed.Publish("alpha", new { session = _sessionId, point.Stream, point.SessionTime, regions = _regions, point.Absolute, point.Relative });
+            _feed.Publish("alpha", new AlphaEvent(_sessionId, point.Stream, point.SessionTime, _regions, point.Absolute, point.Relative));
         }
     }
 
@@ -105,18 +105,8 @@ public sealed class LiveResults : IResultSink
                     _drops[category] = _drops.GetValueOrDefault(category) + 1;
                 }
             }
-            _feed.Publish("epoch", new
-            {
-                session = _sessionId,
-                stream = outcome.StreamKey,
-                label = outcome.Marker.Label,
-                sessionTime = outcome.MarkerTime - _sessionStart,
-                condition = outcome.Condition,
-                accepted = outcome.Accepted,
-                reason = outcome.Reason?.ToString(),
-                category = outcome.Reason?.Category,
-                conditionCount = outcome.ConditionCount,
-            });
+            _feed.Publish("epoch", new EpochEvent(_sessionId, outcome.StreamKey, outcome.Marker.Label, outcome.MarkerTime - _sessionStart, outcome.Condition,
+                outcome.Accepted, outcome.Reason?.ToString(), outcome.Reason?.Category, outcome.ConditionCount));
         }
     }
 }
@@ -127,3 +117,28 @@ public sealed class LiveResults : IResultSink
 /// <param name="Absolute">Absolute alpha power per region (µV²).</param>
 /// <param name="Relative">Alpha power relative to the broad band, per region.</param>
 public sealed record AlphaPoint(string Stream, double SessionTime, double[] Absolute, double[] Relative);
+
+// The feed's event payloads are named records rather than anonymous objects because the JSON source generator
+// (needed for Native AOT) cannot describe anonymous types. Same properties in the same order as before.
+
+/// <summary>The live feed's <c>alpha</c> event.</summary>
+/// <param name="Session">Session id.</param>
+/// <param name="Stream">EEG stream key.</param>
+/// <param name="SessionTime">Seconds since the session started (end of the window).</param>
+/// <param name="Regions">Region names (order of the values).</param>
+/// <param name="Absolute">Absolute alpha power per region (µV²).</param>
+/// <param name="Relative">Alpha power relative to the broad band, per region.</param>
+internal sealed record AlphaEvent(string Session, string Stream, double SessionTime, IReadOnlyList<string> Regions, double[] Absolute, double[] Relative);
+
+/// <summary>The live feed's <c>epoch</c> event: a marker epoched or dropped.</summary>
+/// <param name="Session">Session id.</param>
+/// <param name="Stream">EEG stream key.</param>
+/// <param name="Label">Marker label.</param>
+/// <param name="SessionTime">Marker time, seconds since the session started.</param>
+/// <param name="Condition">Condition of the marker, or null.</param>
+/// <param name="Accepted">True when the epoch was kept.</param>
+/// <param name="Reason">Why it was dropped.</param>
+/// <param name="Category">Drop category.</param>
+/// <param name="ConditionCount">Epochs of the condition so far.</param>
+internal sealed record EpochEvent(string Session, string Stream, string Label, double SessionTime, string? Condition, bool Accepted, string? Reason, string? Category,
+    int ConditionCount);

@@ -160,7 +160,7 @@ public sealed class StationHost : IAsyncDisposable
             builder.Services.AddSystemd();
             builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(settings.Session.ShutdownTimeoutSeconds + 30));
             builder.WebHost.UseKestrelCore();
-            builder.WebHost.ConfigureKestrel(k => k.Listen(options.Api.ParsedAddress, options.Api.Port));
+            builder.WebHost.ConfigureKestrel(k => k.Listen(options.Api.ParseAddress(), options.Api.Port));
             builder.Services.AddRoutingCore();
             builder.Services.AddControlApi();
             // Malformed JSON bodies reach the API's error middleware, which answers with a JSON reason like every other error.

@@ -81,10 +81,14 @@ public sealed class ApiOptions
     public bool RequireToken { get; set; }
 
     /// <summary>The parsed address.</summary>
-    public IPAddress ParsedAddress => IPAddress.Parse(Address);
+    /// <remarks>
+    /// A method, not a property: the configuration binding generator treats every property as a key and, unable to
+    /// create an <see cref="IPAddress"/>, would leave the whole <c>Station:Api</c> section unbound.
+    /// </remarks>
+    public IPAddress ParseAddress() => IPAddress.Parse(Address);
 
     /// <summary>True when requests must carry the token.</summary>
-    public bool TokenRequired => RequireToken || !IPAddress.IsLoopback(ParsedAddress);
+    public bool TokenRequired => RequireToken || !IPAddress.IsLoopback(ParseAddress());
 
     /// <summary>Every problem, with its setting name.</summary>
     public IEnumerable<string> Validate()
