@@ -210,35 +210,4 @@ public sealed class AotContractTests
         Assert.True(subscriber.Reader.TryRead(out LiveFeed.FeedItem epoch));
         Assert.StartsWith("{\"session\":\"s\",\"stream\":\"eeg\"", epoch.Json, StringComparison.Ordinal);
     }
-
-    [Fact]
-    public void StudyJson_IsByteForByteWhatTheSessionFileOptionsWrote()
-    {
-        // acq study --json used SessionOutput.JsonOptions (reflection for these rows). Its settings, restated with the
-        // reflection resolver; the first asserts fail if SessionOutput's settings drift from the copy StudyJson keeps.
-        JsonSerializerOptions files = SessionOutput.JsonOptions;
-        Assert.True(files.WriteIndented);
-        Assert.Same(JavaScriptEncoder.UnsafeRelaxedJsonEscaping, files.Encoder);
-        Assert.Same(JsonNamingPolicy.CamelCase, files.PropertyNamingPolicy);
-        Assert.Equal(JsonNumberHandling.AllowNamedFloatingPointLiterals, files.NumberHandling);
-        var reflection = new JsonSerializerOptions
-        {
-            WriteIndented = true,
-            Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-            PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-            NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-            Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
-            TypeInfoResolver = new DefaultJsonTypeInfoResolver(),
-        };
-        void Same<T>(IReadOnlyList<T> rows)
-        {
-            JsonTypeInfo info = StudyJson.Options.GetTypeInfo(typeof(IReadOnlyList<T>));
-            Assert.IsType<StudyJsonContext>(info.OriginatingResolver);
-            Assert.Equal(JsonSerializer.Serialize(rows, reflection), JsonSerializer.Serialize(rows, (JsonTypeInfo<IReadOnlyList<T>>)info));
-        }
-        Same<AlphaChangeRow>([new("Zürich → µ \"A\"", false, "eeg", "insert/real", "frontal", 3, 40, double.NaN, null), new("(all)", true, "eeg", "c", "r", 1, 1, -12.5, 0.25)]);
-        Same<EpochRow>([new("site", false, "eeg", "insert/sham", 2, 30, 4)]);
-        Same<ErpGrandAverageRow>([new("site", true, "eeg", "c", "Cz", 2, 10, [-0.2, 0], [1.5, null])]);
-        Same<SessionCountRow>([new("site", "station-1", 5, 3, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch.AddDays(1), 1)]);
-    }
 }

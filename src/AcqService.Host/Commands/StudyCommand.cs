@@ -95,7 +95,7 @@ internal sealed class StudyCommand : ICommand
     }
 
     private static string Render<T>(IReadOnlyList<T> rows, bool json, string study, Func<IReadOnlyList<T>, string, string> table) =>
-        json ? JsonSerializer.Serialize(rows, (JsonTypeInfo<IReadOnlyList<T>>)StudyJson.Options.GetTypeInfo(typeof(IReadOnlyList<T>))) + Environment.NewLine
+        json ? JsonSerializer.Serialize(rows, CatalogJson.TypeInfo<IReadOnlyList<T>>()) + Environment.NewLine
             : rows.Count == 0 ? $"study '{study}': nothing catalogued yet{Environment.NewLine}" : table(rows, study);
 
     private static string AlphaTable(IReadOnlyList<AlphaChangeRow> rows, string study)
@@ -180,29 +180,3 @@ internal sealed class StudyCommand : ICommand
 
     private static string Num(double value) => value.ToString("0.00", CultureInfo.InvariantCulture);
 }
-
-/// <summary>
-/// JSON of <c>acq study --json</c>: the settings of the session files (<see cref="SessionOutput.JsonOptions"/>: indented,
-/// camelCase, readable characters, NaN as a string) with contracts generated here, because the catalogue's row types
-/// are not in the session files' generated contracts and Native AOT has no reflection-based fallback.
-/// </summary>
-internal static class StudyJson
-{
-    /// <summary>The options (same output bytes as <see cref="SessionOutput.JsonOptions"/> gave these rows).</summary>
-    public static JsonSerializerOptions Options { get; } = new()
-    {
-        WriteIndented = true,
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-        // The rows have no enums, so SessionOutput's camelCase enum converter has nothing to do here.
-        TypeInfoResolver = StudyJsonContext.Default,
-    };
-}
-
-/// <summary>Generated contracts of the rows <c>acq study --json</c> prints.</summary>
-[JsonSerializable(typeof(IReadOnlyList<AlphaChangeRow>))]
-[JsonSerializable(typeof(IReadOnlyList<EpochRow>))]
-[JsonSerializable(typeof(IReadOnlyList<ErpGrandAverageRow>))]
-[JsonSerializable(typeof(IReadOnlyList<SessionCountRow>))]
-internal sealed partial class StudyJsonContext : JsonSerializerContext;
