@@ -37,6 +37,14 @@ public sealed class GeneratedBindingTests
     ];
 
     [Fact]
+    public void BindSections_CoversEverySectionOfAppSettings_ButTheProtocolSetFromTheLock()
+    {
+        string[] sections = [.. typeof(AppSettings).GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => p.Name != nameof(AppSettings.Protocol)).Select(p => p.Name).Order(StringComparer.Ordinal)];
+        Assert.Equal(sections, SettingsLoader.BoundSections.Select(b => b.Name).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public void AppSettings_BindExactlyAsTheReflectionBinderDid()
     {
         (DeviceProfile profile, string source) = Profile();

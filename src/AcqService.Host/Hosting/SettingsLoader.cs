@@ -130,16 +130,29 @@ internal static class SettingsLoader
     /// </summary>
     internal static void BindSections(IConfiguration configuration, AppSettings settings)
     {
-        Action<BinderOptions> lenient = o => o.ErrorOnUnknownConfiguration = false;
-        configuration.GetSection(nameof(AppSettings.Session)).Bind(settings.Session, lenient);
-        configuration.GetSection(nameof(AppSettings.Epochs)).Bind(settings.Epochs, lenient);
-        configuration.GetSection(nameof(AppSettings.Alpha)).Bind(settings.Alpha, lenient);
-        configuration.GetSection(nameof(AppSettings.Aligner)).Bind(settings.Aligner, lenient);
-        configuration.GetSection(nameof(AppSettings.Haemoglobin)).Bind(settings.Haemoglobin, lenient);
-        configuration.GetSection(nameof(AppSettings.Haemodynamic)).Bind(settings.Haemodynamic, lenient);
-        configuration.GetSection(nameof(AppSettings.Simulation)).Bind(settings.Simulation, lenient);
-        configuration.GetSection(nameof(AppSettings.Check)).Bind(settings.Check, lenient);
+        foreach ((string name, Action<IConfigurationSection, AppSettings> bind) in BoundSections)
+        {
+            bind(configuration.GetSection(name), settings);
+        }
     }
+
+    /// <summary>
+    /// The sections <see cref="BindSections"/> binds, one generated binding each (a test checks that every property of
+    /// <see cref="AppSettings"/> but <see cref="AppSettings.Protocol"/> is here, so a new section cannot go unbound).
+    /// </summary>
+    internal static readonly (string Name, Action<IConfigurationSection, AppSettings> Bind)[] BoundSections =
+    [
+        (nameof(AppSettings.Session), (c, s) => c.Bind(s.Session, Lenient)),
+        (nameof(AppSettings.Epochs), (c, s) => c.Bind(s.Epochs, Lenient)),
+        (nameof(AppSettings.Alpha), (c, s) => c.Bind(s.Alpha, Lenient)),
+        (nameof(AppSettings.Aligner), (c, s) => c.Bind(s.Aligner, Lenient)),
+        (nameof(AppSettings.Haemoglobin), (c, s) => c.Bind(s.Haemoglobin, Lenient)),
+        (nameof(AppSettings.Haemodynamic), (c, s) => c.Bind(s.Haemodynamic, Lenient)),
+        (nameof(AppSettings.Simulation), (c, s) => c.Bind(s.Simulation, Lenient)),
+        (nameof(AppSettings.Check), (c, s) => c.Bind(s.Check, Lenient)),
+    ];
+
+    private static void Lenient(BinderOptions options) => options.ErrorOnUnknownConfiguration = false;
 
     /// <summary>Keys set by anything but the shipped appsettings.json (--settings FILE, ACQ_ variables, --Section:Key).</summary>
     private static IEnumerable<string> OverriddenKeys(IConfiguration configuration)
