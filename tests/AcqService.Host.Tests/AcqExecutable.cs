@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text;
 
 namespace AcqService.Host.Tests;
 
@@ -52,5 +53,78 @@ internal static class AcqExecutable
             throw new TimeoutException($"acq {string.Join(' ', args)} did not end within {timeout.TotalSeconds} s; stderr so far: {(error.IsCompleted ? error.Result : "")}");
         }
         return (process.ExitCode, await output, await error);
+    }
+
+    /// <summary>
+    /// Starts <c>acq serve</c> on loopback with a system-chosen port, session folders under <paramref name="root"/> and
+    /// the simulated station over managed LSL on loopback; returns once it printed its control API's address.
+    /// </summary>
+    public static async Task<ServeProcess> StartServeAsync(string root)
+    {
+        Process process = Process.Start(StartInfo("serve", "--Station:Api:Port=0", "--Station:RemoteControl:Enabled=false", $"--Session:OutputRoot={root}",
+            "--Lsl:Backend=managed", "--Lsl:Loopback=true", "--Simulation:FirstInsertionSeconds=1"))!;
+        var serve = new ServeProcess(process);
+        try
+        {
+            // The first line with the control API's address (the port was chosen by the system).
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            while (serve.Api is null && await process.StandardOutput.ReadLineAsync(timeout.Token) is string line)
+            {
+                int at = line.IndexOf("http://", StringComparison.Ordinal);
+                if (line.Contains("Control API", StringComparison.Ordinal) && at >= 0)
+                {
+                    serve.Api = new Uri(line[at..line.IndexOf("api/state", StringComparison.Ordinal)]);
+                }
+            }
+            return serve.Api is not null ? serve : throw new InvalidOperationException("acq serve printed no Control API address; stderr: " + serve.Errors);
+        }
+        catch
+        {
+            serve.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A running <c>acq serve</c>: its process, control API address and standard error so far; disposing kills it if it still runs.</summary>
+    internal sealed class ServeProcess : IDisposable
+    {
+        private readonly StringBuilder _errors = new();
+
+        public ServeProcess(Process process)
+        {
+            Process = process;
+            process.ErrorDataReceived += (_, e) =>
+            {
+                lock (_errors)
+                {
+                    _errors.AppendLine(e.Data);
+                }
+            };
+            process.BeginErrorReadLine();
+        }
+
+        public Process Process { get; }
+
+        public Uri? Api { get; set; }
+
+        public string Errors
+        {
+            get
+            {
+                lock (_errors)
+                {
+                    return _errors.ToString();
+                }
+            }
+        }
+
+        public void Dispose()
+        {
+            if (!Process.HasExited)
+            {
+                Process.Kill(entireProcessTree: true);
+            }
+            Process.Dispose();
+        }
     }
 }

@@ -154,108 +154,76 @@ public sealed class PublishedExecutableTests
     {
         SkipUnlessPublished();
         string root = TestPaths.NewFolder();
-        ProcessStartInfo start = AcqExecutable.StartInfo("serve", "--Station:Api:Port=0", "--Station:RemoteControl:Enabled=false", $"--Session:OutputRoot={root}",
-            "--Lsl:Backend=managed", "--Lsl:Loopback=true", "--Simulation:FirstInsertionSeconds=1");
-        using Process process = Process.Start(start)!;
-        var stderr = new StringBuilder();
-        process.ErrorDataReceived += (_, e) =>
+        using AcqExecutable.ServeProcess serve = await AcqExecutable.StartServeAsync(root);
+        Process process = serve.Process;
+        Uri api = serve.Api!;
+        Assert.Equal("127.0.0.1", api.Host);
+        using var http = new HttpClient { BaseAddress = api, Timeout = TimeSpan.FromSeconds(60) };
+
+        // The OpenAPI document describes every endpoint with its request and response schemas.
+        using (JsonDocument openApi = JsonDocument.Parse(await http.GetStringAsync(ControlApi.OpenApiPath.TrimStart('/'))))
         {
-            lock (stderr)
+            string[] paths = [.. openApi.RootElement.GetProperty("paths").EnumerateObject().Select(p => p.Name)];
+            foreach (string path in new[] { "/api/state", "/api/streams", "/api/session", "/api/session/start", "/api/session/stop", "/api/session/markers", "/api/session/erp", "/api/session/alpha", "/api/sessions", "/api/sessions/{id}", "/api/events" })
             {
-                stderr.AppendLine(e.Data);
+                Assert.Contains(path, paths);
             }
-        };
-        process.BeginErrorReadLine();
-        try
-        {
-            Uri? api = null;
-            using (var wait = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
-            {
-                while (api is null && await process.StandardOutput.ReadLineAsync(wait.Token) is string line)
-                {
-                    int at = line.IndexOf("http://", StringComparison.Ordinal);
-                    if (line.Contains("Control API", StringComparison.Ordinal) && at >= 0)
-                    {
-                        api = new Uri(line[at..line.IndexOf("api/state", StringComparison.Ordinal)]);
-                    }
-                }
-            }
-            Assert.True(api is not null, "no Control API line; stderr: " + stderr);
-            Assert.Equal("127.0.0.1", api.Host);
-            using var http = new HttpClient { BaseAddress = api, Timeout = TimeSpan.FromSeconds(60) };
-
-            // The OpenAPI document describes every endpoint with its request and response schemas.
-            using (JsonDocument openApi = JsonDocument.Parse(await http.GetStringAsync(ControlApi.OpenApiPath.TrimStart('/'))))
-            {
-                string[] paths = [.. openApi.RootElement.GetProperty("paths").EnumerateObject().Select(p => p.Name)];
-                foreach (string path in new[] { "/api/state", "/api/streams", "/api/session", "/api/session/start", "/api/session/stop", "/api/session/markers", "/api/session/erp", "/api/session/alpha", "/api/sessions", "/api/sessions/{id}", "/api/events" })
-                {
-                    Assert.Contains(path, paths);
-                }
-                Assert.True(openApi.RootElement.GetProperty("components").GetProperty("schemas").EnumerateObject().Count() >= 5);
-            }
-            Assert.Contains("<html", await http.GetStringAsync(""), StringComparison.OrdinalIgnoreCase);
-            using (JsonDocument state = JsonDocument.Parse(await http.GetStringAsync("api/state")))
-            {
-                Assert.Equal(JsonValueKind.Object, state.RootElement.ValueKind);
-            }
-            Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("api/session")).StatusCode);
-
-            var watch = Stopwatch.StartNew();
-            HttpResponseMessage r;
-            do
-            {
-                await Task.Delay(500);
-                r = await http.PostAsync("api/session/start", new StringContent("""{"subject":"P021","task":"needling"}""", Encoding.UTF8, "application/json"));
-            }
-            while (r.StatusCode == HttpStatusCode.ServiceUnavailable && watch.Elapsed < TimeSpan.FromSeconds(30));
-            Assert.True(r.StatusCode == HttpStatusCode.Created, await r.Content.ReadAsStringAsync());
-            string folder = (await r.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("folder").GetString()!;
-
-            // The live feed: server-sent events with JSON payloads.
-            using (var feedTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
-            using (HttpResponseMessage feed = await http.GetAsync("api/events", HttpCompletionOption.ResponseHeadersRead, feedTimeout.Token))
-            {
-                Assert.Equal("text/event-stream", feed.Content.Headers.ContentType?.MediaType);
-                using var reader = new StreamReader(await feed.Content.ReadAsStreamAsync(feedTimeout.Token));
-                string? data = null;
-                while (data is null && await reader.ReadLineAsync(feedTimeout.Token) is string line)
-                {
-                    data = line.StartsWith("data:", StringComparison.Ordinal) ? line[5..].Trim() : null;
-                }
-                Assert.NotNull(data);
-                using JsonDocument first = JsonDocument.Parse(data);
-            }
-
-            r = await http.PostAsync("api/session/markers", new StringContent("""{"event":"insert","kind":"real","site":"ST36"}""", Encoding.UTF8, "application/json"));
-            Assert.True(r.StatusCode == HttpStatusCode.Created, await r.Content.ReadAsStringAsync());
-            await Task.Delay(2500);
-            using (JsonDocument info = JsonDocument.Parse(await http.GetStringAsync("api/session")))
-            {
-                Assert.Equal(JsonValueKind.Object, info.RootElement.ValueKind);
-            }
-            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("api/session/erp")).StatusCode);
-            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("api/session/alpha")).StatusCode);
-            r = await http.PostAsync("api/session/stop", null);
-            Assert.True(r.IsSuccessStatusCode, await r.Content.ReadAsStringAsync());
-            using (JsonDocument past = JsonDocument.Parse(await http.GetStringAsync("api/sessions")))
-            {
-                Assert.Equal(1, past.RootElement.GetArrayLength());
-            }
-            XdfFile xdf = XdfFile.Load(Path.Combine(folder, "recording.xdf"));
-            Assert.Contains(xdf.Streams.Where(s => s.Header.Type == "Markers").SelectMany(s => s.StringValues ?? []), v => v.Contains("ST36", StringComparison.Ordinal));
-
-            Assert.Equal(0, Kill(process.Id, "TERM"));
-            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-            Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}; stderr: {stderr}");
+            Assert.True(openApi.RootElement.GetProperty("components").GetProperty("schemas").EnumerateObject().Count() >= 5);
         }
-        finally
+        Assert.Contains("<html", await http.GetStringAsync(""), StringComparison.OrdinalIgnoreCase);
+        using (JsonDocument state = JsonDocument.Parse(await http.GetStringAsync("api/state")))
         {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
+            Assert.Equal(JsonValueKind.Object, state.RootElement.ValueKind);
         }
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("api/session")).StatusCode);
+
+        var watch = Stopwatch.StartNew();
+        HttpResponseMessage r;
+        do
+        {
+            await Task.Delay(500);
+            r = await http.PostAsync("api/session/start", new StringContent("""{"subject":"P021","task":"needling"}""", Encoding.UTF8, "application/json"));
+        }
+        while (r.StatusCode == HttpStatusCode.ServiceUnavailable && watch.Elapsed < TimeSpan.FromSeconds(30));
+        Assert.True(r.StatusCode == HttpStatusCode.Created, await r.Content.ReadAsStringAsync());
+        string folder = (await r.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("folder").GetString()!;
+
+        // The live feed: server-sent events with JSON payloads.
+        using (var feedTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+        using (HttpResponseMessage feed = await http.GetAsync("api/events", HttpCompletionOption.ResponseHeadersRead, feedTimeout.Token))
+        {
+            Assert.Equal("text/event-stream", feed.Content.Headers.ContentType?.MediaType);
+            using var reader = new StreamReader(await feed.Content.ReadAsStreamAsync(feedTimeout.Token));
+            string? data = null;
+            while (data is null && await reader.ReadLineAsync(feedTimeout.Token) is string line)
+            {
+                data = line.StartsWith("data:", StringComparison.Ordinal) ? line[5..].Trim() : null;
+            }
+            Assert.NotNull(data);
+            using JsonDocument first = JsonDocument.Parse(data);
+        }
+
+        r = await http.PostAsync("api/session/markers", new StringContent("""{"event":"insert","kind":"real","site":"ST36"}""", Encoding.UTF8, "application/json"));
+        Assert.True(r.StatusCode == HttpStatusCode.Created, await r.Content.ReadAsStringAsync());
+        await Task.Delay(2500);
+        using (JsonDocument info = JsonDocument.Parse(await http.GetStringAsync("api/session")))
+        {
+            Assert.Equal(JsonValueKind.Object, info.RootElement.ValueKind);
+        }
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("api/session/erp")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("api/session/alpha")).StatusCode);
+        r = await http.PostAsync("api/session/stop", null);
+        Assert.True(r.IsSuccessStatusCode, await r.Content.ReadAsStringAsync());
+        using (JsonDocument past = JsonDocument.Parse(await http.GetStringAsync("api/sessions")))
+        {
+            Assert.Equal(1, past.RootElement.GetArrayLength());
+        }
+        XdfFile xdf = XdfFile.Load(Path.Combine(folder, "recording.xdf"));
+        Assert.Contains(xdf.Streams.Where(s => s.Header.Type == "Markers").SelectMany(s => s.StringValues ?? []), v => v.Contains("ST36", StringComparison.Ordinal));
+
+        Assert.Equal(0, Kill(process.Id, "TERM"));
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}; stderr: {serve.Errors}");
     }
 
     [SkippableFact]

@@ -368,69 +368,38 @@ public sealed class ServiceTests
     public async Task Serve_Sigterm_DuringASession_LeavesACompleteFolderAndExitsZero()
     {
         string root = TestPaths.NewFolder();
-        ProcessStartInfo start = AcqExecutable.StartInfo("serve", "--Station:Api:Port=0", "--Station:RemoteControl:Enabled=false", $"--Session:OutputRoot={root}",
-            "--Lsl:Backend=managed", "--Lsl:Loopback=true", "--Simulation:FirstInsertionSeconds=1");
-        using Process process = Process.Start(start)!;
-        var stderr = new StringBuilder();
-        process.ErrorDataReceived += (_, e) =>
+        using AcqExecutable.ServeProcess serve = await AcqExecutable.StartServeAsync(root);
+        Process process = serve.Process;
+        Uri api = serve.Api!;
+        using var http = new HttpClient { BaseAddress = api, Timeout = TimeSpan.FromSeconds(60) };
+        var watch = Stopwatch.StartNew();
+        HttpResponseMessage r;
+        do
         {
-            lock (stderr)
-            {
-                stderr.AppendLine(e.Data);
-            }
-        };
-        process.BeginErrorReadLine();
-        try
-        {
-            // The first line with the control API's address (the port was chosen by the system).
-            Uri? api = null;
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            while (api is null && await process.StandardOutput.ReadLineAsync(timeout.Token) is string line)
-            {
-                int at = line.IndexOf("http://", StringComparison.Ordinal);
-                if (line.Contains("Control API", StringComparison.Ordinal) && at >= 0)
-                {
-                    api = new Uri(line[at..line.IndexOf("api/state", StringComparison.Ordinal)]);
-                }
-            }
-            Assert.NotNull(api);
-            using var http = new HttpClient { BaseAddress = api, Timeout = TimeSpan.FromSeconds(60) };
-            var watch = Stopwatch.StartNew();
-            HttpResponseMessage r;
-            do
-            {
-                await Task.Delay(500);
-                r = await PostJson(http, "api/session/start", """{"subject":"P020"}""");
-            }
-            while (r.StatusCode == HttpStatusCode.ServiceUnavailable && watch.Elapsed < TimeSpan.FromSeconds(30));
-            Assert.Equal(HttpStatusCode.Created, r.StatusCode);
-            string folder = (await JsonOf(r)).GetProperty("folder").GetString()!;
-            await Task.Delay(3000);
-
-            Assert.Equal(0, Kill(process.Id, "TERM"));
-            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(90));
-            Assert.True(process.ExitCode == 0, $"exit code {process.ExitCode}; stderr: {stderr}");
-
-            using JsonDocument summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "summary.json")).TrimEnd('\0', ' ', '\n'));
-            JsonElement end = summary.RootElement.GetProperty("ended");
-            Assert.Equal("operatorStop", end.GetProperty("kind").GetString());
-            Assert.Contains("SIGTERM", end.GetProperty("reason").GetString());
-            Assert.All(summary.RootElement.GetProperty("files").EnumerateArray(), f => Assert.True(f.GetProperty("complete").GetBoolean(), f.GetProperty("file").GetString()));
-            foreach (string file in new[] { "session.json", "erp_averages.json", "erp_averages.csv", "drop_log.csv", "alpha_summary.csv", "summary.txt", "recording.xdf" })
-            {
-                Assert.True(File.Exists(Path.Combine(folder, file)), file);
-            }
-            XdfFile xdf = XdfFile.Load(Path.Combine(folder, "recording.xdf"));
-            Assert.True(xdf.Streams.Single(s => s.Header.Type == "EEG").Timestamps.Length > 1000);
-            Assert.All(xdf.Streams, s => Assert.NotNull(s.Footer));
+            await Task.Delay(500);
+            r = await PostJson(http, "api/session/start", """{"subject":"P020"}""");
         }
-        finally
+        while (r.StatusCode == HttpStatusCode.ServiceUnavailable && watch.Elapsed < TimeSpan.FromSeconds(30));
+        Assert.Equal(HttpStatusCode.Created, r.StatusCode);
+        string folder = (await JsonOf(r)).GetProperty("folder").GetString()!;
+        await Task.Delay(3000);
+
+        Assert.Equal(0, Kill(process.Id, "TERM"));
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(90));
+        Assert.True(process.ExitCode == 0, $"exit code {process.ExitCode}; stderr: {serve.Errors}");
+
+        using JsonDocument summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "summary.json")).TrimEnd('\0', ' ', '\n'));
+        JsonElement end = summary.RootElement.GetProperty("ended");
+        Assert.Equal("operatorStop", end.GetProperty("kind").GetString());
+        Assert.Contains("SIGTERM", end.GetProperty("reason").GetString());
+        Assert.All(summary.RootElement.GetProperty("files").EnumerateArray(), f => Assert.True(f.GetProperty("complete").GetBoolean(), f.GetProperty("file").GetString()));
+        foreach (string file in new[] { "session.json", "erp_averages.json", "erp_averages.csv", "drop_log.csv", "alpha_summary.csv", "summary.txt", "recording.xdf" })
         {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
+            Assert.True(File.Exists(Path.Combine(folder, file)), file);
         }
+        XdfFile xdf = XdfFile.Load(Path.Combine(folder, "recording.xdf"));
+        Assert.True(xdf.Streams.Single(s => s.Header.Type == "EEG").Timestamps.Length > 1000);
+        Assert.All(xdf.Streams, s => Assert.NotNull(s.Footer));
     }
 
     [Fact]

@@ -110,29 +110,16 @@ public sealed class JsonContractTests
     [Fact]
     public void SessionJson_GeneratedAndReflection_AreByteIdentical()
     {
-        var metadata = new SessionMetadata
+        // The settings object as the factory builds it for a recording.
+        SessionMetadata metadata = Metadata(new RecordingAnalysisSettings
         {
-            Mode = "analyze",
-            ProfileName = "Simulated µV → needle",
-            ProfileSource = "/data/P001 \"run\" 1.xdf",
-            Profile = JsonDocument.Parse("""{"name":"x","streams":[{"key":"eeg","rate":1000.5}],"note":"α <8–13 Hz>"}""").RootElement,
-            StartedUtc = new DateTimeOffset(2026, 11, 30, 12, 0, 0, TimeSpan.Zero),
-            EndedUtc = new DateTimeOffset(2026, 11, 30, 12, 30, 0, 123, TimeSpan.Zero),
-            ClockAtStart = 36797.137389,
-            ProtocolHash = "ab12",
-            Streams = [new StreamSummary("eeg", "signal", "AcqSim EEG", "EEG", 1000, "float32", ["Fz", "Cz"], ["µV", "µV"], "sim-1", "lab-pc")],
-            Notes = ["conditions: one per distinct marker label", "tab\there & 'quotes'"],
-            // The settings object as the factory builds it for a recording.
-            Settings = new RecordingAnalysisSettings
-            {
-                Epochs = new EpochOptions(),
-                Alpha = new AlphaOptions(),
-                Aligner = new AlignerOptions(),
-                Conditions = [new("real", "^needle/real/"), new("sham", "sham")],
-                Regions = new Dictionary<string, List<string>> { ["posterior"] = ["O1", "O2", "Pz"] },
-                Recording = "r.xdf",
-            },
-        };
+            Epochs = new EpochOptions(),
+            Alpha = new AlphaOptions(),
+            Aligner = new AlignerOptions(),
+            Conditions = [new("real", "^needle/real/"), new("sham", "sham")],
+            Regions = new Dictionary<string, List<string>> { ["posterior"] = ["O1", "O2", "Pz"] },
+            Recording = "r.xdf",
+        });
         Assert.Equal(JsonSerializer.Serialize(metadata, s_reflectionFiles), JsonSerializer.Serialize(metadata, SessionOutput.JsonOptions));
     }
 
