@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using System.Text.Json.Serialization.Metadata;
 using AcqService.Sinks;
 
 namespace AcqService.Catalog;
@@ -22,10 +21,6 @@ public static class CatalogJson
     /// keeps every setting, so outbox files and <c>jsonb</c> values are byte for byte what they were.
     /// </remarks>
     public static JsonSerializerOptions Options { get; } = new(SessionOutput.JsonOptions) { TypeInfoResolver = CatalogJsonContext.Default };
-
-    /// <summary>The compile-time contract of <typeparamref name="T"/> in <see cref="Options"/>.</summary>
-    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not one of the catalogue's JSON types.</exception>
-    public static JsonTypeInfo<T> TypeInfo<T>() => (JsonTypeInfo<T>)Options.GetTypeInfo(typeof(T));
 }
 
 /// <summary>Compile-time JSON contracts of the catalogue types; used through <see cref="CatalogJson.Options"/>.</summary>

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using AcqService.Sinks;
+using AcqService.Core;
 
 namespace AcqService.Catalog;
 
@@ -109,7 +110,7 @@ public sealed class CatalogOutbox
         // State first, then the entry: an entry without state is still pending (defaults), never the other way round.
         var state = new OutboxState { QueuedUtc = now };
         WriteState(name, state);
-        SessionOutput.WriteAtomic(path, stream => JsonSerializer.Serialize(stream, entry, CatalogJson.TypeInfo<CatalogEntry>()));
+        SessionOutput.WriteAtomic(path, stream => JsonSerializer.Serialize(stream, entry, CatalogJson.Options.TypeInfo<CatalogEntry>()));
         return new OutboxItem(name, path, state);
     }
 
@@ -134,7 +135,7 @@ public sealed class CatalogOutbox
         try
         {
             using var stream = new FileStream(item.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            return JsonSerializer.Deserialize(stream, CatalogJson.TypeInfo<CatalogEntry>()) ?? throw new InvalidDataException($"{item.Path}: empty");
+            return JsonSerializer.Deserialize(stream, CatalogJson.Options.TypeInfo<CatalogEntry>()) ?? throw new InvalidDataException($"{item.Path}: empty");
         }
         catch (FileNotFoundException)
         {
@@ -176,7 +177,7 @@ public sealed class CatalogOutbox
         item.State.LastAttemptUtc = now;
         item.State.LastError = reason;
         item.State.NextAttemptUtc = null;
-        SessionOutput.WriteAtomic(System.IO.Path.Combine(folder, item.Name + StateExtension), JsonSerializer.Serialize(item.State, CatalogJson.TypeInfo<OutboxState>()));
+        SessionOutput.WriteAtomic(System.IO.Path.Combine(folder, item.Name + StateExtension), JsonSerializer.Serialize(item.State, CatalogJson.Options.TypeInfo<OutboxState>()));
         if (File.Exists(item.Path))
         {
             File.Move(item.Path, System.IO.Path.Combine(folder, item.Name + EntryExtension), overwrite: true);
@@ -221,7 +222,7 @@ public sealed class CatalogOutbox
     private string StatePath(string name) => System.IO.Path.Combine(Folder, name + StateExtension);
 
     private void WriteState(string name, OutboxState state) =>
-        SessionOutput.WriteAtomic(StatePath(name), JsonSerializer.Serialize(state, CatalogJson.TypeInfo<OutboxState>()));
+        SessionOutput.WriteAtomic(StatePath(name), JsonSerializer.Serialize(state, CatalogJson.Options.TypeInfo<OutboxState>()));
 
     private OutboxState? ReadState(string name) => TryRead(StatePath(name));
 
@@ -229,7 +230,7 @@ public sealed class CatalogOutbox
     {
         try
         {
-            return JsonSerializer.Deserialize(File.ReadAllText(path), CatalogJson.TypeInfo<OutboxState>());
+            return JsonSerializer.Deserialize(File.ReadAllText(path), CatalogJson.Options.TypeInfo<OutboxState>());
         }
         catch (Exception ex) when (ex is IOException or JsonException)
         {

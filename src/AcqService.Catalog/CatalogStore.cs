@@ -2,6 +2,7 @@ using System.Text.Json;
 using AcqService.Sinks;
 using Npgsql;
 using NpgsqlTypes;
+using AcqService.Core;
 
 namespace AcqService.Catalog;
 
@@ -154,8 +155,8 @@ public sealed class CatalogStore : IAsyncDisposable
             p.AddWithValue("folder", entry.Folder);
             p.AddWithValue("content_hash", entry.ContentHash);
             p.AddWithValue("entry_format", entry.FormatVersion);
-            p.AddWithValue("streams", NpgsqlDbType.Jsonb, JsonSerializer.Serialize(entry.Streams, CatalogJson.TypeInfo<IReadOnlyList<CatalogStream>>()));
-            p.AddWithValue("quality", NpgsqlDbType.Jsonb, JsonSerializer.Serialize(entry.Quality, CatalogJson.TypeInfo<CatalogQuality>()));
+            p.AddWithValue("streams", NpgsqlDbType.Jsonb, JsonSerializer.Serialize(entry.Streams, CatalogJson.Options.TypeInfo<IReadOnlyList<CatalogStream>>()));
+            p.AddWithValue("quality", NpgsqlDbType.Jsonb, JsonSerializer.Serialize(entry.Quality, CatalogJson.Options.TypeInfo<CatalogQuality>()));
             id = (long?)await insert.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
         }
         if (id is null)

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using AcqService.Core.Analysis;
+using AcqService.Core;
 
 namespace AcqService.Sinks;
 
@@ -62,7 +63,7 @@ public sealed class SessionFolder : IDisposable
     {
         try
         {
-            _summaryJson.Write(JsonSerializer.Serialize(summary, SessionOutput.TypeInfo<SessionSummary>()));
+            _summaryJson.Write(JsonSerializer.Serialize(summary, SessionOutput.JsonOptions.TypeInfo<SessionSummary>()));
             _summaryText.Write(summary.ToText());
             return null;
         }
@@ -112,7 +113,7 @@ public sealed class SessionFolder : IDisposable
         summary.Files = [.. _files];
         try
         {
-            _summaryJson.Finish(JsonSerializer.Serialize(summary, SessionOutput.TypeInfo<SessionSummary>()));
+            _summaryJson.Finish(JsonSerializer.Serialize(summary, SessionOutput.JsonOptions.TypeInfo<SessionSummary>()));
             _summaryText.Finish(summary.ToText());
         }
         catch (IOException)

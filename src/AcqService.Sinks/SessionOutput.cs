@@ -2,8 +2,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using System.Text.Json.Serialization.Metadata;
 using AcqService.Core.Analysis;
+using AcqService.Core;
 
 namespace AcqService.Sinks;
 
@@ -46,12 +46,9 @@ public static class SessionOutput
         TypeInfoResolver = SessionJsonContext.Default,
     };
 
-    /// <summary>The compile-time contract of <typeparamref name="T"/> in <see cref="JsonOptions"/>.</summary>
-    internal static JsonTypeInfo<T> TypeInfo<T>() => (JsonTypeInfo<T>)JsonOptions.GetTypeInfo(typeof(T));
-
     /// <summary>Writes <c>session.json</c> atomically (temp file + rename), so a crash never leaves half a file.</summary>
     public static void WriteMetadata(string folder, SessionMetadata metadata) =>
-        WriteAtomic(Path.Combine(folder, MetadataFile), JsonSerializer.Serialize(metadata, TypeInfo<SessionMetadata>()));
+        WriteAtomic(Path.Combine(folder, MetadataFile), JsonSerializer.Serialize(metadata, JsonOptions.TypeInfo<SessionMetadata>()));
 
     /// <summary><c>hrf_averages.json</c>.</summary>
     public const string HrfJsonFile = "hrf_averages.json";
@@ -259,7 +256,7 @@ public static class SessionOutput
     /// <summary>Writes <c>summary.json</c> and a human-readable <c>summary.txt</c>.</summary>
     public static void WriteSummary(string folder, SessionSummary summary)
     {
-        WriteAtomic(Path.Combine(folder, SummaryJsonFile), JsonSerializer.Serialize(summary, TypeInfo<SessionSummary>()));
+        WriteAtomic(Path.Combine(folder, SummaryJsonFile), JsonSerializer.Serialize(summary, JsonOptions.TypeInfo<SessionSummary>()));
         WriteAtomic(Path.Combine(folder, SummaryTextFile), summary.ToText());
     }
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using AcqService.Sinks;
 using AcqService.Tests.Shared;
+using AcqService.Core;
 
 namespace AcqService.Catalog.Tests;
 
@@ -96,7 +97,7 @@ public sealed class CatalogJsonContractTests : IDisposable
         Assert.Equal(JsonSerializer.Serialize(item.State, s_reflection), File.ReadAllText(Path.Combine(_folder, item.Name + ".state")));
 
         CatalogEntry back = CatalogOutbox.Load(item)!;
-        Assert.Equal(JsonSerializer.Serialize(entry, s_reflection), JsonSerializer.Serialize(back, CatalogJson.TypeInfo<CatalogEntry>()));
+        Assert.Equal(JsonSerializer.Serialize(entry, s_reflection), JsonSerializer.Serialize(back, CatalogJson.Options.TypeInfo<CatalogEntry>()));
         // And what the reflection contracts read from the same file.
         Assert.Equal(JsonSerializer.Serialize(JsonSerializer.Deserialize<CatalogEntry>(File.ReadAllText(item.Path), s_reflection), s_reflection),
             JsonSerializer.Serialize(back, s_reflection));
@@ -125,8 +126,8 @@ public sealed class CatalogJsonContractTests : IDisposable
     public void JsonbValues_AreWhatReflectionWrote()
     {
         CatalogEntry entry = FullEntry();
-        Assert.Equal(JsonSerializer.Serialize(entry.Streams, s_reflection), JsonSerializer.Serialize(entry.Streams, CatalogJson.TypeInfo<IReadOnlyList<CatalogStream>>()));
-        Assert.Equal(JsonSerializer.Serialize(entry.Quality, s_reflection), JsonSerializer.Serialize(entry.Quality, CatalogJson.TypeInfo<CatalogQuality>()));
+        Assert.Equal(JsonSerializer.Serialize(entry.Streams, s_reflection), JsonSerializer.Serialize(entry.Streams, CatalogJson.Options.TypeInfo<IReadOnlyList<CatalogStream>>()));
+        Assert.Equal(JsonSerializer.Serialize(entry.Quality, s_reflection), JsonSerializer.Serialize(entry.Quality, CatalogJson.Options.TypeInfo<CatalogQuality>()));
     }
 
     [Fact]
@@ -136,9 +137,9 @@ public sealed class CatalogJsonContractTests : IDisposable
         IReadOnlyList<EpochRow> epochs = [new("lyon", false, "eeg", "", 3, 447, 3)];
         IReadOnlyList<ErpGrandAverageRow> erp = [new("(all)", true, "eeg", "real", "Cz", 6, 894, [-0.2, 0, 0.8], [1.25, null, double.NegativeInfinity])];
         IReadOnlyList<SessionCountRow> sessions = [new("hamburg", "eeg-lab-1", 3, 2, new DateTimeOffset(2026, 11, 30, 12, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 12, 1, 9, 30, 0, TimeSpan.FromHours(1)), 1)];
-        Assert.Equal(JsonSerializer.Serialize(alpha, s_reflection), JsonSerializer.Serialize(alpha, CatalogJson.TypeInfo<IReadOnlyList<AlphaChangeRow>>()));
-        Assert.Equal(JsonSerializer.Serialize(epochs, s_reflection), JsonSerializer.Serialize(epochs, CatalogJson.TypeInfo<IReadOnlyList<EpochRow>>()));
-        Assert.Equal(JsonSerializer.Serialize(erp, s_reflection), JsonSerializer.Serialize(erp, CatalogJson.TypeInfo<IReadOnlyList<ErpGrandAverageRow>>()));
-        Assert.Equal(JsonSerializer.Serialize(sessions, s_reflection), JsonSerializer.Serialize(sessions, CatalogJson.TypeInfo<IReadOnlyList<SessionCountRow>>()));
+        Assert.Equal(JsonSerializer.Serialize(alpha, s_reflection), JsonSerializer.Serialize(alpha, CatalogJson.Options.TypeInfo<IReadOnlyList<AlphaChangeRow>>()));
+        Assert.Equal(JsonSerializer.Serialize(epochs, s_reflection), JsonSerializer.Serialize(epochs, CatalogJson.Options.TypeInfo<IReadOnlyList<EpochRow>>()));
+        Assert.Equal(JsonSerializer.Serialize(erp, s_reflection), JsonSerializer.Serialize(erp, CatalogJson.Options.TypeInfo<IReadOnlyList<ErpGrandAverageRow>>()));
+        Assert.Equal(JsonSerializer.Serialize(sessions, s_reflection), JsonSerializer.Serialize(sessions, CatalogJson.Options.TypeInfo<IReadOnlyList<SessionCountRow>>()));
     }
 }

@@ -2,13 +2,13 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using System.Text.Json.Serialization.Metadata;
 using AcqService.Catalog;
 using AcqService.Host.Cli;
 using AcqService.Host.Hosting;
 using AcqService.Sinks;
 using Microsoft.Extensions.Configuration;
 using Npgsql;
+using AcqService.Core;
 
 namespace AcqService.Host.Commands;
 
@@ -95,7 +95,7 @@ internal sealed class StudyCommand : ICommand
     }
 
     private static string Render<T>(IReadOnlyList<T> rows, bool json, string study, Func<IReadOnlyList<T>, string, string> table) =>
-        json ? JsonSerializer.Serialize(rows, CatalogJson.TypeInfo<IReadOnlyList<T>>()) + Environment.NewLine
+        json ? JsonSerializer.Serialize(rows, CatalogJson.Options.TypeInfo<IReadOnlyList<T>>()) + Environment.NewLine
             : rows.Count == 0 ? $"study '{study}': nothing catalogued yet{Environment.NewLine}" : table(rows, study);
 
     private static string AlphaTable(IReadOnlyList<AlphaChangeRow> rows, string study)

@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Serialization.Metadata;
 using AcqService.Core.Analysis;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -9,6 +8,7 @@ using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using AcqService.Core;
 
 namespace AcqService.Host.Service;
 
@@ -318,7 +318,7 @@ public static class ControlApi
     private static Task WriteErrorAsync(HttpContext context, ApiError error)
     {
         JsonSerializerOptions json = context.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
-        return context.Response.WriteAsJsonAsync(error, (JsonTypeInfo<ApiError>)json.GetTypeInfo(typeof(ApiError)));
+        return context.Response.WriteAsJsonAsync(error, json.TypeInfo<ApiError>());
     }
 
     private static async Task WriteEventAsync(HttpResponse response, long id, string type, string json, CancellationToken cancellationToken)

@@ -1,6 +1,6 @@
 using System.Text.Json;
-using System.Text.Json.Serialization.Metadata;
 using System.Threading.Channels;
+using AcqService.Core;
 
 namespace AcqService.Host.Service;
 
@@ -52,7 +52,7 @@ public sealed class LiveFeed
     }
 
     /// <summary>Serialises a value with <see cref="Json"/> through its generated contract.</summary>
-    internal static string Serialize<T>(T value) => JsonSerializer.Serialize(value, (JsonTypeInfo<T>)Json.GetTypeInfo(typeof(T)));
+    internal static string Serialize<T>(T value) => JsonSerializer.Serialize(value, Json.TypeInfo<T>());
 
     /// <summary>Ends every subscriber's feed (the service is stopping, so open event streams must end).</summary>
     public void Close()

@@ -2,8 +2,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using System.Text.Json.Serialization.Metadata;
 using AcqService.Core.Analysis.Quality;
+using AcqService.Core;
 
 namespace AcqService.Sessions.Check;
 
@@ -51,7 +51,7 @@ public sealed class CheckReport
     public CheckVerdict Worst { get; init; }
 
     /// <summary>The report as indented JSON.</summary>
-    public string ToJson() => JsonSerializer.Serialize(this, (JsonTypeInfo<CheckReport>)JsonOptions.GetTypeInfo(typeof(CheckReport)));
+    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions.TypeInfo<CheckReport>());
 
     /// <summary>The report for people: per stream a line with rate, clock offset and verdict, a channel table, the thresholds and the result.</summary>
     public string ToText()

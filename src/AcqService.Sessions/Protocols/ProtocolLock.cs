@@ -1,9 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
-using System.Text.Json.Serialization.Metadata;
 using AcqService.Core.Analysis;
 using AcqService.Core.Pipeline;
+using AcqService.Core;
 
 namespace AcqService.Sessions.Protocols;
 
@@ -305,7 +305,7 @@ public sealed class ProtocolLock
         T value;
         try
         {
-            value = given is null ? new T() : given.Deserialize(TypedInfo<T>()) ?? new T();
+            value = given is null ? new T() : given.Deserialize(TypedOptions.TypeInfo<T>()) ?? new T();
         }
         catch (JsonException ex)
         {
@@ -315,12 +315,9 @@ public sealed class ProtocolLock
         {
             throw new ArgumentException($"settings.{name}: {problem}");
         }
-        return JsonSerializer.SerializeToNode(value, TypedInfo<T>())!;
+        return JsonSerializer.SerializeToNode(value, TypedOptions.TypeInfo<T>())!;
     }
 
     private static T Section<T>(JsonObject settings, string name)
-        where T : new() => settings[name] is JsonNode node ? node.Deserialize(TypedInfo<T>()) ?? new T() : new T();
-
-    /// <summary>The compile-time contract of a locked section in <see cref="TypedOptions"/>.</summary>
-    private static JsonTypeInfo<T> TypedInfo<T>() => (JsonTypeInfo<T>)TypedOptions.GetTypeInfo(typeof(T));
+        where T : new() => settings[name] is JsonNode node ? node.Deserialize(TypedOptions.TypeInfo<T>()) ?? new T() : new T();
 }

@@ -1,10 +1,10 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using System.Text.Json.Serialization.Metadata;
 using System.Text.RegularExpressions;
 using AcqService.Core.Model;
 using AcqService.Core.Pipeline;
 using AcqService.Sources.Drivers;
+using AcqService.Core;
 
 namespace AcqService.Sources.Profiles;
 
@@ -52,7 +52,7 @@ public static partial class ProfileLoader
         DeviceProfile? profile;
         try
         {
-            profile = JsonSerializer.Deserialize(json, (JsonTypeInfo<DeviceProfile>)s_options.GetTypeInfo(typeof(DeviceProfile)));
+            profile = JsonSerializer.Deserialize(json, s_options.TypeInfo<DeviceProfile>());
         }
         catch (JsonException ex)
         {

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Serialization.Metadata;
 using AcqService.Core.Model;
 using AcqService.Core.Pipeline;
 using AcqService.Sources.Profiles;
@@ -8,6 +7,7 @@ using AcqService.Sources.Simulation;
 using AcqService.Lsl;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using AcqService.Core;
 
 namespace AcqService.Sources.Profiles;
 
@@ -34,7 +34,7 @@ public static class SourceBuilder
         SimulationSettings settings;
         try
         {
-            settings = element.Deserialize((JsonTypeInfo<SimulationSettings>)s_simulationJson.GetTypeInfo(typeof(SimulationSettings))) ?? new SimulationSettings();
+            settings = element.Deserialize(s_simulationJson.TypeInfo<SimulationSettings>()) ?? new SimulationSettings();
         }
         catch (JsonException ex)
         {
