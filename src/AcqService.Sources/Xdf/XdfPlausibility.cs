@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using AcqService.Core.Analysis;
 using AcqService.Core.Model;
@@ -100,9 +101,10 @@ internal static class XdfPlausibility
         }
         for (int f = 0; f < frames; f++)
         {
-            // Inner frames (both neighbours in the chunk, all values finite by now) take the vector test; the two edge
-            // frames and any inner frame it flags take the exact per-value rule below.
-            if (f > 0 && f < frames - 1 && NoInnerSpike(values, f, channels, floors))
+            // Every frame whose rule is the same for all its channels (all values are finite by now) takes the vector
+            // test; a frame it flags, and the rare edge cases it leaves out, take the exact per-value rule below. The
+            // edge frames matter: files written in 10-sample chunks have one in five frames at an edge.
+            if (NoSpike(values, f, frames, channels, floors, previous))
             {
                 continue;
             }
@@ -142,33 +144,91 @@ internal static class XdfPlausibility
         return true;
     }
 
-    /// <summary>Vector form of the inner-frame spike rule: false when some channel of frame <paramref name="f"/> may be a spike.</summary>
-    private static bool NoInnerSpike(double[] values, int f, int channels, double[] floors)
+    /// <summary>
+    /// Vector form of the spike rule for frame <paramref name="f"/>: true when no channel is a spike, false when some
+    /// channel may be one or the frame is a case the per-value rule decides alone. It picks the same neighbours as
+    /// <see cref="SpikeIn"/> and evaluates the same expressions, so a true here is exactly the per-value verdict.
+    /// </summary>
+    private static bool NoSpike(double[] values, int f, int frames, int channels, double[] floors, double[]? previous)
     {
-        if (!Vector.IsHardwareAccelerated)
+        if (!Vector.IsHardwareAccelerated || channels % Vector<double>.Count != 0)
         {
             return false;
         }
         ref double data = ref MemoryMarshal.GetArrayDataReference(values);
         ref double floor = ref MemoryMarshal.GetArrayDataReference(floors);
-        int width = Vector<double>.Count;
-        var factor = new Vector<double>(SpikeFactor);
-        var half = new Vector<double>(2);
-        int c = 0;
-        // f − 1 ≥ 0 and f + 1 < frames, c + width ≤ channels: every load is inside values and floors.
-        for (; c + width <= channels; c += width)
+        ref double frame = ref Unsafe.Add(ref data, f * channels);
+        // Every row below exists (f − 1 ≥ 0, f + 1 < frames, f + 2 < frames as each case requires) and holds channels values.
+        if (f > 0 && f < frames - 1)
         {
-            Vector<double> before = Vector.LoadUnsafe(ref data, (nuint)(((f - 1) * channels) + c));
-            Vector<double> after = Vector.LoadUnsafe(ref data, (nuint)(((f + 1) * channels) + c));
-            Vector<double> v = Vector.LoadUnsafe(ref data, (nuint)((f * channels) + c));
-            Vector<double> expected = (before + after) / half;
-            Vector<double> allowed = factor * (Vector.Abs(after - before) + Vector.LoadUnsafe(ref floor, (nuint)c));
-            if (Vector.GreaterThanAny(Vector.Abs(v - expected), allowed))
+            return NoTwoSidedSpike(ref Unsafe.Add(ref data, (f - 1) * channels), ref frame, ref Unsafe.Add(ref data, (f + 1) * channels), ref floor, channels);
+        }
+        if (f == 0 && previous is not null && frames > 1 && previous.Length == channels)
+        {
+            // The per-value rule takes another branch for a NaN in the previous frame; leave that to it.
+            ref double before = ref MemoryMarshal.GetArrayDataReference(previous);
+            return AllNumbers(ref before, channels)
+                && NoTwoSidedSpike(ref before, ref frame, ref Unsafe.Add(ref data, channels), ref floor, channels);
+        }
+        if (f == frames - 1 && f >= 2)
+        {
+            // Last frame: judged by the step before it.
+            return NoOneSidedSpike(ref frame, ref Unsafe.Add(ref data, (f - 1) * channels), ref Unsafe.Add(ref data, (f - 2) * channels), ref floor, channels);
+        }
+        if (f == 0 && previous is null && frames >= 3)
+        {
+            // First frame after a gap: judged by the step after it (|a − b| = |b − a| exactly).
+            return NoOneSidedSpike(ref frame, ref Unsafe.Add(ref data, channels), ref Unsafe.Add(ref data, 2 * channels), ref floor, channels);
+        }
+        return false;
+    }
+
+    /// <summary>No channel of <paramref name="v"/> is further than the spike allowance from the mean of its neighbours.</summary>
+    private static bool NoTwoSidedSpike(ref double before, ref double v, ref double after, ref double floor, int channels)
+    {
+        var factor = new Vector<double>(SpikeFactor);
+        var two = new Vector<double>(2);
+        for (int c = 0; c < channels; c += Vector<double>.Count)
+        {
+            Vector<double> b = Vector.LoadUnsafe(ref before, (nuint)c);
+            Vector<double> a = Vector.LoadUnsafe(ref after, (nuint)c);
+            Vector<double> expected = (b + a) / two;
+            Vector<double> allowed = factor * (Vector.Abs(a - b) + Vector.LoadUnsafe(ref floor, (nuint)c));
+            if (Vector.GreaterThanAny(Vector.Abs(Vector.LoadUnsafe(ref v, (nuint)c) - expected), allowed))
             {
                 return false;
             }
         }
-        return c == channels;
+        return true;
+    }
+
+    /// <summary>No channel of <paramref name="v"/> is further from its one neighbour than the spike allowance of the next step.</summary>
+    private static bool NoOneSidedSpike(ref double v, ref double near, ref double far, ref double floor, int channels)
+    {
+        var factor = new Vector<double>(SpikeFactor);
+        for (int c = 0; c < channels; c += Vector<double>.Count)
+        {
+            Vector<double> n = Vector.LoadUnsafe(ref near, (nuint)c);
+            Vector<double> allowed = factor * (Vector.Abs(n - Vector.LoadUnsafe(ref far, (nuint)c)) + Vector.LoadUnsafe(ref floor, (nuint)c));
+            if (Vector.GreaterThanAny(Vector.Abs(Vector.LoadUnsafe(ref v, (nuint)c) - n), allowed))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static bool AllNumbers(ref double values, int count)
+    {
+        for (int c = 0; c < count; c += Vector<double>.Count)
+        {
+            Vector<double> x = Vector.LoadUnsafe(ref values, (nuint)c);
+            if (!Vector.EqualsAll(x, x))
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     /// <summary>The spike rule for every channel of frame <paramref name="f"/>, value by value; the problem text or null.</summary>

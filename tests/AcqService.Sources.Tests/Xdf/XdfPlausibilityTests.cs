@@ -60,6 +60,56 @@ public sealed class XdfPlausibilityTests
         Assert.InRange(failed[1], 40, 80);
     }
 
+    [Theory]
+    [InlineData(4)]
+    [InlineData(8)]
+    [InlineData(13)]
+    [InlineData(64)]
+    public void CheckValues_EqualsPerValueRules_ForSpikesInEdgeFrames(int channels)
+    {
+        // The first and last frame of a chunk have their own neighbour rules (previous frame, one-sided steps); spikes of
+        // every size around the allowance go there, with and without a previous frame (one with a NaN in it too).
+        var random = new Random(20261201 + channels);
+        StreamDescriptor stream = Stream(channels);
+        double[] limits = XdfPlausibility.Limits(stream);
+        double[] floors = XdfPlausibility.SpikeFloors(stream);
+        int[] detectedAt = new int[2];
+        foreach (int frames in new[] { 1, 2, 3, 4, 10 })
+        {
+            for (int trial = 0; trial < 120; trial++)
+            {
+                double[] values = new double[frames * channels];
+                for (int i = 0; i < values.Length; i++)
+                {
+                    values[i] = (random.NextDouble() - 0.5) * 100;
+                }
+                double[]? previous = (trial % 3) switch
+                {
+                    0 => null,
+                    _ => [.. Enumerable.Range(0, channels).Select(_ => (random.NextDouble() - 0.5) * 100)],
+                };
+                if (trial % 3 == 2)
+                {
+                    previous![random.Next(channels)] = double.NaN;
+                }
+                bool last = trial % 2 == 1;
+                int f = last ? frames - 1 : 0;
+                int at = (f * channels) + random.Next(channels);
+                // Log-uniform from 100 µV to 1 V: the allowance (64 × (step + 10 µV), a few mV here) lies inside.
+                values[at] += Math.Pow(10, 2 + (4 * random.NextDouble())) * (random.Next(2) == 0 ? 1 : -1);
+                var chunk = new XdfSamplesChunk(0, 1, channels, new double[frames], values, null, 0);
+
+                string? expected = Oracle(values, frames, channels, stream, limits, floors, previous);
+                string? actual = XdfPlausibility.CheckValues(chunk, stream, limits, floors, previous);
+
+                Assert.Equal(expected, actual);
+                detectedAt[last ? 1 : 0] += actual is null ? 0 : 1;
+            }
+        }
+        // Both edges have rules that catch spikes (a test that only ever passes would not show the vector path agrees).
+        Assert.All(detectedAt, n => Assert.InRange(n, 20, 300));
+    }
+
     private static StreamDescriptor Stream(int channels) => new("eeg", StreamKind.Signal, "Test", "EEG",
         [.. Enumerable.Range(1, channels).Select(c => new ChannelDescriptor("E" + c.ToString(CultureInfo.InvariantCulture), "uV", "EEG"))], 1000, ChannelFormat.Float32, "test");
 
