@@ -28,8 +28,11 @@ public sealed class SampleChunk
         _pool = pool;
         Stream = stream;
         ChannelCount = channelCount;
-        Data = new double[channelCount * capacityFrames];
-        Timestamps = new double[capacityFrames];
+        // Pooled chunks live as long as their pool, so they go to the pinned-object heap: the collector never copies
+        // them. On the ordinary heap every collection during the pool's warm-up moved all chunks in flight (tens of MB
+        // when a file is replayed at full speed), and that copying cost more than filling the chunks.
+        Data = pool is null ? new double[channelCount * capacityFrames] : GC.AllocateArray<double>(channelCount * capacityFrames, pinned: true);
+        Timestamps = pool is null ? new double[capacityFrames] : GC.AllocateArray<double>(capacityFrames, pinned: true);
         _references = 1;
     }
 
