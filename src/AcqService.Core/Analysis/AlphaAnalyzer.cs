@@ -223,47 +223,68 @@ public sealed class AlphaAnalyzer
         public void Append(SampleChunk chunk, long firstIndex, double offset, List<AlphaUpdate> updates)
         {
             _total = firstIndex;
-            ReadOnlySpan<double> values = chunk.Values;
-            int width = Vector<double>.Count;
-            int whole = _channels / width;
-            int ringFrames = _ringFrames;
-            int stride = _blockStride;
-            ref Vector<double> scale = ref MemoryMarshal.GetArrayDataReference(_scaleLanes);
-            ref Vector<double> ring = ref MemoryMarshal.GetArrayDataReference(_ring);
-            Span<double> lanes = stackalloc double[width];
             // The next frame count at which an update is due (a multiple of the update interval, at least a whole window):
             // one division per chunk instead of one per frame.
             long due = Math.Max(_window, ((_total / _update) + 1) * _update);
             due = ((due + _update - 1) / _update) * _update;
-            for (int f = 0; f < chunk.Count; f++)
+            int f = 0;
+            while (f < chunk.Count)
             {
-                ReadOnlySpan<double> frame = values.Slice(f * _channels, _channels);
-                ref double input = ref MemoryMarshal.GetReference(frame);
-                nint slot = (nint)(_total & _mask);
-                int b = 0;
-                // Whole blocks (b < whole: (b + 1) · width ≤ channels, inside the frame; the ring holds blocks · stride vectors
-                // and slot + ringFrames < 2 · ringFrames < stride), then the partial block; the same product per value.
-                for (; b < whole; b++)
-                {
-                    Vector<double> v = Vector.LoadUnsafe(ref input, (nuint)(b * width)) * Unsafe.Add(ref scale, b);
-                    ref Vector<double> at = ref Unsafe.Add(ref ring, ((nint)b * stride) + slot);
-                    at = v;
-                    Unsafe.Add(ref at, ringFrames) = v;
-                }
-                if (b < _blocks)
-                {
-                    lanes.Clear();
-                    frame[(b * width)..].CopyTo(lanes);
-                    Vector<double> v = new Vector<double>(lanes) * _scaleLanes[b];
-                    int at = (b * stride) + (int)slot;
-                    _ring[at] = v;
-                    _ring[at + ringFrames] = v;
-                }
-                _total++;
+                // Store the frames up to the next update (due > _total, so at least one), then compute it.
+                int run = (int)Math.Min(chunk.Count - f, due - _total);
+                Store(chunk.Values, f, run);
+                f += run;
+                _total += run;
                 if (_total == due)
                 {
-                    updates.Add(Compute(chunk.Timestamps[f] + offset));
+                    updates.Add(Compute(chunk.Timestamps[f - 1] + offset));
                     due += _update;
+                }
+            }
+        }
+
+        /// <summary>
+        /// Scales frames <paramref name="first"/>.. of the chunk into the ring from slot <c>_total</c> on. Block by block:
+        /// each block's slots are consecutive, so the stores run along one stretch of memory at a time instead of jumping
+        /// between all blocks every frame (the same product per value either way).
+        /// </summary>
+        private void Store(ReadOnlySpan<double> values, int first, int count)
+        {
+            int width = Vector<double>.Count;
+            int whole = _channels / width;
+            int ringFrames = _ringFrames;
+            ref double input = ref MemoryMarshal.GetReference(values.Slice(first * _channels, count * _channels));
+            ref Vector<double> ring = ref MemoryMarshal.GetArrayDataReference(_ring);
+            // Whole blocks (b < whole: (b + 1) · width ≤ channels, inside every frame; the ring holds blocks · stride
+            // vectors and slot + ringFrames < 2 · ringFrames < stride).
+            for (int b = 0; b < whole; b++)
+            {
+                Vector<double> scale = _scaleLanes[b];
+                ref Vector<double> block = ref Unsafe.Add(ref ring, (nint)b * _blockStride);
+                ref double column = ref Unsafe.Add(ref input, b * width);
+                long total = _total;
+                for (int k = 0; k < count; k++)
+                {
+                    Vector<double> v = Vector.LoadUnsafe(ref column, (nuint)((nint)k * _channels)) * scale;
+                    ref Vector<double> at = ref Unsafe.Add(ref block, (nint)(total & _mask));
+                    at = v;
+                    Unsafe.Add(ref at, ringFrames) = v;
+                    total++;
+                }
+            }
+            if (whole < _blocks)
+            {
+                // The partial block, zero-padded lanes.
+                Span<double> lanes = stackalloc double[width];
+                int b = whole;
+                for (int k = 0; k < count; k++)
+                {
+                    lanes.Clear();
+                    values.Slice(((first + k) * _channels) + (b * width), _channels - (b * width)).CopyTo(lanes);
+                    Vector<double> v = new Vector<double>(lanes) * _scaleLanes[b];
+                    int at = (b * _blockStride) + (int)((_total + k) & _mask);
+                    _ring[at] = v;
+                    _ring[at + ringFrames] = v;
                 }
             }
         }

@@ -98,14 +98,20 @@ public sealed class StreamTimeline
         }
         double expected = Median() + (_next * _period);
         double deviation = rawTime - expected;
-        double threshold = ThresholdSeconds;
         lateBy = deviation;
-        if (deviation > threshold)
+        double clipped = deviation;
+        // The threshold is never below its period term, so a deviation within that term is neither a gap nor clipped:
+        // the square root of the jitter is only needed for the rare larger deviations (it cost more than the rest).
+        if (Math.Abs(deviation) > _thresholdPeriods * _period)
         {
-            Anchor(rawTime);
-            return true;
+            double threshold = ThresholdSeconds;
+            if (deviation > threshold)
+            {
+                Anchor(rawTime);
+                return true;
+            }
+            clipped = Math.Max(deviation, -threshold);
         }
-        double clipped = Math.Max(deviation, -threshold);
         double weight = Math.Min(_weight + 1, _maxWeight);
         _variance += ((clipped * clipped) - _variance) / weight;
         _weight = weight;
@@ -138,7 +144,11 @@ public sealed class StreamTimeline
             {
                 at++;
             }
-            Array.Copy(_sorted, at + 1, _sorted, at, _count - at - 1);
+            // Fifteen doubles at most: a plain loop beats the call into Array.Copy.
+            for (; at < _count - 1; at++)
+            {
+                _sorted[at] = _sorted[at + 1];
+            }
             _count--;
         }
         _arrival[_head] = value;
