@@ -244,9 +244,10 @@ public sealed class AlphaAnalyzer
         }
 
         /// <summary>
-        /// Scales frames <paramref name="first"/>.. of the chunk into the ring from slot <c>_total</c> on. Block by block:
-        /// each block's slots are consecutive, so the stores run along one stretch of memory at a time instead of jumping
-        /// between all blocks every frame (the same product per value either way).
+        /// Scales frames <paramref name="first"/>.. of the chunk into the ring from slot <c>_total</c> on, frame by frame
+        /// (the chunk is read in order: it was written on another core, and the sequential reads are what the prefetcher
+        /// follows; walking it block by block measured slower). Loop-invariant fields are read once into locals, as the
+        /// compiler cannot prove the ring stores leave them unchanged.
         /// </summary>
         private void Store(ReadOnlySpan<double> values, int first, int count)
         {
@@ -257,20 +258,23 @@ public sealed class AlphaAnalyzer
             ref Vector<double> ring = ref MemoryMarshal.GetArrayDataReference(_ring);
             // Whole blocks (b < whole: (b + 1) · width ≤ channels, inside every frame; the ring holds blocks · stride
             // vectors and slot + ringFrames < 2 · ringFrames < stride).
-            for (int b = 0; b < whole; b++)
+            ref Vector<double> scale = ref MemoryMarshal.GetArrayDataReference(_scaleLanes);
+            int channels = _channels;
+            long mask = _mask;
+            nint stride = _blockStride;
+            long total = _total;
+            for (int k = 0; k < count; k++)
             {
-                Vector<double> scale = _scaleLanes[b];
-                ref Vector<double> block = ref Unsafe.Add(ref ring, (nint)b * _blockStride);
-                ref double column = ref Unsafe.Add(ref input, b * width);
-                long total = _total;
-                for (int k = 0; k < count; k++)
+                ref double frame = ref Unsafe.Add(ref input, (nint)k * channels);
+                ref Vector<double> slot = ref Unsafe.Add(ref ring, (nint)(total & mask));
+                for (int b = 0; b < whole; b++)
                 {
-                    Vector<double> v = Vector.LoadUnsafe(ref column, (nuint)((nint)k * _channels)) * scale;
-                    ref Vector<double> at = ref Unsafe.Add(ref block, (nint)(total & _mask));
+                    Vector<double> v = Vector.LoadUnsafe(ref frame, (nuint)(b * width)) * Unsafe.Add(ref scale, b);
+                    ref Vector<double> at = ref Unsafe.Add(ref slot, b * stride);
                     at = v;
                     Unsafe.Add(ref at, ringFrames) = v;
-                    total++;
                 }
+                total++;
             }
             if (whole < _blocks)
             {
