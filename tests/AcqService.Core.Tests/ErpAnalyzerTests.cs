@@ -336,6 +336,40 @@ public sealed class ErpAnalyzerTests
         Assert.True(expected.Max(Math.Abs) > 1, "the comparison must not be between near-zero signals");
     }
 
+    [Theory]
+    [InlineData(3, 7)]
+    [InlineData(16, 1001)]
+    public void Add_WithRowOffsets_EqualsSubtractingFirst_BitForBit(int channels, int points)
+    {
+        // The baseline is subtracted inside the average's update (off the outcome's path); the values must be exactly
+        // those of subtracting it first and adding the corrected epoch. Row lengths that are not whole vectors included.
+        var random = new Random(channels * points);
+        string[] labels = [.. Enumerable.Range(0, channels).Select(c => "E" + c)];
+        double[] times = [.. Enumerable.Range(0, points).Select(k => k * 0.001)];
+        var fused = new ConditionAverage("c", "eeg", labels, times);
+        var separate = new ConditionAverage("c", "eeg", labels, times);
+        for (int e = 0; e < 6; e++)
+        {
+            double[] epoch = [.. Enumerable.Range(0, channels * points).Select(_ => 300 + ((random.NextDouble() - 0.5) * 80))];
+            double[] offsets = [.. Enumerable.Range(0, channels).Select(_ => 300 + ((random.NextDouble() - 0.5) * 10))];
+            double[] corrected = [.. epoch.Select((v, i) => v - offsets[i / points])];
+            fused.Add(epoch, offsets);
+            separate.Add(corrected);
+        }
+        var seFused = new double[channels * points];
+        var seSeparate = new double[channels * points];
+        fused.StandardErrors(seFused);
+        separate.StandardErrors(seSeparate);
+        for (int i = 0; i < seFused.Length; i++)
+        {
+            Assert.Equal(BitConverter.DoubleToInt64Bits(separate.Mean[i]), BitConverter.DoubleToInt64Bits(fused.Mean[i]));
+            Assert.Equal(BitConverter.DoubleToInt64Bits(seSeparate[i]), BitConverter.DoubleToInt64Bits(seFused[i]));
+        }
+        // The offsets really were applied (the corrected means are near zero, the raw ones near 300).
+        Assert.InRange(fused.Mean[0], -60, 60);
+        Assert.Throws<ArgumentException>(() => fused.Add(new double[channels * points], new double[channels + 1]));
+    }
+
     [Fact]
     public void Add_RandomEpochs_MeanAndStandardErrorEqualDirectComputation()
     {

@@ -49,35 +49,62 @@ public sealed class ConditionAverage
     public ReadOnlySpan<double> MeanOf(int channel) => _mean.AsSpan(channel * Times.Length, Times.Length);
 
     /// <summary>Adds one epoch (same layout as <see cref="Mean"/>).</summary>
-    public void Add(ReadOnlySpan<double> epoch)
+    public void Add(ReadOnlySpan<double> epoch) => Add(epoch, []);
+
+    /// <summary>
+    /// Adds one epoch less a constant per channel: the value added at <c>[channel * TimePoints + k]</c> is
+    /// <c>epoch[channel * TimePoints + k] − rowOffsets[channel]</c>, the same double as subtracting first and adding the
+    /// result. Baseline correction rides on this pass instead of taking one of its own over the epoch.
+    /// </summary>
+    /// <param name="epoch">Values, same layout as <see cref="Mean"/>.</param>
+    /// <param name="rowOffsets">One value per channel, or empty for none.</param>
+    public void Add(ReadOnlySpan<double> epoch, ReadOnlySpan<double> rowOffsets)
     {
         if (epoch.Length != _mean.Length)
         {
             throw new ArgumentException($"epoch has {epoch.Length} values, expected {_mean.Length}", nameof(epoch));
         }
+        if (!rowOffsets.IsEmpty && rowOffsets.Length != Channels.Count)
+        {
+            throw new ArgumentException($"{rowOffsets.Length} row offsets for {Channels.Count} channels", nameof(rowOffsets));
+        }
         Count++;
         double inverse = 1.0 / Count;
-        int i = 0;
-        if (Vector.IsHardwareAccelerated)
+        int points = Times.Length;
+        for (int c = 0; c < Channels.Count; c++)
         {
-            // Welford's update is per value, so whole vectors of values take exactly the scalar expressions.
-            var vectorInverse = new Vector<double>(inverse);
-            ReadOnlySpan<Vector<double>> x = MemoryMarshal.Cast<double, Vector<double>>(epoch);
-            Span<Vector<double>> mean = MemoryMarshal.Cast<double, Vector<double>>(_mean.AsSpan());
-            Span<Vector<double>> m2 = MemoryMarshal.Cast<double, Vector<double>>(_m2.AsSpan());
-            for (int v = 0; v < x.Length; v++)
+            // x − 0 is x for every double (−0 included), so "no offsets" takes the same expressions.
+            double offset = rowOffsets.IsEmpty ? 0 : rowOffsets[c];
+            int row = c * points;
+            int k = 0;
+            if (Vector.IsHardwareAccelerated)
             {
-                Vector<double> delta = x[v] - mean[v];
-                mean[v] += delta * vectorInverse;
-                m2[v] += delta * (x[v] - mean[v]);
+                // Welford's update is per value, so whole vectors of values take exactly the scalar expressions.
+                var vectorInverse = new Vector<double>(inverse);
+                var vectorOffset = new Vector<double>(offset);
+                ref double x0 = ref MemoryMarshal.GetReference(epoch);
+                ref double mean0 = ref MemoryMarshal.GetArrayDataReference(_mean);
+                ref double m20 = ref MemoryMarshal.GetArrayDataReference(_m2);
+                // row + k + width ≤ row + points ≤ epoch.Length = _mean.Length = _m2.Length: every access is inside.
+                for (; k + Vector<double>.Count <= points; k += Vector<double>.Count)
+                {
+                    nuint i = (nuint)(row + k);
+                    Vector<double> x = Vector.LoadUnsafe(ref x0, i) - vectorOffset;
+                    Vector<double> mean = Vector.LoadUnsafe(ref mean0, i);
+                    Vector<double> delta = x - mean;
+                    mean += delta * vectorInverse;
+                    mean.StoreUnsafe(ref mean0, i);
+                    (Vector.LoadUnsafe(ref m20, i) + (delta * (x - mean))).StoreUnsafe(ref m20, i);
+                }
             }
-            i = x.Length * Vector<double>.Count;
-        }
-        for (; i < _mean.Length; i++)
-        {
-            double delta = epoch[i] - _mean[i];
-            _mean[i] += delta * inverse;
-            _m2[i] += delta * (epoch[i] - _mean[i]);
+            for (; k < points; k++)
+            {
+                int i = row + k;
+                double x = epoch[i] - offset;
+                double delta = x - _mean[i];
+                _mean[i] += delta * inverse;
+                _m2[i] += delta * (x - _mean[i]);
+            }
         }
     }
 

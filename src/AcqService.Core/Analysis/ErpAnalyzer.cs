@@ -29,8 +29,11 @@ public sealed class ErpAnalyzer
     // An accepted epoch whose Welford update is still to be made, and the epocher's buffer that holds it. Its outcome
     // (with the count the average will have) leaves the stage first: at 256 channels × 2 kHz the update reads and writes
     // 2 × 512 k doubles, about 1.5 ms of memory traffic that the epoch's result need not wait for.
+    // The baseline means are subtracted in that update too (ConditionAverage.Add with row offsets), not in a pass of
+    // their own before the outcome: another 2 × 512 k doubles off the result's path.
     private ConditionAverage? _pendingAverage;
     private double[]? _pendingEpoch;
+    private double[]? _pendingBaseline;
 
     /// <summary>Creates the analyzer for the streams selected by <paramref name="options"/>.</summary>
     /// <exception cref="ArgumentException">A configured stream key does not exist or is not a signal stream.</exception>
@@ -140,7 +143,7 @@ public sealed class ErpAnalyzer
         }
     }
 
-    private void Accept(StreamEpocher epocher, in AlignedEvent ev, double[] epoch, List<EpochOutcome> outcomes)
+    private void Accept(StreamEpocher epocher, in AlignedEvent ev, double[] epoch, double[]? baseline, List<EpochOutcome> outcomes)
     {
         // Only one epoch waits at a time (its buffer is reused by the next extraction, which completes it first).
         CompletePendingAdd();
@@ -153,6 +156,7 @@ public sealed class ErpAnalyzer
         }
         _pendingAverage = average;
         _pendingEpoch = epoch;
+        _pendingBaseline = baseline;
         int count = average.Count + 1;
         Interlocked.Increment(ref _accepted);
         var counts = new Dictionary<string, int>(_counts) { [condition] = count };
@@ -167,9 +171,10 @@ public sealed class ErpAnalyzer
         {
             return;
         }
-        average.Add(_pendingEpoch);
+        average.Add(_pendingEpoch, _pendingBaseline);
         _pendingAverage = null;
         _pendingEpoch = null;
+        _pendingBaseline = null;
         if (PublishAverages && !_snapshotsDue.Contains(average))
         {
             // Published at the start of the next item (or at the end of this one if it is not a chunk): see Process.
@@ -222,6 +227,7 @@ public sealed class ErpAnalyzer
         private readonly double[] _min;
         private readonly double[] _max;
         private readonly double[] _baselineSum;
+        private readonly double[] _baselineMean;
         private readonly List<(AlignedEvent Event, long End)> _pending = new(64);
         private readonly List<long> _gaps = new(16);
 
@@ -256,6 +262,7 @@ public sealed class ErpAnalyzer
             _min = new double[_channels];
             _max = new double[_channels];
             _baselineSum = new double[_channels];
+            _baselineMean = new double[_channels];
         }
 
         public StreamDescriptor Stream { get; }
@@ -435,30 +442,14 @@ public sealed class ErpAnalyzer
             }
             if (_options.Baseline)
             {
+                // Each channel's baseline mean; the average's update subtracts it from every value of the row.
                 int count = _baselineEnd - _baselineStart + 1;
                 for (int c = 0; c < _channels; c++)
                 {
-                    Span<double> row = _epoch.AsSpan(c * _length, _length);
-                    double mean = _baselineSum[c] / count;
-                    int k = 0;
-                    if (Vector.IsHardwareAccelerated)
-                    {
-                        // The same subtraction per value, a vector at a time.
-                        var vectorMean = new Vector<double>(mean);
-                        Span<Vector<double>> vectors = MemoryMarshal.Cast<double, Vector<double>>(row);
-                        for (int v = 0; v < vectors.Length; v++)
-                        {
-                            vectors[v] -= vectorMean;
-                        }
-                        k = vectors.Length * Vector<double>.Count;
-                    }
-                    for (; k < row.Length; k++)
-                    {
-                        row[k] -= mean;
-                    }
+                    _baselineMean[c] = _baselineSum[c] / count;
                 }
             }
-            owner.Accept(this, ev, _epoch, outcomes);
+            owner.Accept(this, ev, _epoch, _options.Baseline ? _baselineMean : null, outcomes);
         }
 
         /// <summary>
