@@ -271,11 +271,14 @@ public sealed class ErpAnalyzerTests
     }
 
     [Theory]
-    [InlineData(3, 30.0)]
+    [InlineData(3, 30.0, 37)]
     // Five channels (a vector block plus one) and a 4 s history (a 1024-frame ring): chunks are scaled and filtered in
     // the ring itself, so chunks that straddle the ring's end are filtered in two pieces, many times over 20 s.
-    [InlineData(5, 4.0)]
-    public void Process_ChunkedFilteredPipeline_EqualsOneShotSosFilterOfWholeSignal(int channels, double historySeconds)
+    [InlineData(5, 4.0, 37)]
+    // A 1 s history is a 256-frame ring for 251-frame epochs: the chunk after an accepted epoch overwrites its first
+    // frames, so the deferred copy of the epoch out of the ring must come before that chunk is appended.
+    [InlineData(3, 1.0, 4)]
+    public void Process_ChunkedFilteredPipeline_EqualsOneShotSosFilterOfWholeSignal(int channels, double historySeconds, int maxChunk)
     {
         const double rate = 250;
         const int n = 5000;
@@ -292,7 +295,7 @@ public sealed class ErpAnalyzerTests
         int at = 0;
         while (at < n)
         {
-            int frames = Math.Min(1 + random.Next(37), n - at);
+            int frames = Math.Min(1 + random.Next(maxChunk), n - at);
             items.Add(SourceItem.ForSamples(Chunk(0, channels, times, values, at, frames)));
             at += frames;
         }

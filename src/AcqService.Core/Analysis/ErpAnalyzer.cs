@@ -31,8 +31,12 @@ public sealed class ErpAnalyzer
     // 2 × 512 k doubles, about 1.5 ms of memory traffic that the epoch's result need not wait for.
     // The baseline means are subtracted in that update too (ConditionAverage.Add with row offsets), not in a pass of
     // their own before the outcome: another 2 × 512 k doubles off the result's path.
+    // The copy of the epoch out of the ring (a transposition, frame-major to channel-major) is part of that deferred work
+    // too: the verdict needs only each channel's min, max and baseline sum, which are read from the ring directly. The
+    // ring keeps the epoch's frames until then, as no chunk is appended before the next Process call completes it.
     private ConditionAverage? _pendingAverage;
-    private double[]? _pendingEpoch;
+    private StreamEpocher? _pendingEpocher;
+    private long _pendingStart;
     private double[]? _pendingBaseline;
 
     /// <summary>Creates the analyzer for the streams selected by <paramref name="options"/>.</summary>
@@ -143,7 +147,7 @@ public sealed class ErpAnalyzer
         }
     }
 
-    private void Accept(StreamEpocher epocher, in AlignedEvent ev, double[] epoch, double[]? baseline, List<EpochOutcome> outcomes)
+    private void Accept(StreamEpocher epocher, in AlignedEvent ev, long start, double[]? baseline, List<EpochOutcome> outcomes)
     {
         // Only one epoch waits at a time (its buffer is reused by the next extraction, which completes it first).
         CompletePendingAdd();
@@ -155,7 +159,8 @@ public sealed class ErpAnalyzer
             _averages.Add(average);
         }
         _pendingAverage = average;
-        _pendingEpoch = epoch;
+        _pendingEpocher = epocher;
+        _pendingStart = start;
         _pendingBaseline = baseline;
         int count = average.Count + 1;
         Interlocked.Increment(ref _accepted);
@@ -171,9 +176,9 @@ public sealed class ErpAnalyzer
         {
             return;
         }
-        average.Add(_pendingEpoch, _pendingBaseline);
+        average.Add(_pendingEpocher!.CopyEpoch(_pendingStart), _pendingBaseline);
         _pendingAverage = null;
-        _pendingEpoch = null;
+        _pendingEpocher = null;
         _pendingBaseline = null;
         if (PublishAverages && !_snapshotsDue.Contains(average))
         {
@@ -422,7 +427,7 @@ public sealed class ErpAnalyzer
             // The buffer may still hold an accepted epoch waiting for its average update: complete it first.
             owner.CompletePendingAdd();
             bool measure = _options.RejectPeakToPeakMicrovolts is not null || _options.FlatPeakToPeakMicrovolts is not null;
-            CopyAndMeasure(start);
+            Measure(start);
             if (measure)
             {
                 for (int c = 0; c < _channels; c++)
@@ -449,29 +454,27 @@ public sealed class ErpAnalyzer
                     _baselineMean[c] = _baselineSum[c] / count;
                 }
             }
-            owner.Accept(this, ev, _epoch, _options.Baseline ? _baselineMean : null, outcomes);
+            owner.Accept(this, ev, start, _options.Baseline ? _baselineMean : null, outcomes);
         }
 
         /// <summary>
-        /// Copies the epoch starting at ring frame <paramref name="start"/> into the channel-major buffer and, in the same
-        /// pass, takes each channel's smallest and largest value over the rejection window (<c>_min</c>, <c>_max</c>) and its
-        /// sum over the baseline window (<c>_baselineSum</c>, added in sample order as the scalar loop did).
+        /// Takes each channel's smallest and largest value over the rejection window (<c>_min</c>, <c>_max</c>) and its sum
+        /// over the baseline window (<c>_baselineSum</c>, added in sample order as the scalar loop did) of the epoch starting
+        /// at ring frame <paramref name="start"/>, reading the ring directly (the copy waits for <see cref="CopyEpoch"/>).
         /// </summary>
         /// <remarks>
-        /// One pass over the epoch instead of three (copy, min/max, baseline): at 256 channels × 2 kHz the epoch is 4 MB,
-        /// and every pass over it costs memory traffic that the epoch's result waits for. Groups of four vectors of adjacent
-        /// channels (16 at 256 bits) go down the epoch frame by frame, so the rows they write are sequential streams; each
-        /// lane keeps one channel's min, max and sum with the scalar operations (Vector.Min/Max follow Math.Min/Max), so the
-        /// results are bit-identical. The remaining channels take the scalar loop.
+        /// One pass over the epoch, and no stores: at 256 channels × 2 kHz the epoch is 4 MB, and every pass over it costs
+        /// memory traffic that the epoch's result waits for. Groups of four vectors of adjacent channels (16 at 256 bits)
+        /// go down the epoch frame by frame; each lane keeps one channel's min, max and sum with the scalar operations
+        /// (Vector.Min/Max follow Math.Min/Max), so the results are bit-identical. The remaining channels take the scalar loop.
         /// </remarks>
-        private void CopyAndMeasure(long start)
+        private void Measure(long start)
         {
             int length = _length, channels = _channels;
             int rejectStart = _rejectStart, rejectEnd = _rejectEnd, baselineStart = _baselineStart, baselineEnd = _baselineEnd;
             int width = Vector<double>.Count;
             int group = 4 * width;
             ref double ring = ref MemoryMarshal.GetArrayDataReference(_ring);
-            ref double epoch = ref MemoryMarshal.GetArrayDataReference(_epoch);
             int c0 = 0;
             if (Vector.IsHardwareAccelerated)
             {
@@ -490,10 +493,6 @@ public sealed class ErpAnalyzer
                         Vector<double> v1 = Vector.LoadUnsafe(ref ring, frame + (nuint)width);
                         Vector<double> v2 = Vector.LoadUnsafe(ref ring, frame + (nuint)(2 * width));
                         Vector<double> v3 = Vector.LoadUnsafe(ref ring, frame + (nuint)(3 * width));
-                        for (int l = 0; l < group; l++)
-                        {
-                            Unsafe.Add(ref epoch, ((c0 + l) * length) + k) = Unsafe.Add(ref ring, frame + (nuint)l);
-                        }
                         if (k >= rejectStart && k <= rejectEnd)
                         {
                             min0 = Vector.Min(min0, v0);
@@ -534,7 +533,6 @@ public sealed class ErpAnalyzer
                 for (int k = 0; k < length; k++)
                 {
                     double v = _ring[(int)(((start + k) & _mask) * channels) + c];
-                    _epoch[(c * length) + k] = v;
                     if (k >= rejectStart && k <= rejectEnd)
                     {
                         min = Math.Min(min, v);
@@ -549,6 +547,27 @@ public sealed class ErpAnalyzer
                 _max[c] = max;
                 _baselineSum[c] = sum;
             }
+        }
+
+        /// <summary>
+        /// Copies the epoch starting at ring frame <paramref name="start"/> into the channel-major buffer (the layout of the
+        /// averages) and returns it. Called for an accepted epoch in the deferred update, before any later chunk reaches the ring.
+        /// </summary>
+        internal double[] CopyEpoch(long start)
+        {
+            int length = _length, channels = _channels;
+            ref double ring = ref MemoryMarshal.GetArrayDataReference(_ring);
+            ref double epoch = ref MemoryMarshal.GetArrayDataReference(_epoch);
+            for (int k = 0; k < length; k++)
+            {
+                // frame + channels ≤ ringFrames · channels; (c · length) + k < channels · length = _epoch.Length.
+                nuint frame = (nuint)(((start + k) & _mask) * channels);
+                for (int c = 0; c < channels; c++)
+                {
+                    Unsafe.Add(ref epoch, (c * length) + k) = Unsafe.Add(ref ring, frame + (nuint)c);
+                }
+            }
+            return _epoch;
         }
     }
 }
