@@ -26,14 +26,12 @@ public sealed class ErpAnalyzer
     private volatile IReadOnlyList<ErpAverageSnapshot> _snapshots = [];
     private readonly List<ConditionAverage> _snapshotsDue = [];
 
-    // An accepted epoch whose Welford update is still to be made, and the epocher's buffer that holds it. Its outcome
-    // (with the count the average will have) leaves the stage first: at 256 channels × 2 kHz the update reads and writes
-    // 2 × 512 k doubles, about 1.5 ms of memory traffic that the epoch's result need not wait for.
-    // The baseline means are subtracted in that update too (ConditionAverage.Add with row offsets), not in a pass of
-    // their own before the outcome: another 2 × 512 k doubles off the result's path.
-    // The copy of the epoch out of the ring (a transposition, frame-major to channel-major) is part of that deferred work
-    // too: the verdict needs only each channel's min, max and baseline sum, which are read from the ring directly. The
-    // ring keeps the epoch's frames until then, as no chunk is appended before the next Process call completes it.
+    // An accepted epoch whose work after the verdict is still to be done: the epocher whose ring holds it, where it starts,
+    // and its baseline means (null without baseline correction). Its outcome (with the count the average will have)
+    // leaves the stage first; the deferred work is the copy out of the ring (a transposition to channel-major), the
+    // baseline subtraction and the Welford update, at 256 channels × 2 kHz several passes over 512 k doubles that the
+    // epoch's result need not wait for (the verdict reads min, max and baseline sums from the ring directly). The ring
+    // still holds the epoch then: the next Process call completes this before it appends any chunk.
     private ConditionAverage? _pendingAverage;
     private StreamEpocher? _pendingEpocher;
     private long _pendingStart;

@@ -29,7 +29,7 @@ public sealed class SampleChunk
         Stream = stream;
         ChannelCount = channelCount;
         // Pooled chunks live as long as their pool, so they go to the pinned-object heap: the collector never copies
-        // them. On the ordinary heap every collection during the pool's warm-up moved all chunks in flight (tens of MB
+        // them (the few a full pool turns away are freed with generation 2). On the ordinary heap every collection during the pool's warm-up moved all chunks in flight (tens of MB
         // when a file is replayed at full speed), and that copying cost more than filling the chunks.
         Data = pool is null ? new double[channelCount * capacityFrames] : GC.AllocateArray<double>(channelCount * capacityFrames, pinned: true);
         Timestamps = pool is null ? new double[capacityFrames] : GC.AllocateArray<double>(capacityFrames, pinned: true);
